@@ -1,0 +1,120 @@
+"""The one place that decides who may see and change which people and places.
+
+Every view, API handler and export that reads employees, units or sites starts from a
+queryset returned here, so a scoping bug has exactly one place to live. The role matrix
+test walks every URL against these rules.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, Role, User
+from tepat.org.models import Assignment, Employee, Opd, Unit, WorkSite
+
+# Roles that may change organisation data; the auditor reads everything, changes nothing.
+ORG_WRITER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
+SITE_WRITER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN, Role.OPERATOR_OPD})
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def current_assignments(on: date) -> QuerySet[Assignment]:
+    return Assignment.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on), valid_from__lte=on)
+
+
+def subordinate_ids(employee_id: int, on: date) -> set[int]:
+    """Direct and indirect subordinates on a day, walking the supervisor chain.
+
+    One query per level of the hierarchy (a regency has 5–7), guarded against cycles that
+    bad imported data could create.
+    """
+    found: set[int] = set()
+    frontier = {employee_id}
+    links = current_assignments(on)
+    while frontier:
+        level = set(
+            links.filter(supervisor_id__in=frontier).values_list("employee_id", flat=True)
+        )
+        level -= found | {employee_id}
+        found |= level
+        frontier = level
+    return found
+
+
+def is_atasan(user: Any, on: date | None = None) -> bool:
+    if not user.is_authenticated or user.employee_id is None:
+        return False
+    return current_assignments(on or _today()).filter(supervisor_id=user.employee_id).exists()
+
+
+def employees_visible_to(user: Any, on: date | None = None) -> QuerySet[Employee]:
+    """Employees the user may read, as of a day (default today)."""
+    on = on or _today()
+    if not user.is_authenticated or not user.is_active:
+        return Employee.objects.none()
+    if user.role in REGENCY_WIDE_ROLES:
+        return Employee.objects.all()
+    if user.role in OPD_SCOPED_ROLES:
+        ids = current_assignments(on).filter(opd_id=user.opd_id).values("employee_id")
+        return Employee.objects.filter(id__in=ids)
+    if user.employee_id is None:
+        return Employee.objects.none()
+    ids = subordinate_ids(user.employee_id, on) | {user.employee_id}
+    return Employee.objects.filter(id__in=ids)
+
+
+def opds_visible_to(user: Any) -> QuerySet[Opd]:
+    if not user.is_authenticated or not user.is_active:
+        return Opd.objects.none()
+    if user.role in REGENCY_WIDE_ROLES:
+        return Opd.objects.all()
+    if user.role in OPD_SCOPED_ROLES:
+        return Opd.objects.filter(id=user.opd_id)
+    return Opd.objects.none()
+
+
+def units_visible_to(user: Any) -> QuerySet[Unit]:
+    return Unit.objects.filter(opd__in=opds_visible_to(user))
+
+
+def sites_visible_to(user: Any) -> QuerySet[WorkSite]:
+    return WorkSite.objects.filter(unit__in=units_visible_to(user))
+
+
+def employee_for_user(user: Any, employee_id: int, on: date | None = None) -> Employee:
+    """Fetch one employee the user may read; 404 (not 403) so ids of others do not leak."""
+    try:
+        return employees_visible_to(user, on).get(id=employee_id)
+    except Employee.DoesNotExist:
+        raise Http404(_("Employee not found.")) from None
+
+
+def site_for_user(user: Any, site_id: int) -> WorkSite:
+    try:
+        return sites_visible_to(user).select_related("unit__opd").get(id=site_id)
+    except WorkSite.DoesNotExist:
+        raise Http404(_("Work site not found.")) from None
+
+
+def require_site_writer(user: Any, site: WorkSite) -> None:
+    if user.role not in SITE_WRITER_ROLES:
+        raise PermissionDenied(_("Your role may not change work-site locations."))
+    if user.role == Role.OPERATOR_OPD and site.unit.opd_id != user.opd_id:
+        raise PermissionDenied(_("This work site belongs to another OPD."))
+
+
+def require_role(user: Any, roles: frozenset[str]) -> None:
+    if not user.is_authenticated or user.role not in roles:
+        raise PermissionDenied(_("Your role may not open this page."))
+
+
+def require_org_writer(user: User) -> None:
+    require_role(user, ORG_WRITER_ROLES)

@@ -1,0 +1,37 @@
+"""Django-admin permissions derived from the Tepat role, not from groups.
+
+Keeping the grant in code means a role cannot drift away from what ``access`` allows:
+BKPSDM administrators manage organisation data, auditors only view, nobody else reaches
+the admin at all (``is_staff`` is set from the role by ``user_role_set``).
+"""
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+
+from tepat.accounts.models import Role
+
+BKPSDM_APPS = frozenset({"org", "accounts", "audit", "django_tasks_database"})
+READ_ONLY_APPS = frozenset({"audit"})
+
+
+class RoleBackend(ModelBackend):
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        if not user_obj.is_active or not user_obj.is_authenticated:
+            return False
+        app_label, _, codename = perm.partition(".")
+        action = codename.split("_", 1)[0]
+        if user_obj.role == Role.AUDITOR:
+            return action == "view"
+        if user_obj.role == Role.ADMIN_BKPSDM and app_label in BKPSDM_APPS:
+            return action == "view" or app_label not in READ_ONLY_APPS
+        return super().has_perm(user_obj, perm, obj)
+
+    def has_module_perms(self, user_obj: Any, app_label: str) -> bool:
+        if not user_obj.is_active:
+            return False
+        if user_obj.role == Role.AUDITOR:
+            return True
+        if user_obj.role == Role.ADMIN_BKPSDM and app_label in BKPSDM_APPS:
+            return True
+        return super().has_module_perms(user_obj, app_label)

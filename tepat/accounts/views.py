@@ -1,0 +1,9 @@
+from django.http import HttpRequest, HttpResponse
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("")
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok")

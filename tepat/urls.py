@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tepat.api import api
+from tepat.accounts import views as account_views
+
+admin.site.site_header = "Tepat — Back office"
+admin.site.site_title = "Tepat"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", account_views.healthz, name="healthz"),
+    path("akun/", include("tepat.accounts.urls")),
+    path("org/", include("tepat.org.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
