@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from tepat.api import api
 from tepat.accounts import views as account_views
+from tepat.api import api
 
 admin.site.site_header = "Tepat — Back office"
 admin.site.site_title = "Tepat"

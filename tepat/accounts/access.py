@@ -27,7 +27,9 @@ def _today() -> date:
 
 
 def current_assignments(on: date) -> QuerySet[Assignment]:
-    return Assignment.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on), valid_from__lte=on)
+    return Assignment.objects.filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=on), valid_from__lte=on
+    )
 
 
 def subordinate_ids(employee_id: int, on: date) -> set[int]:
@@ -40,9 +42,7 @@ def subordinate_ids(employee_id: int, on: date) -> set[int]:
     frontier = {employee_id}
     links = current_assignments(on)
     while frontier:
-        level = set(
-            links.filter(supervisor_id__in=frontier).values_list("employee_id", flat=True)
-        )
+        level = set(links.filter(supervisor_id__in=frontier).values_list("employee_id", flat=True))
         level -= found | {employee_id}
         found |= level
         frontier = level

@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 
@@ -64,3 +65,9 @@ class User(AbstractUser):
                 name="user_asn_has_employee",
             ),
         ]
+
+
+class AuthedRequest(HttpRequest):
+    """A request behind ``login_required``: its user is a Tepat ``User``, never anonymous."""
+
+    user: User  # type: ignore[assignment]

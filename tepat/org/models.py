@@ -79,7 +79,9 @@ class Unit(models.Model):
         PUSKESMAS = "puskesmas", _("Puskesmas")
         SEKOLAH = "sekolah", _("School")
 
-    opd = models.ForeignKey(Opd, verbose_name=_("OPD"), on_delete=models.PROTECT, related_name="units")
+    opd = models.ForeignKey(
+        Opd, verbose_name=_("OPD"), on_delete=models.PROTECT, related_name="units"
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent unit"),
@@ -163,7 +165,9 @@ class WorkSite(models.Model):
     location_approximate = models.BooleanField(
         _("approximate location"),
         default=False,
-        help_text=_("The point is a village or kecamatan centre, not the building: verify on site."),
+        help_text=_(
+            "The point is a village or kecamatan centre, not the building: verify on site."
+        ),
     )
     location_note = models.CharField(_("location note"), max_length=255, blank=True)
     quality = models.CharField(
@@ -216,6 +220,9 @@ class WorkSiteLocationChange(models.Model):
         verbose_name = _("work-site move")
         verbose_name_plural = _("work-site moves")
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.site} → {self.new_latitude}, {self.new_longitude}"
 
 
 class ScheduleGroup(models.Model):

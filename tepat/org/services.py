@@ -53,9 +53,12 @@ def position_validate(kind: str, position: Position, employee: Employee | None) 
     golongan_validate(kind, position.golongan)
     if not 1 <= position.kelas_jabatan <= 17:
         raise ValidationError(_("Job class must be between 1 and 17."))
-    if employee is not None and position.supervisor is not None:
-        if position.supervisor.pk == employee.pk:
-            raise ValidationError(_("An employee cannot be their own supervisor."))
+    if (
+        employee is not None
+        and position.supervisor is not None
+        and position.supervisor.pk == employee.pk
+    ):
+        raise ValidationError(_("An employee cannot be their own supervisor."))
 
 
 def _assignment_open(employee: Employee, start: date, position: Position, note: str) -> Assignment:
@@ -263,13 +266,18 @@ def worksite_relocate(
         raise ValidationError(_("A reason is required to move a work site."))
     if not (Decimal(-90) <= latitude <= Decimal(90) and Decimal(-180) <= longitude <= Decimal(180)):
         raise ValidationError(_("The coordinates are not valid."))
-    if method == WorkSiteLocationChange.Method.PHONE:
-        if accuracy_m is None or accuracy_m > max_accuracy_m:
-            raise ValidationError(
-                _("The phone's position is too imprecise (%(acc)s m; at most %(max)s m). "
-                  "Wait outdoors until the accuracy improves.")
-                % {"acc": "?" if accuracy_m is None else round(accuracy_m), "max": round(max_accuracy_m)}
-            )  # fmt: skip
+    phone = method == WorkSiteLocationChange.Method.PHONE
+    if phone and (accuracy_m is None or accuracy_m > max_accuracy_m):
+        raise ValidationError(
+            _(
+                "The phone's position is too imprecise (%(acc)s m; at most %(max)s m). "
+                "Wait outdoors until the accuracy improves."
+            )
+            % {
+                "acc": "?" if accuracy_m is None else round(accuracy_m),
+                "max": round(max_accuracy_m),
+            }
+        )
     site = WorkSite.objects.select_for_update().get(pk=site.pk)
     move = WorkSiteLocationChange.objects.create(
         site=site,
@@ -282,14 +290,18 @@ def worksite_relocate(
         accuracy_m=accuracy_m,
         reason=reason.strip(),
     )
-    before = {"latitude": str(site.latitude), "longitude": str(site.longitude), "quality": site.quality}
+    before = {
+        "latitude": str(site.latitude),
+        "longitude": str(site.longitude),
+        "quality": site.quality,
+    }
     site.latitude = move.new_latitude
     site.longitude = move.new_longitude
     site.location_source = f"{method}:{actor.username}"
     boundaries = regency_boundaries()
     if boundaries is not None:
         worksite_quality_apply(site, boundaries)
-    if method == WorkSiteLocationChange.Method.PHONE and site.quality == WorkSite.Quality.OK:
+    if phone and site.quality == WorkSite.Quality.OK:
         site.quality = WorkSite.Quality.VERIFIED
     site.save()
     audit_record(
@@ -298,7 +310,11 @@ def worksite_relocate(
         obj=site,
         summary=f"{site.name}: {site.latitude}, {site.longitude}",
         before=before,
-        after={"latitude": str(site.latitude), "longitude": str(site.longitude), "quality": site.quality},
+        after={
+            "latitude": str(site.latitude),
+            "longitude": str(site.longitude),
+            "quality": site.quality,
+        },
         reason=reason,
         ip_address=ip_address,
     )

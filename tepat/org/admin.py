@@ -1,0 +1,125 @@
+"""Back office for BKPSDM. History rows (assignments, site moves) are read-only here: they
+change only through the services that audit them (transfer, relocate, import)."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from tepat.org.models import (
+    Assignment,
+    Employee,
+    Opd,
+    Regency,
+    ScheduleGroup,
+    Unit,
+    WorkSite,
+    WorkSiteLocationChange,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Regency)
+class RegencyAdmin(admin.ModelAdmin[Regency]):
+    list_display = ["name", "code", "timezone"]
+    exclude = ["boundary", "kecamatan_boundaries"]
+
+
+@admin.register(Opd)
+class OpdAdmin(admin.ModelAdmin[Opd]):
+    list_display = ["name", "code", "kind", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "code"]
+
+
+class WorkSiteInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = WorkSite
+    extra = 0
+    fields = ["name", "latitude", "longitude", "radius_m", "quality", "active"]
+    readonly_fields = ["latitude", "longitude", "quality"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin[Unit]):
+    list_display = ["name", "code", "kind", "opd", "npsn", "active"]
+    list_filter = ["kind", "opd", "active"]
+    search_fields = ["name", "code", "npsn"]
+    autocomplete_fields = ["parent", "alternative_sites"]
+    inlines = [WorkSiteInline]
+
+
+class MoveInline(ReadOnlyInline):
+    model = WorkSiteLocationChange
+    fields = ["at", "author", "method", "new_latitude", "new_longitude", "accuracy_m", "reason"]
+    readonly_fields = fields
+
+
+@admin.register(WorkSite)
+class WorkSiteAdmin(admin.ModelAdmin[WorkSite]):
+    list_display = [
+        "name",
+        "unit",
+        "quality",
+        "quality_distance_m",
+        "location_approximate",
+        "active",
+    ]
+    list_filter = ["quality", "location_approximate", "unit__opd", "shape"]
+    search_fields = ["name", "unit__name", "unit__npsn"]
+    # Moving a site goes through the audited relocation page, never a bare edit.
+    readonly_fields = [
+        "latitude",
+        "longitude",
+        "quality",
+        "quality_distance_m",
+        "quality_message",
+        "location_source",
+    ]
+    inlines = [MoveInline]
+
+
+@admin.register(ScheduleGroup)
+class ScheduleGroupAdmin(admin.ModelAdmin[ScheduleGroup]):
+    list_display = ["name", "code"]
+
+
+class AssignmentInline(ReadOnlyInline):
+    model = Assignment
+    fk_name = "employee"
+    fields = [
+        "valid_from",
+        "valid_to",
+        "unit",
+        "jabatan",
+        "kelas_jabatan",
+        "golongan",
+        "supervisor",
+        "note",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(Employee)
+class EmployeeAdmin(admin.ModelAdmin[Employee]):
+    list_display = ["nip", "full_name", "kind", "active"]
+    list_filter = ["kind", "active", "gender"]
+    search_fields = ["nip", "name"]
+    inlines = [AssignmentInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # The NIP encodes birth date and gender: changing it makes another person.
+        return ["nip", "kind", "gender", "birth_date"] if obj else []
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # New employees arrive through the import, which validates NIP and position together.
+        return False

@@ -1,0 +1,107 @@
+"""Organisation endpoints: read-only, scoped by the access layer like every page."""
+
+from datetime import date
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from tepat.accounts import access
+from tepat.org import selectors
+from tepat.org.models import Employee, WorkSite
+
+router = Router(tags=["org"])
+
+
+class OpdOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+class PositionOut(Schema):
+    valid_from: date
+    valid_to: date | None
+    unit_code: str = Field(alias="unit.code")
+    unit_name: str = Field(alias="unit.name")
+    opd_code: str = Field(alias="opd.code")
+    jabatan: str
+    jabatan_kind: str
+    kelas_jabatan: int
+    golongan: str
+    supervisor_nip: str | None = Field(None, alias="supervisor.nip")
+
+
+class EmployeeOut(Schema):
+    id: int
+    nip: str
+    name: str
+    full_name: str
+    kind: str
+    gender: str
+    active: bool
+    position: PositionOut | None
+
+    @staticmethod
+    def resolve_position(obj: Employee) -> object:
+        current = getattr(obj, "current", None)
+        return current[0] if current else None
+
+
+class SiteOut(Schema):
+    id: int
+    name: str
+    unit_code: str = Field(alias="unit.code")
+    shape: str
+    latitude: float | None
+    longitude: float | None
+    radius_m: int | None
+    timezone: str
+    quality: str
+    quality_distance_m: int | None
+    quality_message: str
+    location_approximate: bool
+    location_note: str
+
+
+class EmployeeFilter(Schema):
+    q: str = Field("", max_length=64)
+    opd: int | None = None
+
+
+@router.get("/opds", response=list[OpdOut], summary="OPD visible to the caller")
+def opd_list(request: HttpRequest) -> object:
+    return access.opds_visible_to(request.user).order_by("name")
+
+
+@router.get("/employees", response=list[EmployeeOut], summary="Employees visible to the caller")
+@paginate(LimitOffsetPagination)
+def employee_list(request: HttpRequest, filters: Query[EmployeeFilter]) -> object:
+    today = timezone.localdate()
+    return selectors.employees_search(
+        access.employees_visible_to(request.user, today),
+        on=today,
+        text=filters.q,
+        opd_id=filters.opd,
+    )
+
+
+@router.get("/employees/{employee_id}", response=EmployeeOut, summary="One employee")
+def employee_detail(request: HttpRequest, employee_id: int) -> object:
+    today = timezone.localdate()
+    employee = access.employee_for_user(request.user, employee_id, today)
+    return selectors.employees_with_position(Employee.objects.filter(pk=employee.pk), today).get()
+
+
+@router.get("/sites", response=list[SiteOut], summary="Work sites visible to the caller")
+@paginate(LimitOffsetPagination)
+def site_list(request: HttpRequest, flagged: bool = False) -> object:
+    sites = access.sites_visible_to(request.user).select_related("unit").order_by("name")
+    return selectors.sites_flagged(sites) if flagged else sites
+
+
+@router.get("/sites/{site_id}", response=SiteOut, summary="One work site")
+def site_detail(request: HttpRequest, site_id: int) -> WorkSite:
+    return access.site_for_user(request.user, site_id)

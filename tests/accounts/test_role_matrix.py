@@ -1,0 +1,215 @@
+"""Every page and API endpoint, walked with every role: who gets in, who is refused, and
+that an OPD operator never reaches another OPD's people, even by guessing an id.
+
+``test_every_url_is_in_the_matrix`` fails when a new URL is added without a row here."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.world import World, login
+
+ROLES = [
+    "anon", "asn", "atasan", "operator_opd", "kepala_opd", "admin_bkpsdm", "auditor",
+    "superadmin", "operator_other",
+]  # fmt: skip
+
+ALLOW, DENY, LOGIN = "allow", "deny", "login"  # LOGIN: anonymous is sent to the login page
+
+
+def _expect(allowed: set[str], *, anon: str = LOGIN) -> dict[str, str]:
+    return {
+        role: anon if role == "anon" else (ALLOW if role in allowed else DENY) for role in ROLES
+    }
+
+
+ALL = set(ROLES) - {"anon"}
+STAFF = {"operator_opd", "kepala_opd", "admin_bkpsdm", "auditor", "superadmin", "operator_other"}
+REGENCY = {"admin_bkpsdm", "auditor", "superadmin"}
+DINDIK_STAFF = {"operator_opd", "kepala_opd"} | REGENCY
+SITE_WRITERS_DINDIK = {"operator_opd", "admin_bkpsdm", "superadmin"}
+
+# (url name, how to build the path from the world, method, expected per role)
+Case = tuple[str, Callable[[World], str], str, dict[str, str]]
+CASES: list[Case] = [
+    ("home", lambda w: "/", "get", _expect(ALL)),
+    ("healthz", lambda w: "/healthz", "get", _expect(ALL, anon=ALLOW)),
+    ("accounts:login", lambda w: "/akun/masuk/", "get", _expect(ALL, anon=ALLOW)),
+    ("org:employee_list", lambda w: "/org/pegawai/", "get", _expect(ALL)),
+    # The teacher is seen by herself, her principal, the Dinas Pendidikan and BKPSDM.
+    (
+        "org:employee_detail",
+        lambda w: f"/org/pegawai/{w.teacher.pk}/",
+        "get",
+        _expect({"asn", "atasan"} | DINDIK_STAFF),
+    ),
+    # The nurse is in Dinas Kesehatan: nobody from Dinas Pendidikan sees her.
+    (
+        "org:employee_detail",
+        lambda w: f"/org/pegawai/{w.nurse.pk}/",
+        "get",
+        _expect(REGENCY | {"operator_other"}),
+    ),
+    ("org:site_list", lambda w: "/org/lokasi/", "get", _expect(STAFF)),
+    (
+        "org:site_detail",
+        lambda w: f"/org/lokasi/{w.school_site.pk}/",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
+    (
+        "org:site_detail",
+        lambda w: f"/org/lokasi/{w.puskesmas_site.pk}/",
+        "get",
+        _expect(REGENCY | {"operator_other"}),
+    ),
+    (
+        "org:site_detail",
+        lambda w: f"/org/lokasi/{w.school_site.pk}/",
+        "post",
+        _expect(SITE_WRITERS_DINDIK),
+    ),
+    ("admin:index", lambda w: "/admin/", "get", _expect(REGENCY, anon=DENY)),
+    (
+        "admin:org_employee_changelist",
+        lambda w: "/admin/org/employee/",
+        "get",
+        _expect(REGENCY, anon=DENY),
+    ),
+    (
+        "admin:org_employee_change",
+        lambda w: f"/admin/org/employee/{w.nurse.pk}/change/",
+        "get",
+        _expect(REGENCY, anon=DENY),
+    ),
+    (
+        "admin:audit_auditentry_changelist",
+        lambda w: "/admin/audit/auditentry/",
+        "get",
+        _expect(REGENCY, anon=DENY),
+    ),
+    ("api:me", lambda w: "/api/v1/accounts/me", "get", _expect(ALL, anon=DENY)),
+    ("api:opd_list", lambda w: "/api/v1/org/opds", "get", _expect(ALL, anon=DENY)),
+    ("api:employee_list", lambda w: "/api/v1/org/employees", "get", _expect(ALL, anon=DENY)),
+    (
+        "api:employee_detail",
+        lambda w: f"/api/v1/org/employees/{w.teacher.pk}",
+        "get",
+        _expect({"asn", "atasan"} | DINDIK_STAFF, anon=DENY),
+    ),
+    (
+        "api:employee_detail",
+        lambda w: f"/api/v1/org/employees/{w.nurse.pk}",
+        "get",
+        _expect(REGENCY | {"operator_other"}, anon=DENY),
+    ),
+    ("api:site_list", lambda w: "/api/v1/org/sites", "get", _expect(ALL, anon=DENY)),
+    (
+        "api:site_detail",
+        lambda w: f"/api/v1/org/sites/{w.school_site.pk}",
+        "get",
+        _expect(DINDIK_STAFF, anon=DENY),
+    ),
+]
+
+# Framework URLs that carry no Tepat data of their own.
+NOT_IN_MATRIX = {
+    "accounts:logout", "set_language", "api:api-root", "api:openapi-json", "api:openapi-view",
+}  # fmt: skip
+
+
+def _client_for(role: str, world: World) -> Client:
+    client = Client()
+    if role != "anon":
+        login(client, world.users[role])
+    return client
+
+
+def _request(client: Client, method: str, path: str, world: World) -> Any:
+    if method == "post":
+        data = {
+            "latitude": "-2.423400",
+            "longitude": "101.166800",
+            "method": "map",
+            "reason": "Koordinat diperbaiki dari peta",
+        }
+        return client.post(path, data)
+    return client.get(path)
+
+
+def _outcome(response: Any) -> str:
+    code = response.status_code
+    if code == 302:
+        location = response["Location"]
+        if "/akun/masuk/" in location:
+            return LOGIN
+        return DENY if "/admin/login/" in location else ALLOW
+    if code == 200:
+        return ALLOW
+    if code in {401, 403, 404}:
+        return DENY
+    raise AssertionError(f"unexpected status {code}: {response.content[:300]!r}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("name", "path", "method", "expected"), CASES, ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_role_reaches_only_what_it_may(
+    world: World,
+    role: str,
+    name: str,
+    path: Callable[[World], str],
+    method: str,
+    expected: dict[str, str],
+) -> None:
+    response = _request(_client_for(role, world), method, path(world), world)
+    assert _outcome(response) == expected[role], f"{role} {method.upper()} {path(world)}"
+
+
+def _names(patterns: list[Any], prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{prefix}{p.namespace}:" if p.namespace else prefix
+            if p.namespace == "admin":
+                continue  # the admin is covered by sample model pages above
+            names |= _names(p.url_patterns, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(prefix + p.name)
+    return names
+
+
+def test_every_url_is_in_the_matrix() -> None:
+    covered = {case[0] for case in CASES if not case[0].startswith("admin:")}
+    assert _names(get_resolver().url_patterns) - NOT_IN_MATRIX == covered
+
+
+def test_operator_list_holds_only_their_opd(world: World) -> None:
+    client = login(Client(), world.users["operator_opd"])
+    nips = {row["nip"] for row in client.get("/api/v1/org/employees?limit=100").json()["items"]}
+    assert nips == {world.kadis.nip, world.principal.nip, world.teacher.nip, world.teacher2.nip}
+    page = client.get("/org/pegawai/").content.decode()
+    assert world.teacher.name in page
+    assert world.nurse.name not in page
+
+
+def test_atasan_sees_the_chain_below_not_above(world: World) -> None:
+    client = login(Client(), world.users["atasan"])
+    nips = {row["nip"] for row in client.get("/api/v1/org/employees").json()["items"]}
+    assert nips == {world.principal.nip, world.teacher.nip, world.teacher2.nip}
+
+
+def test_kepala_opd_sees_indirect_subordinates(world: World) -> None:
+    client = login(Client(), world.users["kepala_opd"])
+    assert client.get(f"/api/v1/org/employees/{world.teacher.pk}").status_code == 200
+
+
+def test_asn_sees_only_themself(world: World) -> None:
+    client = login(Client(), world.users["asn"])
+    nips = [row["nip"] for row in client.get("/api/v1/org/employees").json()["items"]]
+    assert nips == [world.teacher.nip]
+    assert client.get(f"/api/v1/org/employees/{world.teacher2.pk}").status_code == 404

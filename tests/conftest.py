@@ -1,0 +1,20 @@
+"""Fixtures shared by the Django tests. Django models are imported lazily so the pure
+rules tests under tests/rules run without a configured Django."""
+
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def world(db: None) -> Any:
+    from tests.world import world_build
+
+    return world_build()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request: pytest.FixtureRequest) -> None:
+    """The production hasher costs ~0.5 s per password; tests only need it to round-trip."""
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
