@@ -63,8 +63,8 @@ def employees_visible_to(user: Any, on: date | None = None) -> QuerySet[Employee
     if user.role in REGENCY_WIDE_ROLES:
         return Employee.objects.all()
     if user.role in OPD_SCOPED_ROLES:
-        ids = current_assignments(on).filter(opd_id=user.opd_id).values("employee_id")
-        return Employee.objects.filter(id__in=ids)
+        in_opd = current_assignments(on).filter(opd_id=user.opd_id).values("employee_id")
+        return Employee.objects.filter(id__in=in_opd)
     if user.employee_id is None:
         return Employee.objects.none()
     ids = subordinate_ids(user.employee_id, on) | {user.employee_id}

@@ -70,4 +70,4 @@ class User(AbstractUser):
 class AuthedRequest(HttpRequest):
     """A request behind ``login_required``: its user is a Tepat ``User``, never anonymous."""
 
-    user: User  # type: ignore[assignment]
+    user: User

@@ -60,8 +60,9 @@ class UnitAdmin(admin.ModelAdmin[Unit]):
 
 class MoveInline(ReadOnlyInline):
     model = WorkSiteLocationChange
-    fields = ["at", "author", "method", "new_latitude", "new_longitude", "accuracy_m", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "at", "author", "method", "new_latitude", "new_longitude", "accuracy_m", "reason",
+    )  # fmt: skip
 
 
 @admin.register(WorkSite)
@@ -96,17 +97,10 @@ class ScheduleGroupAdmin(admin.ModelAdmin[ScheduleGroup]):
 class AssignmentInline(ReadOnlyInline):
     model = Assignment
     fk_name = "employee"
-    fields = [
-        "valid_from",
-        "valid_to",
-        "unit",
-        "jabatan",
-        "kelas_jabatan",
-        "golongan",
-        "supervisor",
+    fields = readonly_fields = (
+        "valid_from", "valid_to", "unit", "jabatan", "kelas_jabatan", "golongan", "supervisor",
         "note",
-    ]
-    readonly_fields = fields
+    )  # fmt: skip
 
 
 @admin.register(Employee)

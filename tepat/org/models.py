@@ -5,6 +5,8 @@ Who an employee *was* on a given day (unit, supervisor, kelas jabatan, golongan)
 ``Employee`` row holds only what never changes with a transfer.
 """
 
+from typing import Any
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -95,7 +97,7 @@ class Unit(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     npsn = models.CharField(_("NPSN"), max_length=8, null=True, blank=True, unique=True)
     kecamatan_code = models.CharField(_("kecamatan code"), max_length=16, blank=True)
-    alternative_sites = models.ManyToManyField(
+    alternative_sites: "models.ManyToManyField[WorkSite, Any]" = models.ManyToManyField(
         "WorkSite",
         verbose_name=_("alternative work sites"),
         blank=True,

@@ -24,7 +24,7 @@ from tepat.org.models import (
     WorkSiteLocationChange,
 )
 from tepat.rules import sitecheck
-from tepat.rules.nip import NipError, parse_nip
+from tepat.rules.nip import EmployeeKind, NipError, parse_nip
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def employee_create(
     actor: Any,
     nip: str,
     name: str,
-    kind: str,
+    kind: EmployeeKind,
     start: date,
     position: Position,
     today: date,

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Set up and run Tepat from a fresh clone, with nothing but Python 3.11+.
+
+    python3 run.py demo   install into .venv, load the demo regency, start the server
+    python3 run.py test   install into .venv with the test tools, run every check and test
+
+Django 6 needs Python 3.12+, so the virtualenv is built with the newest Python 3.12+ found
+on this machine (PATH or pyenv); with only 3.11 available Tepat runs on Django 5.2 LTS.
+Standard library only: this file runs before anything is installed.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".tepat-installed"
+
+
+def python_candidates() -> list[str]:
+    found = [sys.executable]
+    for minor in (14, 13, 12):
+        exe = shutil.which(f"python3.{minor}")
+        if exe:
+            found.append(exe)
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    found += [str(p) for p in sorted((pyenv_root / "versions").glob("3.1[2-9]*/bin/python3"))]
+    return found
+
+
+def python_version(exe: str) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run(
+            [exe, "-c", "import sys, venv; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return int(out[0]), int(out[1])
+
+
+def best_python() -> str:
+    versions = {exe: python_version(exe) for exe in python_candidates()}
+    usable = {exe: v for exe, v in versions.items() if v and v >= (3, 11)}
+    if not usable:
+        sys.exit("Tepat needs Python 3.11 or newer.")
+    return max(usable, key=lambda exe: usable[exe])  # type: ignore[arg-type, return-value]
+
+
+def venv_python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    result = subprocess.run([str(a) for a in args], cwd=ROOT, env=env, check=False)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def install(extras: str) -> None:
+    """Create .venv and install Tepat; skipped when pyproject.toml has not changed."""
+    if not venv_python().exists():
+        run(best_python(), "-m", "venv", VENV)
+        run(venv_python(), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    target = f".[{extras}]" if extras else "."
+    run(venv_python(), "-m", "pip", "install", "--quiet", "-e", target)
+    STAMP.write_text(wanted)
+
+
+def demo(args: list[str]) -> None:
+    install("")
+    run(venv_python(), "-m", "tepat.cli", "demo", *args)
+
+
+def test(args: list[str]) -> None:
+    install("test")
+    bin_dir = VENV / "bin"
+    run(bin_dir / "ruff", "check", "tepat", "tests", "run.py")
+    run(bin_dir / "ruff", "format", "--check", "tepat", "tests", "run.py")
+    run(bin_dir / "lint-imports")
+    run(bin_dir / "mypy", "tepat")
+    run(venv_python(), "-m", "tepat.cli", "makemigrations", "--check", "--dry-run")
+    run(venv_python(), "-m", "pytest", *args)
+
+
+def main() -> None:
+    commands = {"demo": demo, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

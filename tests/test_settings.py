@@ -1,0 +1,69 @@
+"""Production settings refuse to start half-configured and pass Django's deploy checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCTION_ENV = {
+    "TEPAT_ENV": "production",
+    "SECRET_KEY": "k" * 20 + "3x!Zq9" + "w" * 30,
+    "ALLOWED_HOSTS": "presensi.mukomukokab.go.id",
+}
+
+
+def _manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    return subprocess.run(
+        [sys.executable, "-m", "tepat.cli", *args],
+        cwd=ROOT,
+        env={**clean, "TEPAT_DATA_DIR": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_passes_the_deploy_check(tmp_path: Path) -> None:
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV, tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without(missing: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = _manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert f"{missing}" in result.stderr
+
+
+def test_demo_generates_and_keeps_its_secret_key(tmp_path: Path) -> None:
+    assert _manage("check", env={}, tmp_path=tmp_path).returncode == 0
+    key_file = tmp_path / "secret_key"
+    first = key_file.read_text()
+    assert len(first) >= 50
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert _manage("check", env={}, tmp_path=tmp_path).returncode == 0
+    assert key_file.read_text() == first
+
+
+def test_secret_key_file_variant(tmp_path: Path) -> None:
+    secret = tmp_path / "key"
+    secret.write_text("s" * 64 + "\n")
+    env = {**PRODUCTION_ENV, "SECRET_KEY": "", "SECRET_KEY_FILE": str(secret)}
+    assert _manage("check", env=env, tmp_path=tmp_path).returncode == 0
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_database() -> None:
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": True}
