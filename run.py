@@ -91,7 +91,7 @@ def test(args: list[str]) -> None:
     run(bin_dir / "lint-imports")
     run(bin_dir / "mypy", "tepat")
     run(venv_python(), "-m", "tepat.cli", "makemigrations", "--check", "--dry-run")
-    run(venv_python(), "-m", "pytest", *args)
+    run(venv_python(), "-m", "pytest", *(args or ["-n", "auto"]))
 
 
 def main() -> None:

@@ -118,6 +118,7 @@ USE_TZ = True
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Jakarta")
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
 STORAGES = {
     "default": {

@@ -69,3 +69,10 @@ def test_healthz_reports_the_database() -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": True}
+
+
+def test_assets_are_served_by_tepat_itself() -> None:
+    """No CDN: the stylesheet and scripts come from Tepat's own server."""
+    response = Client().get("/static/tepat/tepat.css")
+    assert response.status_code == 200
+    assert b"--brand" in b"".join(response.streaming_content)  # type: ignore[attr-defined]

@@ -5,7 +5,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import URLPattern, path
 
+from tepat.org.admin_import import import_view
 from tepat.org.models import (
     Assignment,
     Employee,
@@ -117,3 +119,9 @@ class EmployeeAdmin(admin.ModelAdmin[Employee]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # New employees arrive through the import, which validates NIP and position together.
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path("impor/", self.admin_site.admin_view(import_view), name="org_import"),
+            *super().get_urls(),
+        ]

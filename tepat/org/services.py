@@ -143,7 +143,7 @@ def employee_transfer(
         raise ValidationError(_("A reason is required for a transfer."))
     position_validate(employee.kind, position, employee)
     current = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("unit", "supervisor", "schedule_group")
         .filter(employee=employee, valid_to__isnull=True)
         .first()

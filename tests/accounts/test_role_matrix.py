@@ -74,6 +74,12 @@ CASES: list[Case] = [
     ),
     ("admin:index", lambda w: "/admin/", "get", _expect(REGENCY, anon=DENY)),
     (
+        "admin:org_import",
+        lambda w: "/admin/org/employee/impor/",
+        "get",
+        _expect({"admin_bkpsdm", "superadmin"}, anon=DENY),
+    ),
+    (
         "admin:org_employee_changelist",
         lambda w: "/admin/org/employee/",
         "get",

@@ -2,7 +2,7 @@
 
 The Playwright browser download does not work offline, so the Debian build at
 /usr/bin/chromium is used. Without it the browser tests skip, except where
-TEPAT_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure.
+TEPAT_REQUIRE_TOOLS=1 (CI), where a missing browser is a failure.
 """
 
 import os
@@ -18,7 +18,7 @@ CHROMIUM = Path(os.environ.get("TEPAT_CHROMIUM", "/usr/bin/chromium"))
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        if os.environ.get("TEPAT_REQUIRE_BROWSER") == "1":
+        if os.environ.get("TEPAT_REQUIRE_TOOLS") == "1":
             pytest.fail(f"Chromium not found at {CHROMIUM}")
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by

@@ -322,7 +322,7 @@ def test_every_site_was_checked_against_the_boundaries(demo: DemoSummary) -> Non
 
 
 def test_demo_logins_have_their_roles(demo: DemoSummary) -> None:
-    users = {u.username: u for u in User.objects.select_related("employee", "opd")}
+    users = {u.username: u for u in User.objects.select_related("employee", "opd").order_by("pk")}
     assert users["admin"].role == Role.SUPERADMIN
     assert users["admin"].is_superuser
     assert users["bkpsdm"].role == Role.ADMIN_BKPSDM
