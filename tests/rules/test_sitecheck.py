@@ -21,7 +21,8 @@ from tepat.rules.sitecheck import (
     load_boundaries,
 )
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+# The regency data ships with the demo (tepat/org/demo_data, sources in its SOURCE.md).
+DATA = Path(__file__).resolve().parents[2] / "tepat" / "org" / "demo_data"
 R = 6_371_008.8
 
 # How the school CSV's own check (made against the detailed desa polygons) reads in our terms.
