@@ -1,0 +1,43 @@
+"""Bad API input gets a clear Indonesian message and a 4xx, never a 500."""
+
+from django.test import Client
+
+from tests.world import World, login
+
+
+def test_unauthenticated_call_is_told_to_log_in(world: World) -> None:
+    response = Client().get("/api/v1/org/employees")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Silakan masuk terlebih dahulu."}
+
+
+def test_a_non_numeric_limit_is_a_422_in_indonesian(world: World) -> None:
+    client = login(Client(), world.users["admin_bkpsdm"])
+    response = client.get("/api/v1/org/employees?limit=banyak")
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"] == "Permintaan tidak valid."
+    assert body["errors"] == [{"field": "limit", "message": "Nilai ini harus berupa angka."}]
+
+
+def test_an_over_long_search_is_refused(world: World) -> None:
+    client = login(Client(), world.users["admin_bkpsdm"])
+    response = client.get("/api/v1/org/employees", {"q": "x" * 200})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "q"
+
+
+def test_an_unknown_id_is_a_404_in_indonesian(world: World) -> None:
+    client = login(Client(), world.users["admin_bkpsdm"])
+    response = client.get("/api/v1/org/employees/999999")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Pegawai tidak ditemukan."}
+
+
+def test_the_schema_and_docs_are_published(world: World) -> None:
+    schema = Client().get("/api/v1/openapi.json").json()
+    assert "/api/v1/org/employees" in schema["paths"]
+    docs = login(Client(), world.users["admin_bkpsdm"]).get("/api/v1/docs")
+    assert docs.status_code == 200
+    assert b"/static/ninja/swagger-ui-bundle.js" in docs.content  # self-hosted, no CDN
+    assert b"cdn" not in docs.content.lower()
