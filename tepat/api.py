@@ -19,7 +19,7 @@ api = NinjaAPI(
 )
 
 
-def _error_message(kind: str) -> str:
+def error_message(kind: str) -> str:
     """Pydantic's error type in words an operator understands (its English text is not)."""
     if kind == "missing":
         return _("This field is required.")
@@ -45,7 +45,7 @@ def _field_path(loc: Any) -> str:
 @api.exception_handler(NinjaValidationError)
 def on_invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [
-        {"field": _field_path(err.get("loc", ())), "message": _error_message(err.get("type", ""))}
+        {"field": _field_path(err.get("loc", ())), "message": error_message(err.get("type", ""))}
         for err in exc.errors
     ]
     return api.create_response(
@@ -77,3 +77,5 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 api.add_router("/org/", "tepat.org.api.router")
 api.add_router("/accounts/", "tepat.accounts.api.router")
+api.add_router("/auth/", "tepat.presence.api.auth_router")
+api.add_router("/presence/", "tepat.presence.api.router")

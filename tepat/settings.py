@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "tepat.accounts",
     "tepat.audit",
     "tepat.org",
+    "tepat.presence",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", account_views.healthz, name="healthz"),
     path("akun/", include("tepat.accounts.urls")),
     path("org/", include("tepat.org.urls")),
+    path("app/", include("tepat.presence.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -31,6 +31,7 @@ STAFF = {"operator_opd", "kepala_opd", "admin_bkpsdm", "auditor", "superadmin", 
 REGENCY = {"admin_bkpsdm", "auditor", "superadmin"}
 DINDIK_STAFF = {"operator_opd", "kepala_opd"} | REGENCY
 SITE_WRITERS_DINDIK = {"operator_opd", "admin_bkpsdm", "superadmin"}
+EMPLOYEES = {"asn", "atasan", "kepala_opd"}  # accounts linked to an employee record
 
 # (url name, how to build the path from the world, method, expected per role)
 Case = tuple[str, Callable[[World], str], str, dict[str, str]]
@@ -113,6 +114,31 @@ CASES: list[Case] = [
         _expect(REGENCY | {"operator_other"}, anon=DENY),
     ),
     ("api:site_list", lambda w: "/api/v1/org/sites", "get", _expect(ALL, anon=DENY)),
+    # Own attendance: only accounts that are employees have one.
+    ("api:today", lambda w: "/api/v1/presence/today", "get", _expect(EMPLOYEES, anon=DENY)),
+    (
+        "api:month",
+        lambda w: "/api/v1/presence/month?year=2026&month=11",
+        "get",
+        _expect(EMPLOYEES, anon=DENY),
+    ),
+    # Check-ins come only from a bound phone's token, never from a browser session.
+    (
+        "api:checkin_create",
+        lambda w: "/api/v1/presence/checkins",
+        "post",
+        _expect(set(), anon=DENY),
+    ),
+    (
+        "api:checkin_batch",
+        lambda w: "/api/v1/presence/checkins/batch",
+        "post",
+        _expect(set(), anon=DENY),
+    ),
+    # The phone app's shell holds no data: public.
+    ("presence:app", lambda w: "/app/", "get", _expect(ALL, anon=ALLOW)),
+    ("presence:service_worker", lambda w: "/app/sw.js", "get", _expect(ALL, anon=ALLOW)),
+    ("presence:manifest", lambda w: "/app/manifest.webmanifest", "get", _expect(ALL, anon=ALLOW)),
     (
         "api:site_detail",
         lambda w: f"/api/v1/org/sites/{w.school_site.pk}",
@@ -124,6 +150,7 @@ CASES: list[Case] = [
 # Framework URLs that carry no Tepat data of their own.
 NOT_IN_MATRIX = {
     "accounts:logout", "set_language", "api:api-root", "api:openapi-json", "api:openapi-view",
+    "api:token_create",  # public by nature; tests/presence covers it
 }  # fmt: skip
 
 
@@ -135,6 +162,8 @@ def _client_for(role: str, world: World) -> Client:
 
 
 def _request(client: Client, method: str, path: str, world: World) -> Any:
+    if method == "post" and "/api/" in path:
+        return client.post(path, "{}", content_type="application/json")
     if method == "post":
         data = {
             "latitude": "-2.423400",

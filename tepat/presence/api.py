@@ -1,0 +1,214 @@
+"""e-Presensi JSON API for the phone app: token login, check-ins (single and offline batch),
+and the employee's own day and month."""
+
+import json
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.security import django_auth
+from pydantic import ValidationError as PydanticValidationError
+from pydantic import field_validator
+
+from tepat.accounts.models import User
+from tepat.api import api, error_message
+from tepat.org.models import Employee
+from tepat.presence import selectors, services
+from tepat.presence.auth import AppTokenAuth
+from tepat.presence.models import CheckinEvent
+
+router = Router(tags=["presence"])
+auth_router = Router(tags=["auth"])
+
+BATCH_MAX = 500
+
+
+class DeviceIn(Schema):
+    public_key: str = Field(..., max_length=400)
+    label: str = Field("", max_length=400)
+
+
+class TokenIn(Schema):
+    nip: str = Field(..., max_length=32)
+    password: str = Field(..., max_length=256)
+    device: DeviceIn
+
+
+class ClockIn(Schema):
+    server_time: datetime
+    device_time: datetime
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value
+
+
+class CheckinIn(Schema):
+    id: UUID
+    kind: Literal["in", "out"]
+    taken_at: datetime
+    latitude: float = Field(..., ge=-90, le=90)
+    longitude: float = Field(..., ge=-180, le=180)
+    accuracy_m: float = Field(..., ge=0, le=100_000)
+    position_at: datetime | None = None
+    seq: int | None = Field(None, ge=0, le=2**53)
+    clock: ClockIn | None = None
+    signature: str | None = Field(None, max_length=200)
+
+    _aware_taken_at = field_validator("taken_at", "position_at")(_aware)
+
+
+class MonthIn(Schema):
+    year: int = Field(..., ge=2000, le=2100)
+    month: int = Field(..., ge=1, le=12)
+
+
+class BatchIn(Schema):
+    items: list[dict[str, Any]]
+
+
+def _checkin_input(data: CheckinIn, raw: dict[str, Any]) -> services.CheckinInput:
+    return services.CheckinInput(
+        key=str(data.id),
+        kind=data.kind,
+        device_taken_at=data.taken_at,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        accuracy_m=data.accuracy_m,
+        position_at=data.position_at,
+        seq=data.seq,
+        clock_server_time=data.clock.server_time if data.clock else None,
+        clock_device_time=data.clock.device_time if data.clock else None,
+        signature=data.signature,
+        raw=raw,
+    )
+
+
+def _event_body(event: CheckinEvent, now: datetime) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": event.idempotency_key,
+        "status": event.status,
+        "kind": event.kind,
+        "taken_at": event.taken_at.isoformat(),
+        "site": {"id": event.site_id, "name": event.site.name} if event.site else None,
+        "distance_m": None if event.distance_m is None else round(event.distance_m, 1),
+        "flags": event.risk_flags,
+        "message": event.message,
+        "server_time": now.isoformat(),
+    }
+    if event.status == CheckinEvent.Status.REFUSED:
+        body["detail"] = event.message
+        body["code"] = "outside" if event.site_id else "invalid"
+    return body
+
+
+def _employee_of(request: HttpRequest) -> Employee:
+    user: User = request.user  # type: ignore[assignment]
+    if user.employee is None:
+        raise PermissionDenied(_("This account is not an employee's account."))
+    return user.employee
+
+
+def _checkin_one(
+    ctx: services.EmployeeCheckinContext, raw: Any, now: datetime
+) -> tuple[int, dict[str, Any]]:
+    """One item of a single or batch request: (HTTP status, body). Never raises for input."""
+    if not isinstance(raw, dict):
+        return 422, {"detail": _("The request is not valid."), "code": "invalid"}
+    try:
+        data = CheckinIn.model_validate(raw)
+    except PydanticValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": error_message(e["type"])}
+            for e in exc.errors()
+        ]
+        return 422, {
+            "id": raw.get("id"),
+            "detail": _("The request is not valid."),
+            "code": "invalid",
+            "errors": errors,
+        }
+    try:
+        outcome = services.checkin_record(ctx, _checkin_input(data, raw), received_at=now)
+    except services.CheckinRejected as exc:
+        return 422, {"id": str(data.id), "detail": exc.message, "code": "invalid"}
+    except services.IdempotencyConflict:
+        return 409, {"id": str(data.id), "detail": _("This check-in id was already used.")}
+    return outcome.http_status, _event_body(outcome.event, now)
+
+
+@auth_router.post("/token", auth=None, summary="Log the phone app in (NIP + password)")
+def token_create(request: HttpRequest, payload: TokenIn) -> HttpResponse:
+    user = authenticate(request, username=payload.nip.replace(" ", ""), password=payload.password)
+    if user is None or not isinstance(user, User) or user.employee is None:
+        return api.create_response(request, {"detail": _("Wrong NIP or password.")}, status=401)
+    with transaction.atomic():
+        device = services.device_bind(
+            employee=user.employee, public_key=payload.device.public_key, label=payload.device.label
+        )
+        raw, token = services.token_issue(user=user, device=device)
+    body = {
+        "token": raw,
+        "expires_at": token.expires_at.isoformat(),
+        "employee": {
+            "id": user.employee.pk,
+            "nip": user.employee.nip,
+            "name": user.employee.full_name,
+        },
+        "device": {"id": device.pk, "status": device.status},
+        "server_time": timezone.now().isoformat(),
+    }
+    return api.create_response(request, body, status=200)
+
+
+@router.post("/checkins", auth=AppTokenAuth(), summary="Record one check-in from the phone")
+def checkin_create(request: HttpRequest, payload: CheckinIn) -> HttpResponse:
+    now = timezone.now()
+    employee = _employee_of(request)
+    ctx = services.checkin_context(employee, request.tepat_device, now)  # type: ignore[attr-defined]
+    status, body = _checkin_one(ctx, json.loads(request.body), now)
+    return api.create_response(request, body, status=status)
+
+
+@router.post(
+    "/checkins/batch", auth=AppTokenAuth(), summary="Send a phone's offline queue (≤ 500 items)"
+)
+def checkin_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
+    if len(payload.items) > BATCH_MAX:
+        detail = _("At most %(n)s check-ins per batch.") % {"n": BATCH_MAX}
+        return api.create_response(request, {"detail": detail}, status=422)
+    now = timezone.now()
+    employee = _employee_of(request)
+    ctx = services.checkin_context(employee, request.tepat_device, now)  # type: ignore[attr-defined]
+    results = []
+    # Oldest first, so each item's travel speed is measured against the one before it.
+    items = sorted(
+        payload.items, key=lambda i: str(i.get("taken_at", "")) if isinstance(i, dict) else ""
+    )
+    for raw in items:
+        status, body = _checkin_one(ctx, raw, now)
+        results.append({"id": body.get("id"), "http_status": status, "body": body})
+    return api.create_response(
+        request, {"results": results, "server_time": now.isoformat()}, status=200
+    )
+
+
+@router.get("/today", auth=[AppTokenAuth(), django_auth], summary="My attendance today")
+def today(request: HttpRequest) -> dict[str, Any]:
+    employee = _employee_of(request)
+    return selectors.my_day(employee, timezone.now())
+
+
+@router.get("/month", auth=[AppTokenAuth(), django_auth], summary="My attendance this month")
+def month(request: HttpRequest, period: Query[MonthIn]) -> dict[str, Any]:
+    employee = _employee_of(request)
+    return {"days": selectors.my_month(employee, date(period.year, period.month, 1))}

@@ -1,0 +1,225 @@
+"""The attendance ledger and what feeds it: phones (devices, app tokens) and the policy.
+
+``CheckinEvent`` is append-only. Every source (phone, fingerprint machine, operator) writes a
+new row with an idempotency key; nothing is updated or deleted. A supervisor's decision on a
+flagged row is a ``CheckinReview`` row, a correction a new event pointing at what it corrects.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PresencePolicy(models.Model):
+    """Effective-dated thresholds for phone check-ins, edited by BKPSDM without a deploy."""
+
+    valid_from = models.DateField(_("valid from"), unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    legal_basis = models.CharField(_("legal basis"), max_length=255)
+    default_radius_m = models.PositiveIntegerField(
+        _("default radius (m)"), validators=[MinValueValidator(10), MaxValueValidator(5000)]
+    )
+    max_accuracy_m = models.PositiveIntegerField(
+        _("accuracy limit for review (m)"),
+        validators=[MinValueValidator(5), MaxValueValidator(5000)],
+        help_text=_("A fix less precise than this goes to the supervisor's review."),
+    )
+    refuse_accuracy_m = models.PositiveIntegerField(
+        _("accuracy limit for refusal (m)"),
+        validators=[MinValueValidator(5), MaxValueValidator(20000)],
+        help_text=_("A fix less precise than this is refused: it says nothing about the place."),
+    )
+    offline_max_age_hours = models.PositiveIntegerField(
+        _("latest offline sync (hours)"), validators=[MinValueValidator(1)]
+    )
+    clock_skew_max_s = models.PositiveIntegerField(_("allowed phone clock skew (s)"))
+    max_speed_kmh = models.PositiveIntegerField(
+        _("fastest plausible travel (km/h)"), validators=[MinValueValidator(1)]
+    )
+    position_max_age_s = models.PositiveIntegerField(_("oldest usable GPS fix (s)"))
+    future_tolerance_s = models.PositiveIntegerField(
+        _("tolerance for a check-in time in the future (s)"), default=120
+    )
+
+    class Meta:
+        verbose_name = _("presence policy")
+        verbose_name_plural = _("presence policies")
+        ordering = ["-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(refuse_accuracy_m__gte=models.F("max_accuracy_m")),
+                name="presencepolicy_refusal_above_review",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.valid_from:%d-%m-%Y})"
+
+
+class PhoneDevice(models.Model):
+    """A phone's signing key, bound to one employee. One active device per employee."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PENDING = "pending", _("Waiting for approval")
+        REVOKED = "revoked", _("Revoked")
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="devices"
+    )
+    key_fingerprint = models.CharField(_("key fingerprint"), max_length=64, db_index=True)
+    public_key = models.TextField(_("public key (SPKI, base64)"))
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices)
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone")
+        verbose_name_plural = _("phones")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "key_fingerprint"], name="phonedevice_unique_key_per_employee"
+            ),
+            models.UniqueConstraint(
+                fields=["employee"],
+                condition=models.Q(status="active"),
+                name="phonedevice_one_active_per_employee",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee.nip} {self.label[:40]} ({self.status})"
+
+
+class AppToken(models.Model):
+    """A bearer token for the phone app. Only its SHA-256 is stored."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(PhoneDevice, on_delete=models.CASCADE, related_name="tokens")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("app token")
+        verbose_name_plural = _("app tokens")
+
+    def __str__(self) -> str:
+        return f"token of {self.user_id} until {self.expires_at:%Y-%m-%d}"
+
+
+class CheckinEvent(models.Model):
+    class Kind(models.TextChoices):
+        IN = "in", _("Check-in")
+        OUT = "out", _("Check-out")
+
+    class Source(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        MACHINE = "machine", _("Attendance machine")
+        OPERATOR = "operator", _("Operator entry")
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        REVIEW = "review", _("Waiting for review")
+        REFUSED = "refused", _("Refused")
+
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices)
+    taken_at = models.DateTimeField(_("time"))
+    device_taken_at = models.DateTimeField(_("time on the device clock"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"))
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices)
+    site = models.ForeignKey(
+        "org.WorkSite",
+        verbose_name=_("work site"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    distance_m = models.FloatField(_("distance (m)"), null=True, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    accuracy_m = models.FloatField(_("accuracy (m)"), null=True, blank=True)
+    device = models.ForeignKey(
+        PhoneDevice,
+        verbose_name=_("phone"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    seq = models.BigIntegerField(_("device sequence"), null=True, blank=True)
+    risk_flags = models.JSONField(_("risk flags"), default=list, blank=True)
+    message = models.CharField(_("message"), max_length=255, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+    )
+    payload = models.JSONField(_("payload as received"), default=dict)
+
+    class Meta:
+        verbose_name = _("check-in event")
+        verbose_name_plural = _("check-in events")
+        ordering = ["-taken_at", "-id"]
+        indexes = [
+            models.Index(fields=["employee", "taken_at"], name="checkin_employee_time_idx"),
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(status="review"),
+                name="checkin_review_queue_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.kind} {self.taken_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class CheckinReview(models.Model):
+    """A supervisor's or BKPSDM's decision on a flagged event. The event itself never changes."""
+
+    class Decision(models.TextChoices):
+        ACCEPT = "accept", _("Accept")
+        REJECT = "reject", _("Reject")
+
+    event = models.ForeignKey(CheckinEvent, on_delete=models.PROTECT, related_name="reviews")
+    decision = models.CharField(_("decision"), max_length=6, choices=Decision.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("check-in review")
+        verbose_name_plural = _("check-in reviews")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.decision}"

@@ -1,0 +1,90 @@
+"""Reads of the ledger for the employee's own views."""
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tepat.org.models import Employee
+from tepat.org.selectors import employee_sites
+from tepat.presence.models import CheckinEvent
+from tepat.presence.services import presence_policy_on
+
+
+def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return start, start + timedelta(days=1)
+
+
+def _time(dt: datetime | None) -> str | None:
+    return None if dt is None else timezone.localtime(dt).strftime("%H:%M")
+
+
+def my_day(employee: Employee, now: datetime) -> dict[str, Any]:
+    today = timezone.localdate(now)
+    start, end = _local_day_bounds(today)
+    policy = presence_policy_on(now)
+    events = list(
+        CheckinEvent.objects.filter(employee=employee, taken_at__gte=start, taken_at__lt=end)
+        .select_related("site")
+        .order_by("taken_at")
+    )
+    counted = [e for e in events if e.status != CheckinEvent.Status.REFUSED]
+    first_in = next((e for e in counted if e.kind == CheckinEvent.Kind.IN), None)
+    last_out = next((e for e in reversed(counted) if e.kind == CheckinEvent.Kind.OUT), None)
+    parts = []
+    if first_in:
+        parts.append(_("Checked in at %(time)s") % {"time": _time(first_in.taken_at)})
+    if last_out:
+        parts.append(_("checked out at %(time)s") % {"time": _time(last_out.taken_at)})
+    return {
+        "server_time": now.isoformat(),
+        "employee": {"nip": employee.nip, "name": employee.full_name},
+        "sites": [
+            {
+                "id": s.pk,
+                "name": s.name,
+                "shape": s.shape,
+                "latitude": None if s.latitude is None else float(s.latitude),
+                "longitude": None if s.longitude is None else float(s.longitude),
+                "radius_m": s.radius_m or policy.default_radius_m,
+            }
+            for s in employee_sites(employee, today)
+        ],
+        "events": [
+            {
+                "id": e.idempotency_key,
+                "kind": e.kind,
+                "taken_at": e.taken_at.isoformat(),
+                "status": e.status,
+                "site_name": e.site.name if e.site else None,
+                "distance_m": None if e.distance_m is None else round(e.distance_m, 1),
+                "message": e.message,
+            }
+            for e in events
+        ],
+        "summary": ", ".join(parts) if parts else _("No check-in yet today"),
+    }
+
+
+def my_month(employee: Employee, first: date) -> list[dict[str, Any]]:
+    nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    start, _ = _local_day_bounds(first)
+    end, _ = _local_day_bounds(nxt)
+    days: dict[date, dict[str, Any]] = {}
+    for e in (
+        CheckinEvent.objects.filter(employee=employee, taken_at__gte=start, taken_at__lt=end)
+        .exclude(status=CheckinEvent.Status.REFUSED)
+        .order_by("taken_at")
+    ):
+        d = timezone.localdate(e.taken_at)
+        row = days.setdefault(
+            d, {"date": d.isoformat(), "first_in": None, "last_out": None, "events": 0}
+        )
+        row["events"] += 1
+        if e.kind == CheckinEvent.Kind.IN and row["first_in"] is None:
+            row["first_in"] = _time(e.taken_at)
+        if e.kind == CheckinEvent.Kind.OUT:
+            row["last_out"] = _time(e.taken_at)
+    return [days[d] for d in sorted(days)]

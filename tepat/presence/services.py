@@ -1,0 +1,419 @@
+"""Writes to the attendance ledger: phone check-ins, device binding, app tokens, reviews.
+
+A check-in is judged on the server only (the geofence in the browser is display, never a
+decision) and fails closed: no site, no fix, no valid signature, no acceptance. Every attempt
+that carries a usable position is kept, refused ones included, so a supervisor can see it and
+the employee can ask for a correction.
+"""
+
+import base64
+import binascii
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tepat.accounts.models import User
+from tepat.audit.services import audit_record
+from tepat.org.models import Employee, WorkSite
+from tepat.org.selectors import employee_sites
+from tepat.presence.models import AppToken, CheckinEvent, CheckinReview, PhoneDevice, PresencePolicy
+from tepat.rules import geofence, risk
+
+TOKEN_LIFETIME = timedelta(days=90)
+
+
+class CheckinRejected(Exception):
+    """Input that cannot be judged at all (nothing stored): a 422 with this message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class IdempotencyConflict(Exception):
+    """The client id was already used for another employee's check-in."""
+
+
+@dataclass(frozen=True)
+class CheckinInput:
+    key: str
+    kind: str
+    device_taken_at: datetime
+    latitude: float
+    longitude: float
+    accuracy_m: float
+    position_at: datetime | None = None
+    seq: int | None = None
+    clock_server_time: datetime | None = None
+    clock_device_time: datetime | None = None
+    signature: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def signed_text(self) -> str:
+        """The exact string the phone signs; numbers fixed-point so JS and Python agree."""
+        return "|".join(
+            [
+                self.key,
+                self.kind,
+                str(self.raw.get("taken_at", "")),
+                f"{self.latitude:.6f}",
+                f"{self.longitude:.6f}",
+                f"{self.accuracy_m:.1f}",
+                "" if self.seq is None else str(self.seq),
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class CheckinOutcome:
+    event: CheckinEvent
+    replay: bool
+
+    @property
+    def http_status(self) -> int:
+        if self.event.status == CheckinEvent.Status.REFUSED:
+            return 422
+        return 200 if self.replay else 201
+
+
+# --- Policy ------------------------------------------------------------------------------
+
+
+def presence_policy_on(moment: datetime) -> PresencePolicy:
+    policy = (
+        PresencePolicy.objects.filter(valid_from__lte=timezone.localdate(moment))
+        .order_by("-valid_from")
+        .first()
+    )
+    if policy is None:  # the migration ships a default; its absence is a broken install
+        raise RuntimeError("No presence policy is in force")
+    return policy
+
+
+def risk_policy(policy: PresencePolicy) -> risk.RiskPolicy:
+    return risk.RiskPolicy(
+        max_accuracy_m=policy.max_accuracy_m,
+        offline_max_age=timedelta(hours=policy.offline_max_age_hours),
+        clock_skew_max=timedelta(seconds=policy.clock_skew_max_s),
+        max_speed_kmh=policy.max_speed_kmh,
+        position_max_age=timedelta(seconds=policy.position_max_age_s),
+    )
+
+
+def fence_sites(sites: Sequence[WorkSite], policy: PresencePolicy) -> list[geofence.Site]:
+    fences: list[geofence.Site] = []
+    for site in sites:
+        if site.shape == WorkSite.Shape.POLYGON and site.polygon:
+            fence: geofence.CircleFence | geofence.PolygonFence = geofence.polygon_from_geojson(
+                site.polygon
+            )
+        elif site.latitude is not None and site.longitude is not None:
+            fence = geofence.CircleFence(
+                centre=geofence.Point(float(site.latitude), float(site.longitude)),
+                radius_m=float(site.radius_m or policy.default_radius_m),
+            )
+        else:
+            continue  # a site without coordinates accepts nobody (fail closed)
+        fences.append(geofence.Site(site_id=site.pk, name=site.name, fence=fence))
+    return fences
+
+
+# --- Devices and tokens --------------------------------------------------------------------
+
+
+def key_fingerprint(public_key_b64: str) -> str:
+    """Validate a base64 SPKI P-256 public key and return its SHA-256 fingerprint."""
+    try:
+        der = base64.b64decode(public_key_b64, validate=True)
+        key = load_der_public_key(der)
+    except (binascii.Error, ValueError, TypeError):
+        raise ValidationError(_("The device key is not a valid public key.")) from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise ValidationError(_("The device key must be an ECDSA P-256 key."))
+    return hashlib.sha256(der).hexdigest()
+
+
+@transaction.atomic
+def device_bind(*, employee: Employee, public_key: str, label: str) -> PhoneDevice:
+    """The phone an employee logs in from. The first becomes active; later ones wait for the
+    OPD operator's approval, so a second phone cannot quietly check in for someone."""
+    fingerprint = key_fingerprint(public_key)
+    existing = PhoneDevice.objects.filter(employee=employee, key_fingerprint=fingerprint).first()
+    if existing is not None:
+        return existing
+    has_active = PhoneDevice.objects.filter(employee=employee, status="active").exists()
+    device = PhoneDevice.objects.create(
+        employee=employee,
+        key_fingerprint=fingerprint,
+        public_key=public_key,
+        label=label[:200],
+        status=PhoneDevice.Status.PENDING if has_active else PhoneDevice.Status.ACTIVE,
+    )
+    audit_record(
+        actor=getattr(employee, "user", None),
+        action="device.bind",
+        obj=device,
+        summary=f"{employee.nip} {device.status} {label[:80]}",
+    )
+    return device
+
+
+@transaction.atomic
+def device_decide(*, actor: User, device: PhoneDevice, approve: bool, reason: str) -> PhoneDevice:
+    """Approve a pending phone (the employee's previous one is revoked) or revoke one."""
+    if not reason.strip():
+        raise ValidationError(_("A reason is required."))
+    device = PhoneDevice.objects.select_for_update().get(pk=device.pk)
+    before = device.status
+    if approve:
+        PhoneDevice.objects.filter(employee_id=device.employee_id, status="active").exclude(
+            pk=device.pk
+        ).update(status=PhoneDevice.Status.REVOKED, decided_by=actor, decided_at=timezone.now())
+        device.status = PhoneDevice.Status.ACTIVE
+    else:
+        device.status = PhoneDevice.Status.REVOKED
+    device.decided_by = actor
+    device.decided_at = timezone.now()
+    device.save(update_fields=["status", "decided_by", "decided_at"])
+    audit_record(
+        actor=actor,
+        action="device.approve" if approve else "device.revoke",
+        obj=device,
+        before={"status": before},
+        after={"status": device.status},
+        reason=reason,
+    )
+    return device
+
+
+def token_issue(*, user: User, device: PhoneDevice) -> tuple[str, AppToken]:
+    raw = secrets.token_urlsafe(32)
+    token = AppToken.objects.create(
+        token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+        user=user,
+        device=device,
+        expires_at=timezone.now() + TOKEN_LIFETIME,
+    )
+    return raw, token
+
+
+def token_user(raw: str) -> tuple[User, PhoneDevice] | None:
+    """The user and phone behind a bearer token, if it is valid and the phone not revoked."""
+    token = (
+        AppToken.objects.select_related("user__employee", "device")
+        .filter(token_hash=hashlib.sha256(raw.encode()).hexdigest(), expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active or token.device.status == "revoked":
+        return None
+    return token.user, token.device
+
+
+# --- Check-ins -----------------------------------------------------------------------------
+
+
+def _signature_valid(device: PhoneDevice, item: CheckinInput) -> bool:
+    if not item.signature:
+        return False
+    try:
+        raw = base64.b64decode(item.signature, validate=True)
+        if len(raw) != 64:
+            return False
+        key = load_der_public_key(base64.b64decode(device.public_key))
+        assert isinstance(key, ec.EllipticCurvePublicKey)
+        der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+        key.verify(der, item.signed_text().encode(), ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
+
+
+@dataclass
+class EmployeeCheckinContext:
+    """What judging an employee's check-ins needs, read once per request or batch."""
+
+    employee: Employee
+    device: PhoneDevice | None
+    policy: PresencePolicy
+    sites: list[WorkSite]
+    fences: list[geofence.Site]
+    previous: list[CheckinEvent]  # the employee's recent events, newest first
+    device_shared: int
+    seqs_used: set[int]
+
+
+def checkin_context(
+    employee: Employee, device: PhoneDevice | None, now: datetime
+) -> EmployeeCheckinContext:
+    policy = presence_policy_on(now)
+    sites = employee_sites(employee, timezone.localdate(now))
+    previous = list(
+        CheckinEvent.objects.filter(employee=employee, latitude__isnull=False)
+        .exclude(status=CheckinEvent.Status.REFUSED)
+        .order_by("-taken_at")[:20]
+    )
+    shared = 0
+    seqs: set[int] = set()
+    if device is not None:
+        shared = (
+            PhoneDevice.objects.filter(key_fingerprint=device.key_fingerprint)
+            .exclude(employee=employee)
+            .count()
+        )
+        seqs = {
+            seq
+            for seq in CheckinEvent.objects.filter(device=device).values_list("seq", flat=True)
+            if seq is not None
+        }
+    return EmployeeCheckinContext(
+        employee=employee,
+        device=device,
+        policy=policy,
+        sites=sites,
+        fences=fence_sites(sites, policy),
+        previous=previous,
+        device_shared=shared,
+        seqs_used=seqs,
+    )
+
+
+def _fix_of(event: CheckinEvent) -> risk.Fix:
+    return risk.Fix(
+        taken_at=event.taken_at,
+        position=geofence.Point(event.latitude or 0.0, event.longitude or 0.0),
+        accuracy_m=event.accuracy_m or 0.0,
+    )
+
+
+def checkin_record(
+    ctx: EmployeeCheckinContext, item: CheckinInput, *, received_at: datetime
+) -> CheckinOutcome:
+    """Judge and store one phone check-in; replaying its id returns the stored result."""
+    existing = CheckinEvent.objects.filter(idempotency_key=item.key).first()
+    if existing is not None:
+        if existing.employee_id != ctx.employee.pk:
+            raise IdempotencyConflict(item.key)
+        return CheckinOutcome(existing, replay=True)
+
+    try:
+        point = geofence.Point(item.latitude, item.longitude)
+    except geofence.GeofenceError as exc:
+        raise CheckinRejected(exc.message) from None
+    offset = None
+    if item.clock_server_time is not None and item.clock_device_time is not None:
+        offset = risk.clock_offset(item.clock_server_time, item.clock_device_time)
+    taken_at = risk.trusted_time(item.device_taken_at, offset)
+    policy = ctx.policy
+
+    status = CheckinEvent.Status.ACCEPTED
+    flags: list[str] = []
+    site_id: int | None = None
+    distance: float | None = None
+    if taken_at > received_at + timedelta(seconds=policy.future_tolerance_s):
+        status, message = CheckinEvent.Status.REFUSED, _("The check-in time is in the future.")
+    elif ctx.device is not None and not _signature_valid(ctx.device, item):
+        status = CheckinEvent.Status.REFUSED
+        message = _("The check-in is not signed by this phone's key.")
+    else:
+        verdict = geofence.check_position(
+            ctx.fences,
+            point,
+            item.accuracy_m,
+            geofence.FencePolicy(
+                max_accuracy_m=policy.refuse_accuracy_m, accuracy_tolerance="none"
+            ),
+        )
+        site_id, distance, message = verdict.site_id, verdict.distance_m, verdict.message
+        if not verdict.inside:
+            status = CheckinEvent.Status.REFUSED
+        else:
+            fix = risk.Fix(taken_at, point, item.accuracy_m, item.position_at)
+            flags = list(
+                risk.checkin_risk_flags(
+                    fix,
+                    received_at=received_at,
+                    previous=_fix_of(ctx.previous[0]) if ctx.previous else None,
+                    recent=[_fix_of(e).position for e in ctx.previous],
+                    offset=offset,
+                    device=None
+                    if ctx.device is None
+                    else risk.DeviceFacts(
+                        approved=ctx.device.status == PhoneDevice.Status.ACTIVE,
+                        other_employees=ctx.device_shared,
+                        seq_reused=item.seq is not None and item.seq in ctx.seqs_used,
+                    ),
+                    policy=risk_policy(policy),
+                )
+            )
+            if flags:
+                status = CheckinEvent.Status.REVIEW
+                message = f"{message}. {_('Waiting for review')}: {risk.flags_describe(flags)}"
+
+    try:
+        with transaction.atomic():
+            event = CheckinEvent.objects.create(
+                idempotency_key=item.key,
+                employee=ctx.employee,
+                kind=item.kind,
+                taken_at=taken_at,
+                device_taken_at=item.device_taken_at,
+                received_at=received_at,
+                source=CheckinEvent.Source.PHONE,
+                status=status,
+                site_id=site_id,
+                distance_m=distance,
+                latitude=item.latitude,
+                longitude=item.longitude,
+                accuracy_m=item.accuracy_m,
+                device=ctx.device,
+                seq=item.seq,
+                risk_flags=flags,
+                message=message[:255],
+                payload=item.raw,
+            )
+    except IntegrityError:
+        # The same id arrived twice at once (a retry racing the original): one row wins.
+        existing = CheckinEvent.objects.filter(idempotency_key=item.key).first()
+        if existing is None:
+            raise
+        if existing.employee_id != ctx.employee.pk:
+            raise IdempotencyConflict(item.key) from None
+        return CheckinOutcome(existing, replay=True)
+    if status != CheckinEvent.Status.REFUSED:
+        ctx.previous.insert(0, event)
+        if item.seq is not None:
+            ctx.seqs_used.add(item.seq)
+    return CheckinOutcome(event, replay=False)
+
+
+@transaction.atomic
+def checkin_review(*, actor: User, event: CheckinEvent, accept: bool, reason: str) -> CheckinReview:
+    if not reason.strip():
+        raise ValidationError(_("A reason is required."))
+    review = CheckinReview.objects.create(
+        event=event,
+        decision=CheckinReview.Decision.ACCEPT if accept else CheckinReview.Decision.REJECT,
+        reviewer=actor,
+        reason=reason.strip(),
+    )
+    audit_record(
+        actor=actor,
+        action="checkin.review",
+        obj=event,
+        after={"decision": review.decision},
+        reason=reason,
+    )
+    return review
