@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tepat.accounts import views as account_views
+from tepat.presence import urls as presence_urls
 from tepat.api import api
 
 admin.site.site_header = "Tepat — Back office"
@@ -13,6 +14,7 @@ urlpatterns = [
     path("akun/", include("tepat.accounts.urls")),
     path("org/", include("tepat.org.urls")),
     path("app/", include("tepat.presence.urls")),
+    path("presensi/", include((presence_urls.office_urlpatterns, "presence_office"))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -118,3 +118,29 @@ def require_role(user: Any, roles: frozenset[str]) -> None:
 
 def require_org_writer(user: User) -> None:
     require_role(user, ORG_WRITER_ROLES)
+
+
+REVIEWER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
+DEVICE_APPROVER_ROLES = frozenset({Role.OPERATOR_OPD, Role.ADMIN_BKPSDM, Role.SUPERADMIN})
+
+
+def employees_reviewable_by(user: Any, on: date | None = None) -> QuerySet[Employee]:
+    """Whose flagged check-ins the user may accept or reject: BKPSDM everyone, a Kepala OPD
+    their OPD, an atasan the people below them. Operators and auditors only look."""
+    on = on or _today()
+    if not user.is_authenticated or not user.is_active:
+        return Employee.objects.none()
+    if user.role in REVIEWER_ROLES:
+        return Employee.objects.all()
+    if user.role == Role.KEPALA_OPD:
+        return employees_visible_to(user, on)
+    if user.role == Role.ASN and user.employee_id is not None:
+        return Employee.objects.filter(id__in=subordinate_ids(user.employee_id, on))
+    return Employee.objects.none()
+
+
+def employees_device_approvable_by(user: Any, on: date | None = None) -> QuerySet[Employee]:
+    """Whose second phone the user may approve: the OPD operator for their OPD, and BKPSDM."""
+    if not user.is_authenticated or user.role not in DEVICE_APPROVER_ROLES:
+        return Employee.objects.none()
+    return employees_visible_to(user, on)

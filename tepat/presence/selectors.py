@@ -3,12 +3,13 @@
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tepat.org.models import Employee
 from tepat.org.selectors import employee_sites
-from tepat.presence.models import CheckinEvent
+from tepat.presence.models import CheckinEvent, PhoneDevice
 from tepat.presence.services import presence_policy_on
 
 
@@ -88,3 +89,21 @@ def my_month(employee: Employee, first: date) -> list[dict[str, Any]]:
         if e.kind == CheckinEvent.Kind.OUT:
             row["last_out"] = _time(e.taken_at)
     return [days[d] for d in sorted(days)]
+
+
+def checkins_awaiting_review(employees: QuerySet[Employee]) -> QuerySet[CheckinEvent]:
+    return (
+        CheckinEvent.objects.filter(
+            status=CheckinEvent.Status.REVIEW, employee__in=employees, reviews__isnull=True
+        )
+        .select_related("employee", "site")
+        .order_by("received_at")
+    )
+
+
+def devices_pending(employees: QuerySet[Employee]) -> QuerySet[PhoneDevice]:
+    return (
+        PhoneDevice.objects.filter(status=PhoneDevice.Status.PENDING, employee__in=employees)
+        .select_related("employee")
+        .order_by("created_at")
+    )

@@ -8,3 +8,9 @@ urlpatterns = [
     path("sw.js", views.service_worker, name="service_worker"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
 ]
+
+# Back-office pages for supervisors, operators and BKPSDM, under /presensi/.
+office_urlpatterns = [
+    path("tinjauan/", views.review_list, name="review_list"),
+    path("perangkat/", views.device_list, name="device_list"),
+]

@@ -6,9 +6,18 @@ app's token. The service worker is served from /app/ so its scope can be /app/.
 
 from pathlib import Path
 
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tepat.accounts import access
+from tepat.accounts.models import AuthedRequest
+from tepat.presence import selectors, services
 
 STATIC = Path(__file__).resolve().parent / "static" / "presence"
 
@@ -39,3 +48,57 @@ def manifest(request: HttpRequest) -> FileResponse:
     return FileResponse(
         (STATIC / "manifest.webmanifest").open("rb"), content_type="application/manifest+json"
     )
+
+
+class DecisionForm(forms.Form):
+    item = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(choices=[("accept", "accept"), ("reject", "reject")])
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_list(request: AuthedRequest) -> HttpResponse:
+    """Flagged check-ins waiting for a decision by the supervisor or BKPSDM."""
+    reviewable = access.employees_reviewable_by(request.user)
+    pending = selectors.checkins_awaiting_review(reviewable)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(
+                request, "presence/review_list.html", {"events": pending, "form": form}, status=400
+            )
+        event = get_object_or_404(pending, pk=form.cleaned_data["item"])
+        services.checkin_review(
+            actor=request.user,
+            event=event,
+            accept=form.cleaned_data["decision"] == "accept",
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, _("The decision was saved."))
+        return redirect("presence_office:review_list")
+    return render(request, "presence/review_list.html", {"events": pending[:200], "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def device_list(request: AuthedRequest) -> HttpResponse:
+    """Phones waiting for the OPD operator's approval (an employee's second phone)."""
+    access.require_role(request.user, access.DEVICE_APPROVER_ROLES)
+    pending = selectors.devices_pending(access.employees_device_approvable_by(request.user))
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(
+                request, "presence/device_list.html", {"devices": pending, "form": form}, status=400
+            )
+        device = get_object_or_404(pending, pk=form.cleaned_data["item"])
+        services.device_decide(
+            actor=request.user,
+            device=device,
+            approve=form.cleaned_data["decision"] == "accept",
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, _("The decision was saved."))
+        return redirect("presence_office:device_list")
+    return render(request, "presence/device_list.html", {"devices": pending[:200], "form": form})

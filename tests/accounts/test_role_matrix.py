@@ -135,6 +135,15 @@ CASES: list[Case] = [
         "post",
         _expect(set(), anon=DENY),
     ),
+    # Everyone may open the review queue; it lists only whom they may decide on
+    # (tests/presence/test_review.py walks the decisions with every role).
+    ("presence_office:review_list", lambda w: "/presensi/tinjauan/", "get", _expect(ALL)),
+    (
+        "presence_office:device_list",
+        lambda w: "/presensi/perangkat/",
+        "get",
+        _expect({"operator_opd", "operator_other", "admin_bkpsdm", "superadmin"}),
+    ),
     # The phone app's shell holds no data: public.
     ("presence:app", lambda w: "/app/", "get", _expect(ALL, anon=ALLOW)),
     ("presence:service_worker", lambda w: "/app/sw.js", "get", _expect(ALL, anon=ALLOW)),
