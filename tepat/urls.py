@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tepat.accounts import views as account_views
-from tepat.presence import urls as presence_urls
 from tepat.api import api
+from tepat.presence import urls as presence_urls
 
 admin.site.site_header = "Tepat — Back office"
 admin.site.site_title = "Tepat"
