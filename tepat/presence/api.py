@@ -1,6 +1,7 @@
 """e-Presensi JSON API for the phone app: token login, check-ins (single and offline batch),
 and the employee's own day and month."""
 
+import hashlib
 import json
 from datetime import date, datetime
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from pydantic import field_validator
 from tepat.accounts.models import User
 from tepat.api import api, error_message
 from tepat.org.models import Employee
-from tepat.presence import selectors, services
+from tepat.presence import selectors, selfies, services
 from tepat.presence.auth import AppTokenAuth
 from tepat.presence.models import CheckinEvent
 
@@ -63,6 +64,7 @@ class CheckinIn(Schema):
     seq: int | None = Field(None, ge=0, le=2**53)
     clock: ClockIn | None = None
     signature: str | None = Field(None, max_length=200)
+    selfie: str | None = Field(None, max_length=2_100_000, description="JPEG or PNG, base64")
 
     _aware_taken_at = field_validator("taken_at", "position_at")(_aware)
 
@@ -77,6 +79,11 @@ class BatchIn(Schema):
 
 
 def _checkin_input(data: CheckinIn, raw: dict[str, Any]) -> services.CheckinInput:
+    """The service's input; the stored payload keeps the selfie's hash, not its bytes."""
+    selfie = selfies.selfie_decode(data.selfie) if data.selfie else None
+    if selfie is not None:
+        raw = {k: v for k, v in raw.items() if k != "selfie"}
+        raw["selfie_sha256"] = hashlib.sha256(selfie).hexdigest()
     return services.CheckinInput(
         key=str(data.id),
         kind=data.kind,
@@ -89,6 +96,7 @@ def _checkin_input(data: CheckinIn, raw: dict[str, Any]) -> services.CheckinInpu
         clock_server_time=data.clock.server_time if data.clock else None,
         clock_device_time=data.clock.device_time if data.clock else None,
         signature=data.signature,
+        selfie=selfie,
         raw=raw,
     )
 
@@ -139,7 +147,7 @@ def _checkin_one(
         }
     try:
         outcome = services.checkin_record(ctx, _checkin_input(data, raw), received_at=now)
-    except services.CheckinRejected as exc:
+    except (services.CheckinRejected, selfies.SelfieRejected) as exc:
         return 422, {"id": str(data.id), "detail": exc.message, "code": "invalid"}
     except services.IdempotencyConflict:
         return 409, {"id": str(data.id), "detail": _("This check-in id was already used.")}

@@ -41,6 +41,7 @@ class PresencePolicy(models.Model):
     future_tolerance_s = models.PositiveIntegerField(
         _("tolerance for a check-in time in the future (s)"), default=120
     )
+    selfie_required = models.BooleanField(_("selfie required at check-in"), default=False)
 
     class Meta:
         verbose_name = _("presence policy")
@@ -184,6 +185,7 @@ class CheckinEvent(models.Model):
         related_name="corrections",
     )
     payload = models.JSONField(_("payload as received"), default=dict)
+    selfie = models.CharField(_("selfie (private file)"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("check-in event")

@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -106,4 +106,14 @@ def devices_pending(employees: QuerySet[Employee]) -> QuerySet[PhoneDevice]:
         PhoneDevice.objects.filter(status=PhoneDevice.Status.PENDING, employee__in=employees)
         .select_related("employee")
         .order_by("created_at")
+    )
+
+
+def checkins_with_selfie(
+    reviewable: QuerySet[Employee], *, own_employee_id: int | None
+) -> QuerySet[CheckinEvent]:
+    return (
+        CheckinEvent.objects.exclude(selfie="")
+        .filter(Q(employee__in=reviewable) | Q(employee_id=own_employee_id))
+        .select_related("employee")
     )

@@ -29,6 +29,7 @@ from tepat.accounts.models import User
 from tepat.audit.services import audit_record
 from tepat.org.models import Employee, WorkSite
 from tepat.org.selectors import employee_sites
+from tepat.presence import selfies
 from tepat.presence.models import AppToken, CheckinEvent, CheckinReview, PhoneDevice, PresencePolicy
 from tepat.rules import geofence, risk
 
@@ -60,6 +61,7 @@ class CheckinInput:
     clock_server_time: datetime | None = None
     clock_device_time: datetime | None = None
     signature: str | None = None
+    selfie: bytes | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
     def signed_text(self) -> str:
@@ -73,6 +75,7 @@ class CheckinInput:
                 f"{self.longitude:.6f}",
                 f"{self.accuracy_m:.1f}",
                 "" if self.seq is None else str(self.seq),
+                *([hashlib.sha256(self.selfie).hexdigest()] if self.selfie else []),
             ]
         )
 
@@ -318,6 +321,15 @@ def checkin_record(
     taken_at = risk.trusted_time(item.device_taken_at, offset)
     policy = ctx.policy
 
+    if policy.selfie_required and not item.selfie:
+        raise CheckinRejected(_("A selfie is required for check-in."))
+    selfie_path = ""
+    if item.selfie:
+        try:
+            selfie_path = selfies.selfie_store(item.key, item.selfie)
+        except selfies.SelfieRejected as exc:
+            raise CheckinRejected(exc.message) from None
+
     status = CheckinEvent.Status.ACCEPTED
     flags: list[str] = []
     site_id: int | None = None
@@ -383,6 +395,7 @@ def checkin_record(
                 risk_flags=flags,
                 message=message[:255],
                 payload=item.raw,
+                selfie=selfie_path,
             )
     except IntegrityError:
         # The same id arrived twice at once (a retry racing the original): one row wins.

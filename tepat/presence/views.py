@@ -9,6 +9,7 @@ from pathlib import Path
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -102,3 +103,23 @@ def device_list(request: AuthedRequest) -> HttpResponse:
         messages.success(request, _("The decision was saved."))
         return redirect("presence_office:device_list")
     return render(request, "presence/device_list.html", {"devices": pending[:200], "form": form})
+
+
+@login_required
+@require_GET
+def selfie_download(request: AuthedRequest, event_id: int) -> FileResponse:
+    """A check-in selfie, for its owner and those who may review them: always a download,
+    never rendered inline, so a crafted image can never act as a page."""
+    events = selectors.checkins_with_selfie(
+        access.employees_reviewable_by(request.user), own_employee_id=request.user.employee_id
+    )
+    event = get_object_or_404(events, pk=event_id)
+    response = FileResponse(
+        default_storage.open(event.selfie, "rb"),
+        as_attachment=True,
+        filename=f"swafoto-{event.employee.nip}-{event.taken_at:%Y%m%d-%H%M}.jpg",
+        content_type="image/jpeg",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,6 +1,7 @@
 """A phone as the PWA is one: an ECDSA P-256 key, a sequence counter, signed check-ins."""
 
 import base64
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class Phone:
         accuracy: float = 12.0,
         id: str | None = None,
         sign: bool = True,
+        selfie_bytes: bytes | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
         from django.utils import timezone
@@ -71,18 +73,20 @@ class Phone:
             "seq": self.seq,
             **extra,
         }
+        parts = [
+            item["id"],
+            kind,
+            when,
+            f"{lat:.6f}",
+            f"{lng:.6f}",
+            f"{accuracy:.1f}",
+            str(self.seq),
+        ]
+        if selfie_bytes is not None:
+            item["selfie"] = base64.b64encode(selfie_bytes).decode()
+            parts.append(hashlib.sha256(selfie_bytes).hexdigest())
         if sign:
-            text = "|".join(
-                [
-                    item["id"],
-                    kind,
-                    when,
-                    f"{lat:.6f}",
-                    f"{lng:.6f}",
-                    f"{accuracy:.1f}",
-                    str(self.seq),
-                ]
-            )
+            text = "|".join(parts)
             der = self.key.sign(text.encode(), ec.ECDSA(hashes.SHA256()))
             r, s = decode_dss_signature(der)
             item["signature"] = base64.b64encode(
