@@ -1,15 +1,20 @@
 """One command to try Tepat: migrate, load the demo regency if empty, show logins, serve."""
 
+import os
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from tepat.localtls import local_names, local_tls_ensure
 from tepat.org.demo import DEMO_SEED, DemoAccount, demo_accounts_describe
 from tepat.org.models import Regency
 
 DEFAULT_ADDRPORT = "127.0.0.1:8000"
+HTTPS_ADDRPORT = "0.0.0.0:8443"  # reachable from a phone on the LAN: the point of --https
 
 
 def demo_url(addrport: str) -> str:
@@ -51,12 +56,29 @@ class Command(BaseCommand):
             action="store_true",
             help="Jangan jalankan server (untuk tes dan CI).",
         )
+        parser.add_argument(
+            "--https",
+            action="store_true",
+            help=(
+                "Layani lewat HTTPS di jaringan lokal (0.0.0.0:8443) dengan sertifikat lokal, "
+                "agar bisa dibuka dari ponsel sungguhan. (Serve HTTPS for a real phone.)"
+            ),
+        )
+        parser.add_argument(
+            "--host",
+            action="append",
+            default=[],
+            help="Nama atau alamat IP tambahan untuk sertifikat (boleh berulang).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         if not Regency.objects.exists():
             self.stdout.write("Memuat data demo Kabupaten Mukomuko… (loading the demo regency)")
             call_command("demo_load", seed=options["seed"], stdout=self.stdout)
+        if options["https"]:
+            self._serve_https(options)
+            return
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Buka / open: {demo_url(options['addrport'])}"))
         self.stdout.write("")
@@ -67,3 +89,40 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         call_command("runserver", options["addrport"], use_reloader=False)
+
+    def _serve_https(self, options: dict[str, Any]) -> None:
+        """Gunicorn with a certificate from Tepat's local CA, reachable from the LAN."""
+        addrport = (
+            options["addrport"] if options["addrport"] != DEFAULT_ADDRPORT else HTTPS_ADDRPORT
+        )
+        port = addrport.rpartition(":")[2]
+        tls = local_tls_ensure(settings.DATA_DIR / "tls", local_names(tuple(options["host"])))
+        self.stdout.write("")
+        self.stdout.write("HTTPS untuk ponsel / for a phone on the same network:")
+        self.stdout.write(
+            f"  1. Pasang sertifikat CA ini di ponsel / install on the phone: {tls.ca_cert}"
+        )
+        self.stdout.write(
+            "     (Android: Setelan → Keamanan → Enkripsi & kredensial → Instal sertifikat → CA)"
+        )
+        for name in tls.names:
+            if name not in {"localhost", "127.0.0.1"}:
+                self.stdout.write(
+                    self.style.SUCCESS(f"  2. Buka / open: https://{name}:{port}/app/")
+                )
+        self.stdout.write("")
+        for line in accounts_table(demo_accounts_describe(today=timezone.localdate())):
+            self.stdout.write("  " + line)
+        if options["no_serve"]:
+            return
+        env = {
+            **os.environ,
+            "ALLOWED_HOSTS": ",".join(tls.names),
+            "CSRF_TRUSTED_ORIGINS": ",".join(f"https://{n}:{port}" for n in tls.names),
+        }
+        argv = [
+            sys.executable, "-m", "gunicorn", "tepat.wsgi:application",
+            "--bind", addrport, "--workers", "2",
+            "--certfile", str(tls.cert), "--keyfile", str(tls.key),
+        ]  # fmt: skip
+        os.execvpe(sys.executable, argv, env)  # noqa: S606 - fixed argv, no shell
