@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tepat.accounts.models import User
-from tepat.presence.models import CheckinEvent, PhoneDevice
+from tepat.presence.models import CheckinEvent, PhoneDevice, PresencePolicy
 from tests.presence.phone import Phone, minutes_ago
 from tests.world import PASSWORD, World
 
@@ -250,3 +250,10 @@ def test_check_in_body_is_kept_as_received(world: World, phone: Phone) -> None:
     item = phone.checkin(*SCHOOL)
     phone.send(item)
     assert CheckinEvent.objects.get().payload == json.loads(json.dumps(item))
+
+
+def test_with_no_policy_row_the_documented_default_applies(world: World, phone: Phone) -> None:
+    PresencePolicy.objects.all().delete()
+    response = phone.send(phone.checkin(*FAR))
+    assert response.status_code == 422
+    assert response.json()["detail"].endswith("batas 100 m")  # the default radius

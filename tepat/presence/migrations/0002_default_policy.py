@@ -4,6 +4,7 @@ import datetime
 
 from django.db import migrations
 
+# A copy, not an import: a migration must keep inserting what it inserted when it was written.
 DEFAULT = {
     "valid_from": datetime.date(2020, 1, 1),
     "name": "Kebijakan presensi bawaan Tepat",
