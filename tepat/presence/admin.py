@@ -2,6 +2,7 @@
 
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms.models import model_to_dict
@@ -10,8 +11,21 @@ from django.utils.translation import gettext_lazy as _
 
 from tepat.accounts.models import User
 from tepat.audit.services import audit_record
-from tepat.presence.models import CheckinEvent, CheckinReview, PhoneDevice, PresencePolicy
+from tepat.presence.attendance import bands_version_save, schedule_version_save
+from tepat.presence.models import (
+    AttendanceDay,
+    BandsVersion,
+    CalendarEntry,
+    CheckinEvent,
+    CheckinReview,
+    PhoneDevice,
+    PresencePolicy,
+    ScheduleVersion,
+)
 from tepat.presence.services import device_decide
+from tepat.rules.schedule import ScheduleError
+from tepat.rules.schedule_data import bands_from_data, schedule_from_data
+from tepat.rules.verdict import BandsError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -99,3 +113,93 @@ class PhoneDeviceAdmin(ReadOnlyAdmin):
                 reason="Dicabut di admin",
             )
         messages.success(request, _("Revoked."))
+
+
+def _adopt(obj: Any, saved: Any) -> None:
+    """Give the admin's instance the row the service wrote (the admin reports on it)."""
+    for f in saved._meta.concrete_fields:
+        setattr(obj, f.attname, getattr(saved, f.attname))
+
+
+class PolicyJsonForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Validates the JSON definition with the rules core before anything is saved."""
+
+    parse: Any = None
+
+    def clean_definition(self) -> Any:
+        definition = self.cleaned_data["definition"]
+        try:
+            type(self).parse(definition)
+        except (ScheduleError, BandsError) as exc:
+            raise forms.ValidationError(exc.message) from None
+        return definition
+
+
+class ScheduleVersionForm(PolicyJsonForm):
+    parse = staticmethod(schedule_from_data)
+
+    class Meta:
+        model = ScheduleVersion
+        fields = ["group", "definition"]
+
+
+class BandsVersionForm(PolicyJsonForm):
+    parse = staticmethod(bands_from_data)
+
+    class Meta:
+        model = BandsVersion
+        fields = ["definition"]
+
+
+@admin.register(ScheduleVersion)
+class ScheduleVersionAdmin(admin.ModelAdmin[ScheduleVersion]):
+    form = ScheduleVersionForm
+    list_display = ["group", "name", "valid_from", "valid_until", "legal_basis"]
+    list_filter = ["group"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # past verdicts point at it
+
+    def save_model(
+        self, request: HttpRequest, obj: ScheduleVersion, form: Any, change: bool
+    ) -> None:
+        saved = schedule_version_save(
+            actor=request.user, group=obj.group, definition=obj.definition
+        )
+        _adopt(obj, saved)
+
+
+@admin.register(BandsVersion)
+class BandsVersionAdmin(admin.ModelAdmin[BandsVersion]):
+    form = BandsVersionForm
+    list_display = ["name", "valid_from", "legal_basis"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: BandsVersion, form: Any, change: bool) -> None:
+        _adopt(obj, bands_version_save(actor=request.user, definition=obj.definition))
+
+
+@admin.register(CalendarEntry)
+class CalendarEntryAdmin(admin.ModelAdmin[CalendarEntry]):
+    list_display = ["first_day", "last_day", "kind", "name", "legal_basis"]
+    list_filter = ["kind"]
+    date_hierarchy = "first_day"
+
+
+@admin.register(AttendanceDay)
+class AttendanceDayAdmin(ReadOnlyAdmin):
+    list_display = [
+        "day",
+        "employee",
+        "day_code",
+        "in_code",
+        "out_code",
+        "minutes_late",
+        "minutes_early",
+    ]
+    list_filter = ["day_code", "in_code", "out_code"]
+    search_fields = ["employee__nip", "employee__name"]
+    date_hierarchy = "day"
+    list_select_related = ["employee"]

@@ -225,3 +225,123 @@ class CheckinReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.decision}"
+
+
+class ScheduleVersion(models.Model):
+    """One effective-dated version of a schedule group's working hours (policy data).
+
+    ``definition`` is the JSON form read by ``tepat.rules.schedule_data``; the service that
+    saves it validates it, so the teachers' check-out moving from 16:00 to 14:00 is a new
+    version from a date, never a code change.
+    """
+
+    group = models.ForeignKey(
+        "org.ScheduleGroup",
+        verbose_name=_("schedule group"),
+        on_delete=models.PROTECT,
+        related_name="versions",
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    name = models.CharField(_("name"), max_length=128)
+    legal_basis = models.CharField(_("legal basis"), max_length=255)
+    definition = models.JSONField(_("definition"))
+
+    class Meta:
+        verbose_name = _("schedule version")
+        verbose_name_plural = _("schedule versions")
+        ordering = ["group", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "valid_from"], name="scheduleversion_unique_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.valid_from:%d-%m-%Y})"
+
+
+class BandsVersion(models.Model):
+    """TL/PSW lateness bands in force from a date (policy data, JSON per rules.schedule_data)."""
+
+    valid_from = models.DateField(_("valid from"), unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    legal_basis = models.CharField(_("legal basis"), max_length=255)
+    definition = models.JSONField(_("definition"))
+
+    class Meta:
+        verbose_name = _("lateness bands")
+        verbose_name_plural = _("lateness bands")
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.valid_from:%d-%m-%Y})"
+
+
+class CalendarEntry(models.Model):
+    """A regency-level change to the national calendar, dated, with its legal basis."""
+
+    class Kind(models.TextChoices):
+        DAY_OFF = "day_off", _("Regency day off")
+        CANCELLATION = "cancellation", _("Holiday cancelled (working day)")
+        SCHOOL_HOLIDAY = "school_holiday", _("School holiday")
+        PERIOD = "period", _("Special working-hours period (e.g. Ramadan)")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    name = models.CharField(_("name"), max_length=128)
+    code = models.CharField(
+        _("period code"), max_length=32, blank=True, help_text=_("For periods, e.g. ramadan.")
+    )
+    legal_basis = models.CharField(_("legal basis"), max_length=255)
+
+    class Meta:
+        verbose_name = _("calendar entry")
+        verbose_name_plural = _("calendar entries")
+        ordering = ["first_day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")),
+                name="calendarentry_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.first_day:%d-%m-%Y})"
+
+
+class AttendanceDay(models.Model):
+    """The verdict for one employee and day, derived from the ledger; rebuilt at will."""
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    day_code = models.CharField(_("day code"), max_length=24)
+    in_code = models.CharField(_("arrival code"), max_length=8, blank=True)
+    out_code = models.CharField(_("departure code"), max_length=8, blank=True)
+    minutes_late = models.PositiveIntegerField(_("minutes late"), null=True, blank=True)
+    minutes_early = models.PositiveIntegerField(_("minutes early"), null=True, blank=True)
+    first_in = models.DateTimeField(_("first check-in"), null=True, blank=True)
+    last_out = models.DateTimeField(_("last check-out"), null=True, blank=True)
+    schedule = models.ForeignKey(
+        ScheduleVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    bands = models.ForeignKey(
+        BandsVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    explanation = models.JSONField(_("explanation"), default=list)
+    rules_version = models.CharField(_("rules version"), max_length=32)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("attendance day")
+        verbose_name_plural = _("attendance days")
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "day"], name="attendanceday_unique")
+        ]
+        indexes = [models.Index(fields=["day", "day_code"], name="attendanceday_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.day} {self.day_code} {self.in_code} {self.out_code}"

@@ -413,7 +413,17 @@ def checkin_record(
         ctx.previous.insert(0, event)
         if item.seq is not None:
             ctx.seqs_used.add(item.seq)
+        if timezone.localdate(taken_at) < timezone.localdate(received_at):
+            day_rebuild_later(event)  # an offline check-in for a day already judged
     return CheckinOutcome(event, replay=False)
+
+
+def day_rebuild_later(event: CheckinEvent) -> None:
+    """Queue the rebuild of the event's day once the event is committed."""
+    from tepat.presence.tasks import attendance_day_rebuild_task
+
+    employee_id, day = event.employee_id, timezone.localdate(event.taken_at).isoformat()
+    transaction.on_commit(lambda: attendance_day_rebuild_task.enqueue(employee_id, day))
 
 
 @transaction.atomic
@@ -433,4 +443,5 @@ def checkin_review(*, actor: User, event: CheckinEvent, accept: bool, reason: st
         after={"decision": review.decision},
         reason=reason,
     )
+    day_rebuild_later(event)
     return review

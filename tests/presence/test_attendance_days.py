@@ -1,0 +1,190 @@
+"""The daily verdict from the ledger: schedule versions from policy data, the calendar, the
+bands in force; rebuilt when something arrives late, and never counting refused punches."""
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from tepat.audit.models import AuditEntry
+from tepat.org.models import ScheduleGroup
+from tepat.presence.attendance import (
+    attendance_day_rebuild,
+    bands_version_save,
+    schedule_version_save,
+)
+from tepat.presence.models import CalendarEntry, CheckinEvent, CheckinReview
+from tepat.rules.schedule import office_five_day_week, teacher_schedules
+from tepat.rules.schedule_data import bands_to_data, schedule_to_data
+from tepat.rules.verdict import kaur_2022_bands
+from tests.world import World
+
+WIB = ZoneInfo("Asia/Jakarta")
+MONDAY = date(2026, 11, 16)
+
+
+@pytest.fixture
+def schedules(world: World) -> None:
+    admin = world.users["admin_bkpsdm"]
+    for schedule in teacher_schedules():
+        schedule_version_save(
+            actor=admin,
+            group=ScheduleGroup.objects.get(code="guru"),
+            definition=schedule_to_data(schedule),
+        )
+    schedule_version_save(
+        actor=admin,
+        group=ScheduleGroup.objects.get(code="kantor-5hk"),
+        definition=schedule_to_data(office_five_day_week()),
+    )
+
+
+def _punch(
+    world: World, kind: str, at: datetime, status: str = "accepted", key: str = ""
+) -> CheckinEvent:
+    return CheckinEvent.objects.create(
+        idempotency_key=key or f"{kind}-{at.isoformat()}",
+        employee=world.teacher,
+        kind=kind,
+        taken_at=at,
+        received_at=at,
+        source="phone",
+        status=status,
+        site=world.school_site,
+    )
+
+
+def test_a_late_teacher_gets_tl1_and_leaving_at_14_is_on_time(
+    world: World, schedules: None
+) -> None:
+    _punch(world, "in", datetime(2026, 11, 16, 7, 12, tzinfo=WIB))
+    _punch(world, "out", datetime(2026, 11, 16, 14, 0, 30, tzinfo=WIB))
+    day = attendance_day_rebuild(world.teacher, MONDAY)
+    assert day is not None
+    assert (day.day_code, day.in_code, day.out_code) == ("H", "TL1", "")
+    assert day.minutes_late == 12
+    assert day.schedule is not None
+    assert day.schedule.valid_from == date(2026, 7, 13)  # the 14:00 version
+    assert any("TL1" in line for line in day.explanation)
+
+
+def test_the_same_punches_before_the_change_leave_early(world: World, schedules: None) -> None:
+    before = date(2026, 6, 15)  # a Monday under the 16:00 version
+    _punch(world, "in", datetime(2026, 6, 15, 7, 0, tzinfo=WIB))
+    _punch(world, "out", datetime(2026, 6, 15, 14, 0, 30, tzinfo=WIB))
+    day = attendance_day_rebuild(world.teacher, before)
+    assert day is not None
+    assert day.out_code == "PSW4"  # 119 minutes early: band ≥ 91
+    assert day.minutes_early == 119
+
+
+def test_nothing_on_a_working_day_is_tk_and_a_holiday_is_libur(
+    world: World, schedules: None
+) -> None:
+    assert attendance_day_rebuild(world.teacher, MONDAY).day_code == "TK"  # type: ignore[union-attr]
+    assert attendance_day_rebuild(world.teacher, date(2026, 8, 17)).day_code == "LIBUR"  # type: ignore[union-attr]
+
+
+def test_a_regency_day_off_is_libur(world: World, schedules: None) -> None:
+    CalendarEntry.objects.create(
+        kind="day_off",
+        first_day=MONDAY,
+        last_day=MONDAY,
+        name="HUT Kabupaten Mukomuko",
+        legal_basis="SE Bupati",
+    )
+    day = attendance_day_rebuild(world.teacher, MONDAY)
+    assert day is not None
+    assert day.day_code == "LIBUR"
+
+
+def test_a_refused_punch_never_counts_and_a_reviewed_one_does(
+    world: World, schedules: None
+) -> None:
+    _punch(world, "in", datetime(2026, 11, 16, 6, 55, tzinfo=WIB), status="refused", key="r")
+    flagged = _punch(
+        world, "in", datetime(2026, 11, 16, 6, 58, tzinfo=WIB), status="review", key="f"
+    )
+    assert attendance_day_rebuild(world.teacher, MONDAY).day_code == "TK"  # type: ignore[union-attr]
+    CheckinReview.objects.create(
+        event=flagged, decision="accept", reviewer=world.users["atasan"], reason="ok"
+    )
+    day = attendance_day_rebuild(world.teacher, MONDAY)
+    assert day is not None
+    assert (day.day_code, day.in_code, day.out_code) == ("H", "", "PSW4")
+
+
+def test_rebuilding_twice_gives_the_same_row(world: World, schedules: None) -> None:
+    _punch(world, "in", datetime(2026, 11, 16, 7, 40, tzinfo=WIB))
+    first = attendance_day_rebuild(world.teacher, MONDAY)
+    second = attendance_day_rebuild(world.teacher, MONDAY)
+    assert first is not None
+    assert second is not None
+    assert (first.pk, first.in_code, first.explanation) == (
+        second.pk,
+        second.in_code,
+        second.explanation,
+    )
+
+
+def test_bands_are_policy_data(world: World, schedules: None) -> None:
+    data = bands_to_data(kaur_2022_bands())
+    data["valid_from"] = "2026-01-01"
+    data["tl"] = [
+        {"code": "TL1", "min": 1, "max": 15},
+        {"code": "TL2", "min": 16, "max": 30},
+        {"code": "TL3", "min": 31, "max": None},
+    ]
+    bands_version_save(actor=world.users["admin_bkpsdm"], definition=data)
+    _punch(world, "in", datetime(2026, 11, 16, 7, 20, tzinfo=WIB))
+    day = attendance_day_rebuild(world.teacher, MONDAY)
+    assert day is not None
+    assert day.in_code == "TL2"  # 20 minutes: TL2 under the other regency's 1–15/16–30 bands
+    assert AuditEntry.objects.filter(action="bands.save").exists()
+
+
+def test_an_overlapping_schedule_version_is_refused(world: World, schedules: None) -> None:
+    data = schedule_to_data(teacher_schedules()[0])
+    data["valid_from"], data["valid_until"] = "2026-01-01", None
+    with pytest.raises(ValidationError):
+        schedule_version_save(
+            actor=world.users["admin_bkpsdm"],
+            group=ScheduleGroup.objects.get(code="guru"),
+            definition=data,
+        )
+
+
+def test_an_offline_check_in_for_a_past_day_queues_its_rebuild(
+    world: World, schedules: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from tepat.presence.tasks import attendance_day_rebuild_task
+    from tests.presence.phone import Phone
+
+    phone = Phone()
+    phone.login(world.teacher.nip)
+    taken = datetime(2026, 11, 16, 7, 5, tzinfo=WIB)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = phone.send(phone.checkin(-2.4233, 101.1667, taken_at=taken))
+    assert response.status_code == 201
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path.endswith("attendance_day_rebuild_task")
+    assert queued.args_kwargs["args"] == [world.teacher.pk, "2026-11-16"]
+    # A week late: it waits for review, so the day stays TK for now.
+    assert response.json()["status"] == "review"
+    assert attendance_day_rebuild_task.call(world.teacher.pk, "2026-11-16") == "TK"
+    # The principal accepts it: the day is queued again and now counts the punch.
+    from tepat.presence.services import checkin_review
+
+    with django_capture_on_commit_callbacks(execute=True):
+        checkin_review(
+            actor=world.users["atasan"],
+            event=CheckinEvent.objects.get(),
+            accept=True,
+            reason="Sinyal tidak ada minggu lalu",
+        )
+    assert DBTaskResult.objects.count() == 2
+    assert attendance_day_rebuild_task.call(world.teacher.pk, "2026-11-16") == "H TL1 PSW4"
