@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from tepat.accounts.access import is_atasan
@@ -1530,11 +1530,32 @@ def demo_regency_write(demo: DemoRegency) -> Regency:
     return regency
 
 
+def demo_schedules_write() -> None:
+    """The example schedules and the Kaur-style bands, as the policy data BKPSDM would enter."""
+    from tepat.presence.attendance import bands_version_save, schedule_version_save
+    from tepat.rules import schedule as examples
+    from tepat.rules.schedule_data import bands_to_data, schedule_to_data
+    from tepat.rules.verdict import kaur_2022_bands
+
+    by_group = {
+        "kantor-5hk": [examples.office_five_day_week()],
+        "kantor-6hk": [examples.office_six_day_week()],
+        "guru": list(examples.teacher_schedules()),
+        "shift": [examples.rsud_shift_roster()],
+    }
+    for code, versions in by_group.items():
+        group = ScheduleGroup.objects.get(code=code)
+        for version in versions:
+            schedule_version_save(actor=None, group=group, definition=schedule_to_data(version))
+    bands_version_save(actor=None, definition=bands_to_data(kaur_2022_bands()))
+
+
 def demo_regency_load(seed: int = DEMO_SEED, *, today: date) -> DemoSummary:
     """Generate and insert the demo regency, then check every site against the boundaries."""
     started = time.perf_counter()
     demo = demo_regency_generate(seed, today=today)
     demo_regency_write(demo)
+    demo_schedules_write()
     quality = worksites_quality_refresh()
     return DemoSummary(
         opd_by_kind=dict(sorted(Counter(o.kind for o in demo.opds).items())),
@@ -1587,6 +1608,24 @@ class DemoResetRefused(RuntimeError):
     pass
 
 
+def _presence_clear() -> None:
+    """Empty the e-Presensi tables. The ledger refuses DELETE on PostgreSQL (append-only), so
+    a demo reset there truncates it, which only the table's owner may do."""
+    from tepat.presence import models as presence
+
+    presence.AttendanceDay.objects.all().delete()
+    presence.CheckinReview.objects.all().delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE presence_checkinevent CASCADE")
+    else:
+        presence.CheckinEvent.objects.all().delete()
+    presence.AppToken.objects.all().delete()
+    presence.PhoneDevice.objects.all().delete()
+    presence.ScheduleVersion.objects.all().delete()
+    presence.BandsVersion.objects.all().delete()
+
+
 @transaction.atomic
 def demo_regency_reset() -> None:
     """Delete the demo regency with its logins and audit trail, children before parents.
@@ -1596,6 +1635,7 @@ def demo_regency_reset() -> None:
     """
     if getattr(settings, "PRODUCTION", False):
         raise DemoResetRefused("Reset data demo tidak diizinkan saat TEPAT_ENV=production.")
+    _presence_clear()
     AuditEntry.objects.all().delete()
     WorkSiteLocationChange.objects.all().delete()
     User.objects.filter(

@@ -420,3 +420,22 @@ def test_reset_removes_the_demo_regency(demo: DemoSummary) -> None:
     demo_regency_reset()  # rolled back with this test's transaction
     for model in (Regency, Opd, Unit, WorkSite, Employee, Assignment, User):
         assert not model.objects.exists(), model.__name__
+
+
+@pytest.mark.django_db
+def test_every_schedule_group_in_use_has_its_hours_and_a_teacher_gets_a_verdict(
+    demo: DemoSummary,
+) -> None:
+    from datetime import date
+
+    from tepat.presence.attendance import attendance_day_rebuild
+    from tepat.presence.models import ScheduleVersion
+
+    used = set(_open_assignments().values_list("schedule_group__code", flat=True))
+    assert used <= set(ScheduleVersion.objects.values_list("group__code", flat=True))
+    teacher = Employee.objects.get(nip=next(a.username for a in demo.accounts if "Guru" in a.who))
+    day = attendance_day_rebuild(teacher, date(2026, 11, 16))
+    assert day is not None
+    assert day.day_code == "TK"  # the demo has no check-ins yet
+    assert day.schedule is not None
+    assert day.schedule.group.code == "guru"
