@@ -3,13 +3,13 @@
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tepat.org.models import Employee
 from tepat.org.selectors import employee_sites
-from tepat.presence.models import CheckinEvent, PhoneDevice
+from tepat.presence.models import AttendanceDay, CheckinEvent, PhoneDevice
 from tepat.presence.services import presence_policy_on
 
 
@@ -117,3 +117,43 @@ def checkins_with_selfie(
         .filter(Q(employee__in=reviewable) | Q(employee_id=own_employee_id))
         .select_related("employee")
     )
+
+
+RECAP_CODES = ("TL1", "TL2", "TL3", "TL4", "PSW1", "PSW2", "PSW3", "PSW4")
+
+
+def month_bounds(first: date) -> tuple[date, date]:
+    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def attendance_recap(employees: QuerySet[Employee], first: date) -> list[dict[str, Any]]:
+    """One row per employee for the month: the counts the TPP computation reads."""
+    start, end = month_bounds(first)
+    days = AttendanceDay.objects.filter(employee__in=employees, day__gte=start, day__lt=end)
+    counts: dict[str, Any] = {
+        "hadir": Count("id", filter=Q(day_code="H")),
+        "tk": Count("id", filter=Q(day_code="TK")),
+        "libur": Count("id", filter=Q(day_code="LIBUR")),
+        "minutes_late": Sum("minutes_late", filter=Q(day_code="H"), default=0),
+    }
+    for code in RECAP_CODES:
+        field = "in_code" if code.startswith("TL") else "out_code"
+        counts[code.lower()] = Count("id", filter=Q(**{field: code}))
+    rows = {r["employee_id"]: r for r in days.values("employee_id").annotate(**counts).order_by()}
+    absences: dict[int, dict[str, int]] = {}
+    for r in (
+        days.exclude(day_code__in=["H", "TK", "LIBUR"])
+        .values("employee_id", "day_code")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        absences.setdefault(r["employee_id"], {})[r["day_code"]] = r["n"]
+    empty = {key: 0 for key in counts}
+    return [
+        {
+            "employee": e,
+            **rows.get(e.pk, empty),
+            "absences": absences.get(e.pk, {}),
+        }
+        for e in employees.order_by("name", "nip")
+    ]

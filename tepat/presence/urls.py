@@ -14,4 +14,5 @@ office_urlpatterns = [
     path("tinjauan/", views.review_list, name="review_list"),
     path("perangkat/", views.device_list, name="device_list"),
     path("swafoto/<int:event_id>/", views.selfie_download, name="selfie"),
+    path("rekap/", views.recap, name="recap"),
 ]

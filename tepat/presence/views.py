@@ -4,6 +4,7 @@ The shell is public and holds no data; everything personal comes from the API wi
 app's token. The service worker is served from /app/ so its scope can be /app/.
 """
 
+from datetime import date
 from pathlib import Path
 
 from django import forms
@@ -12,13 +13,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tepat.accounts import access
 from tepat.accounts.models import AuthedRequest
-from tepat.presence import selectors, services
+from tepat.presence import exports, selectors, services
 
 STATIC = Path(__file__).resolve().parent / "static" / "presence"
 
@@ -123,3 +125,44 @@ def selfie_download(request: AuthedRequest, event_id: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_GET
+def recap(request: AuthedRequest) -> HttpResponse:
+    """The month's attendance recap (rekap kehadiran) for the people the user may see."""
+    today = timezone.localdate()
+    try:
+        first = date.fromisoformat(request.GET.get("bulan", "") + "-01")
+    except ValueError:
+        first = today.replace(day=1)
+    opds = access.opds_visible_to(request.user)
+    employees = access.employees_visible_to(request.user, first)
+    opd_id = request.GET.get("opd", "")
+    opd = opds.filter(pk=int(opd_id)).first() if opd_id.isdigit() else None
+    if opd is not None:
+        employees = employees.filter(
+            id__in=access.current_assignments(first).filter(opd=opd).values("employee_id")
+        )
+    rows = selectors.attendance_recap(employees, first)
+    title = opd.name if opd else (request.user.opd.name if request.user.opd else _("All visible"))
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            exports.recap_xlsx(rows, first, title),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="rekap-kehadiran-{first:%Y-%m}.xlsx"'
+        )
+        return response
+    return render(
+        request,
+        "presence/recap.html",
+        {
+            "rows": rows[:1000],
+            "first": first,
+            "opds": opds,
+            "opd": opd,
+            "codes": selectors.RECAP_CODES,
+        },
+    )

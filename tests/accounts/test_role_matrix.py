@@ -138,6 +138,8 @@ CASES: list[Case] = [
     # Everyone may open the review queue; it lists only whom they may decide on
     # (tests/presence/test_review.py walks the decisions with every role).
     ("presence_office:review_list", lambda w: "/presensi/tinjauan/", "get", _expect(ALL)),
+    # Scoped like the employee list: each sees the rows of whom they may see.
+    ("presence_office:recap", lambda w: "/presensi/rekap/", "get", _expect(ALL)),
     (
         "presence_office:device_list",
         lambda w: "/presensi/perangkat/",
