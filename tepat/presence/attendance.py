@@ -16,10 +16,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from tepat.accounts.access import current_assignments
 from tepat.audit.services import audit_record
-from tepat.org.models import Employee, ScheduleGroup, Unit
-from tepat.org.selectors import employee_sites
-from tepat.org.services import assignment_on
+from tepat.org.models import Employee, ScheduleGroup, Unit, WorkSite
 from tepat.presence.models import (
     AttendanceDay,
     BandsVersion,
@@ -130,20 +129,6 @@ def work_calendar(kind: cal.CalendarKind, day: date) -> cal.WorkCalendar:
     )
 
 
-def _counted_events(
-    employee: Employee, start: datetime, end: datetime
-) -> list[verdict.AttendanceEvent]:
-    """Accepted events, and flagged ones a reviewer accepted; refused ones never count."""
-    accepted_review = CheckinReview.objects.filter(event=OuterRef("pk"), decision="accept")
-    rows = CheckinEvent.objects.filter(
-        employee=employee, taken_at__gte=start, taken_at__lt=end
-    ).filter(Q(status=CheckinEvent.Status.ACCEPTED) | Q(Exists(accepted_review)))
-    return [
-        verdict.AttendanceEvent(taken_at=e.taken_at, kind=cast(EventKind, e.kind), source=e.source)
-        for e in rows
-    ]
-
-
 def _bands_in_force(day: date) -> tuple[BandsVersion | None, verdict.LatenessBands]:
     version = BandsVersion.objects.filter(valid_from__lte=day).order_by("-valid_from").first()
     if version is None:
@@ -151,55 +136,122 @@ def _bands_in_force(day: date) -> tuple[BandsVersion | None, verdict.LatenessBan
     return version, bands_from_data(version.definition)
 
 
-def _schedule_in_force(group_id: int | None, day: date) -> tuple[ScheduleVersion, Schedule] | None:
-    if group_id is None:
-        return None
-    version = (
-        ScheduleVersion.objects.filter(group_id=group_id, valid_from__lte=day)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .order_by("-valid_from")
-        .first()
-    )
-    return None if version is None else (version, schedule_from_data(version.definition))
-
-
 # --- The verdict ----------------------------------------------------------------------------
+
+
+def _counted_events_by_employee(
+    employee_ids: list[int], start: datetime, end: datetime
+) -> dict[int, list[verdict.AttendanceEvent]]:
+    """Accepted events, and flagged ones a reviewer accepted; refused ones never count."""
+    accepted_review = CheckinReview.objects.filter(event=OuterRef("pk"), decision="accept")
+    rows = (
+        CheckinEvent.objects.filter(
+            employee_id__in=employee_ids, taken_at__gte=start, taken_at__lt=end
+        )
+        .filter(Q(status=CheckinEvent.Status.ACCEPTED) | Q(Exists(accepted_review)))
+        .values_list("employee_id", "taken_at", "kind", "source")
+    )
+    found: dict[int, list[verdict.AttendanceEvent]] = {}
+    for employee_id, taken_at, kind, source in rows.iterator(chunk_size=5000):
+        found.setdefault(employee_id, []).append(
+            verdict.AttendanceEvent(taken_at=taken_at, kind=cast(EventKind, kind), source=source)
+        )
+    return found
+
+
+def _site_zones(unit_ids: set[int]) -> dict[int, str]:
+    """Each unit's zone from its first site (a bidang takes its parent's, via the walk below)."""
+    zones: dict[int, str] = {}
+    for unit_id, tz in (
+        WorkSite.objects.filter(unit_id__in=unit_ids, active=True)
+        .order_by("pk")
+        .values_list("unit_id", "timezone")
+    ):
+        zones.setdefault(unit_id, tz)
+    return zones
+
+
+def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) -> int:
+    """Recompute and store the verdicts of one day for many employees (default: everyone
+    with an assignment that day) in a fixed number of queries. Returns rows written."""
+    assignments = list(
+        current_assignments(day)
+        .filter(schedule_group__isnull=False, employee__active=True)
+        .filter(**({"employee_id__in": employee_ids} if employee_ids is not None else {}))
+        .select_related("unit")
+        .only("employee_id", "schedule_group_id", "unit__kind", "unit__parent_id", "unit_id")
+    )
+    if not assignments:
+        return 0
+    versions: dict[int, tuple[ScheduleVersion, Schedule]] = {}
+    for version in (
+        ScheduleVersion.objects.filter(
+            group_id__in={a.schedule_group_id for a in assignments}, valid_from__lte=day
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .order_by("group_id", "valid_from")
+    ):
+        versions[version.group_id] = (version, schedule_from_data(version.definition))
+    calendars = {k: work_calendar(k, day) for k in ("office", "school")}
+    bands_version, bands = _bands_in_force(day)
+    unit_zone = _site_zones(
+        {a.unit_id for a in assignments}
+        | {a.unit.parent_id for a in assignments if a.unit.parent_id}
+    )
+    default_zone = timezone.get_current_timezone_name()
+    start = datetime.combine(day - timedelta(days=1), time(12), tzinfo=ZoneInfo(default_zone))
+    events = _counted_events_by_employee(
+        [a.employee_id for a in assignments],
+        start - timedelta(hours=3),
+        start + timedelta(days=2, hours=3),
+    )
+    now = timezone.now()
+    rows: list[AttendanceDay] = []
+    for a in assignments:
+        found = versions.get(a.schedule_group_id)  # type: ignore[arg-type]
+        if found is None:
+            continue  # no hours set for this group on that day: no verdict, not a TK
+        version, schedule = found
+        kind: cal.CalendarKind = "school" if a.unit.kind == Unit.Kind.SEKOLAH else "office"
+        info = calendar_day(calendars[kind], schedule, day)
+        zone = unit_zone.get(a.unit_id) or unit_zone.get(a.unit.parent_id or 0) or default_zone
+        result = verdict.classify_day(
+            day, events.get(a.employee_id, []), schedule, info, (), bands, ZoneInfo(zone)
+        )
+        rows.append(
+            AttendanceDay(
+                employee_id=a.employee_id,
+                day=day,
+                day_code=result.day_code,
+                in_code=result.in_code or "",
+                out_code=result.out_code or "",
+                minutes_late=result.minutes_late,
+                minutes_early=result.minutes_early,
+                first_in=result.first_in,
+                last_out=result.last_out,
+                schedule=version,
+                bands=bands_version,
+                explanation=list(result.explanation),
+                rules_version=result.rules_version,
+                computed_at=now,
+            )
+        )
+    AttendanceDay.objects.bulk_create(
+        rows,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["employee", "day"],
+        update_fields=[
+            "day_code", "in_code", "out_code", "minutes_late", "minutes_early", "first_in",
+            "last_out", "schedule", "bands", "explanation", "rules_version", "computed_at",
+        ],
+    )  # fmt: skip
+    return len(rows)
 
 
 def attendance_day_rebuild(employee: Employee, day: date) -> AttendanceDay | None:
     """Recompute and store one employee's verdict for one day (None: no schedule applies)."""
-    assignment = assignment_on(employee, day)
-    if assignment is None:
-        return None
-    found = _schedule_in_force(assignment.schedule_group_id, day)
-    if found is None:
-        return None
-    version, schedule = found
-    sites = employee_sites(employee, day)
-    tz = ZoneInfo(sites[0].timezone if sites else timezone.get_current_timezone_name())
-    kind: cal.CalendarKind = "school" if assignment.unit.kind == Unit.Kind.SEKOLAH else "office"
-    info = calendar_day(work_calendar(kind, day), schedule, day)
-    # A night shift's punches fall on the next morning: read a window around the day.
-    start = datetime.combine(day - timedelta(days=1), time(12), tzinfo=tz)
-    events = _counted_events(employee, start, start + timedelta(days=2))
-    bands_version, bands = _bands_in_force(day)
-    result = verdict.classify_day(day, events, schedule, info, (), bands, tz)
-    row, _ = AttendanceDay.objects.update_or_create(
-        employee=employee,
-        day=day,
-        defaults={
-            "day_code": result.day_code,
-            "in_code": result.in_code or "",
-            "out_code": result.out_code or "",
-            "minutes_late": result.minutes_late,
-            "minutes_early": result.minutes_early,
-            "first_in": result.first_in,
-            "last_out": result.last_out,
-            "schedule": version,
-            "bands": bands_version,
-            "explanation": list(result.explanation),
-            "rules_version": result.rules_version,
-            "computed_at": timezone.now(),
-        },
+    attendance_days_rebuild(day, [employee.pk])
+    return (
+        AttendanceDay.objects.filter(employee=employee, day=day).select_related("schedule").first()
     )
-    return row

@@ -188,3 +188,21 @@ def test_an_offline_check_in_for_a_past_day_queues_its_rebuild(
         )
     assert DBTaskResult.objects.count() == 2
     assert attendance_day_rebuild_task.call(world.teacher.pk, "2026-11-16") == "H TL1 PSW4"
+
+
+def test_the_nightly_command_builds_everyone_in_a_group_with_hours(
+    world: World, schedules: None
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tepat.presence.models import AttendanceDay
+
+    out = StringIO()
+    call_command("attendance_rebuild", day="2026-11-16", days=2, stdout=out)
+    assert "2026-11-16: 6 pegawai" in out.getvalue()
+    codes = dict(AttendanceDay.objects.filter(day=MONDAY).values_list("employee__nip", "day_code"))
+    assert codes[world.teacher.nip] == "TK"
+    assert codes[world.nurse.nip] == "TK"  # kantor-5hk now has its hours too
+    assert AttendanceDay.objects.count() == 12
