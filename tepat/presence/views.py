@@ -4,13 +4,16 @@ The shell is public and holds no data; everything personal comes from the API wi
 app's token. The service worker is served from /app/ so its scope can be /app/.
 """
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -59,28 +62,41 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
 
 
+def _decision_page(
+    request: AuthedRequest,
+    pending: QuerySet[Any],
+    template: str,
+    decide: Callable[[Any, bool, str], object],
+) -> HttpResponse:
+    """A queue of items with accept/reject and a reason: list on GET, one decision on POST.
+
+    The item is looked up in ``pending`` (already scoped to the user), so an id from outside
+    the user's queue is a 404, never a decision.
+    """
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, template, {"items": pending[:200], "form": form}, status=400)
+        item = get_object_or_404(pending, pk=form.cleaned_data["item"])
+        decide(item, form.cleaned_data["decision"] == "accept", form.cleaned_data["reason"])
+        messages.success(request, _("The decision was saved."))
+        return redirect(request.path)
+    return render(request, template, {"items": pending[:200], "form": form})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_list(request: AuthedRequest) -> HttpResponse:
     """Flagged check-ins waiting for a decision by the supervisor or BKPSDM."""
-    reviewable = access.employees_reviewable_by(request.user)
-    pending = selectors.checkins_awaiting_review(reviewable)
-    form = DecisionForm(request.POST or None)
-    if request.method == "POST":
-        if not form.is_valid():
-            return render(
-                request, "presence/review_list.html", {"events": pending, "form": form}, status=400
-            )
-        event = get_object_or_404(pending, pk=form.cleaned_data["item"])
-        services.checkin_review(
-            actor=request.user,
-            event=event,
-            accept=form.cleaned_data["decision"] == "accept",
-            reason=form.cleaned_data["reason"],
-        )
-        messages.success(request, _("The decision was saved."))
-        return redirect("presence_office:review_list")
-    return render(request, "presence/review_list.html", {"events": pending[:200], "form": form})
+    pending = selectors.checkins_awaiting_review(access.employees_reviewable_by(request.user))
+    return _decision_page(
+        request,
+        pending,
+        "presence/review_list.html",
+        lambda event, accept, reason: services.checkin_review(
+            actor=request.user, event=event, accept=accept, reason=reason
+        ),
+    )
 
 
 @login_required
@@ -89,22 +105,14 @@ def device_list(request: AuthedRequest) -> HttpResponse:
     """Phones waiting for the OPD operator's approval (an employee's second phone)."""
     access.require_role(request.user, access.DEVICE_APPROVER_ROLES)
     pending = selectors.devices_pending(access.employees_device_approvable_by(request.user))
-    form = DecisionForm(request.POST or None)
-    if request.method == "POST":
-        if not form.is_valid():
-            return render(
-                request, "presence/device_list.html", {"devices": pending, "form": form}, status=400
-            )
-        device = get_object_or_404(pending, pk=form.cleaned_data["item"])
-        services.device_decide(
-            actor=request.user,
-            device=device,
-            approve=form.cleaned_data["decision"] == "accept",
-            reason=form.cleaned_data["reason"],
-        )
-        messages.success(request, _("The decision was saved."))
-        return redirect("presence_office:device_list")
-    return render(request, "presence/device_list.html", {"devices": pending[:200], "form": form})
+    return _decision_page(
+        request,
+        pending,
+        "presence/device_list.html",
+        lambda device, accept, reason: services.device_decide(
+            actor=request.user, device=device, approve=accept, reason=reason
+        ),
+    )
 
 
 @login_required
