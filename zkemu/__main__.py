@@ -1,0 +1,5 @@
+import sys
+
+from zkemu.cli import main
+
+sys.exit(main())
