@@ -6,6 +6,7 @@ variable read through the small helpers in ``tepat.env``, which fail loudly on b
 secrets and hosts a real deployment must set explicitly.
 """
 
+from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -26,6 +27,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "1
 if PRODUCTION and not ALLOWED_HOSTS:
     raise RuntimeError("ALLOWED_HOSTS must be set when TEPAT_ENV=production")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies in front of Tepat that append the client's address to X-Forwarded-For
+# (production: the one nginx of docs/deploy.md). Only these rightmost entries are trusted: a
+# client can write anything into the header, but not past the proxy that appends to it.
+TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
 
 INSTALLED_APPS = [
     "tepat.accounts",
@@ -40,12 +45,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "ninja",
+    "axes",
 ]
 if find_spec("django.tasks") is None:  # Django 5.2 on Python 3.11: the backport
     INSTALLED_APPS.append("django_tasks")
 
+# Django 6 has a Content-Security-Policy middleware; on the 5.2 fallback (Python 3.11)
+# tepat.security.middleware sends the same policy as a fixed header instead.
+BUILTIN_CSP = find_spec("django.middleware.csp") is not None
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    *(["django.middleware.csp.ContentSecurityPolicyMiddleware"] if BUILTIN_CSP else []),
+    "tepat.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -54,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout into the login page's message (or JSON).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tepat.urls"
@@ -70,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                *(["django.template.context_processors.csp"] if BUILTIN_CSP else []),
             ],
         },
     },
@@ -95,7 +110,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["tepat.accounts.backends.RoleBackend"]
+# django-axes first: it refuses a locked-out account+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "tepat.accounts.backends.RoleBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -142,14 +161,83 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A working day at most, counted from the login (Django renews the expiry only when the
+# session changes). Office PCs are shared (a TU room, a school's one computer): closing the
+# browser ends the session, so the next person does not inherit the login.
 SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content Security Policy (docs/security.md): Tepat's pages, the admin, the phone app and the
+# API docs load scripts, styles, images and workers only from Tepat itself, with no inline
+# script or style anywhere. Plain strings equal django.utils.csp.CSP's values, so one policy
+# serves Django 6 (SECURE_CSP) and the 5.2 fallback header.
+SECURE_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "object-src": ["'none'"],
+    "worker-src": ["'self'"],
+    "manifest-src": ["'self'"],
+}
+# Powerful browser features: the location for check-ins and site fixes, from Tepat's own
+# pages only; nothing else (an injected script or frame cannot switch on the camera).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "geolocation": ["self"],
+    "camera": [],
+    "microphone": [],
+    "display-capture": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "hid": [],
+    "midi": [],
+    "accelerometer": [],
+    "gyroscope": [],
+    "magnetometer": [],
+}
+
+# /.well-known/security.txt (RFC 9116): where to report a vulnerability.
+SECURITY_CONTACT = env_str(
+    "SECURITY_CONTACT", f"mailto:security@{ALLOWED_HOSTS[0].lstrip('.')}" if ALLOWED_HOSTS else ""
+)
+
+# Login throttling with django-axes (docs/security.md, ASVS 6.1.1 / 6.3.1): five failed
+# passwords for one account from one address lock that pair for 15 minutes. Keyed on the pair,
+# so neither a guesser can lock a colleague out from elsewhere nor one busy office NAT lock
+# the whole OPD. A failure more than 15 minutes after the last one starts the count afresh;
+# tries during a lockout do not extend it. Logs carry keyed pseudonyms, never the NIP or IP.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # successful logins: a log line, not another table of IPs
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "tepat.accounts.throttle.client_ip"
+AXES_CLIENT_STR_CALLABLE = "tepat.accounts.throttle.client_pseudonym"
+AXES_LOCKOUT_CALLABLE = "tepat.accounts.views.login_lockout"
+
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # __Host-: the browser accepts these cookies only over HTTPS, for this exact host and
+    # path /, so a sibling subdomain of the regency cannot plant or overwrite them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    LANGUAGE_COOKIE_NAME = "__Host-language"
+    LANGUAGE_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_HTTPONLY = True
+    LANGUAGE_COOKIE_SAMESITE = "Lax"
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000

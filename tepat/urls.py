@@ -4,6 +4,7 @@ from django.urls import include, path
 from tepat.accounts import views as account_views
 from tepat.api import api
 from tepat.presence import urls as presence_urls
+from tepat.security import views as security_views
 
 admin.site.site_header = "Tepat — Back office"
 admin.site.site_title = "Tepat"
@@ -18,4 +19,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path(".well-known/security.txt", security_views.security_txt, name="security_txt"),
 ]

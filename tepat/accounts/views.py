@@ -1,15 +1,20 @@
 """Login, logout and the home page, which shows what the user's role is for."""
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from tepat.accounts import access
+from tepat.accounts import access, throttle
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
 from tepat.org import selectors
 
@@ -17,6 +22,27 @@ from tepat.org import selectors
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+
+def login_lockout(
+    request: HttpRequest, original_response: Any = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
+    """What a locked-out login sees (django-axes's AXES_LOCKOUT_CALLABLE): the login page with
+    the wait, or for the JSON API the same words as ``detail``. 429 either way."""
+    message = throttle.lockout_message()
+    if request.path.startswith(reverse("api:api-root")):
+        response: HttpResponse = JsonResponse({"detail": message}, status=429)
+    else:
+        username = (credentials or {}).get("username") or ""
+        context = {
+            "form": AuthenticationForm(request, initial={"username": username}),
+            "lockout_message": message,
+            "next": request.POST.get("next", ""),
+        }
+        response = render(request, "accounts/login.html", context, status=429)
+    response["Retry-After"] = str(throttle.lockout_minutes() * 60)
+    add_never_cache_headers(response)  # as the login page itself
+    return response
 
 
 @login_required

@@ -18,6 +18,7 @@ from ninja.security import django_auth
 from pydantic import ValidationError as PydanticValidationError
 from pydantic import field_validator
 
+from tepat.accounts import throttle
 from tepat.accounts.models import User
 from tepat.api import api, error_message
 from tepat.org.models import Employee
@@ -156,9 +157,13 @@ def _checkin_one(
 
 @auth_router.post("/token", auth=None, summary="Log the phone app in (NIP + password)")
 def token_create(request: HttpRequest, payload: TokenIn) -> HttpResponse:
-    user = authenticate(request, username=payload.nip.replace(" ", ""), password=payload.password)
+    nip = payload.nip.replace(" ", "")
+    if throttle.login_locked(request, nip):
+        return api.create_response(request, {"detail": throttle.lockout_message()}, status=429)
+    user = authenticate(request, username=nip, password=payload.password)
     if user is None or not isinstance(user, User) or user.employee is None:
         return api.create_response(request, {"detail": _("Wrong NIP or password.")}, status=401)
+    throttle.login_succeeded(request, nip)
     with transaction.atomic():
         device = services.device_bind(
             employee=user.employee, public_key=payload.device.public_key, label=payload.device.label

@@ -38,6 +38,7 @@ Case = tuple[str, Callable[[World], str], str, dict[str, str]]
 CASES: list[Case] = [
     ("home", lambda w: "/", "get", _expect(ALL)),
     ("healthz", lambda w: "/healthz", "get", _expect(ALL, anon=ALLOW)),
+    ("security_txt", lambda w: "/.well-known/security.txt", "get", _expect(ALL, anon=ALLOW)),
     ("accounts:login", lambda w: "/akun/masuk/", "get", _expect(ALL, anon=ALLOW)),
     ("org:employee_list", lambda w: "/org/pegawai/", "get", _expect(ALL)),
     # The teacher is seen by herself, her principal, the Dinas Pendidikan and BKPSDM.

@@ -20,7 +20,7 @@ HTTPS_ADDRPORT = "0.0.0.0:8443"  # reachable from a phone on the LAN: the point 
 def demo_url(addrport: str) -> str:
     """The address to open in a browser: "8000" and "0.0.0.0:8000" mean this machine."""
     host, _, port = addrport.rpartition(":")
-    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 - only shown, never bound here
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 - only shown, never bound here  # nosec B104
         host = "127.0.0.1"
     return f"http://{host}:{port}/"
 
