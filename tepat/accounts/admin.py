@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from tepat.accounts.models import Role, User
 from tepat.accounts.services import user_role_flags_apply
+from tepat.accounts.throttle import client_ip
 from tepat.audit.services import audit_record
 
 # Fields through which an account could raise its own privileges.
@@ -47,5 +48,5 @@ class TepatUserAdmin(UserAdmin):  # type: ignore[type-arg]
             obj=obj,
             summary=f"{obj.username} {obj.role}",
             after={"role": obj.role, "opd": obj.opd_id, "employee": obj.employee_id},
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )

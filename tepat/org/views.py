@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from tepat.accounts import access
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
+from tepat.accounts.throttle import client_ip
 from tepat.org import selectors, services
 from tepat.org.models import WorkSite, WorkSiteLocationChange
 
@@ -103,7 +104,7 @@ def site_detail(request: AuthedRequest, site_id: int) -> HttpResponse:
                     accuracy_m=form.cleaned_data["accuracy_m"],
                     method=form.cleaned_data["method"],
                     reason=form.cleaned_data["reason"],
-                    ip_address=request.META.get("REMOTE_ADDR"),
+                    ip_address=client_ip(request),
                 )
             except (ValidationError, InvalidOperation) as exc:
                 form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))

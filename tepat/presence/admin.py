@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from tepat.accounts.models import User
+from tepat.accounts.throttle import client_ip
 from tepat.audit.services import audit_record
 from tepat.presence.attendance import bands_version_save, schedule_version_save
 from tepat.presence.models import (
@@ -64,7 +65,7 @@ class PresencePolicyAdmin(admin.ModelAdmin[PresencePolicy]):
             summary=str(obj),
             before={k: str(v) for k, v in before.items()} if before else None,
             after={k: str(v) for k, v in model_to_dict(obj).items()},
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )
 
 
