@@ -1,0 +1,134 @@
+"""In-process probe: the SQL one check-in runs, and its Python CPU time without a server.
+
+Runs the production settings against the bench database through Django's test client (the
+full middleware stack, no HTTP server), one check-in at a time, each from a different
+employee. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import time
+
+from bench import checkin_sign, common
+
+
+def _shape(sql: str) -> str:
+    """A query's gist: verb and table(s), literals dropped."""
+    sql = re.sub(r"'[^']*'", "?", sql)
+    sql = re.sub(r"\b\d+\b", "?", sql)
+    m = re.match(r"\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM|BEGIN|COMMIT|SAVEPOINT|RELEASE)", sql)
+    verb = m.group(1) if m else sql[:20]
+    tables = re.findall(r'(?:FROM|INTO|JOIN)\s+"(\w+)"', sql)
+    where = re.search(r"WHERE (.{0,140})", sql)
+    return " ".join(
+        x
+        for x in [
+            verb,
+            ", ".join(dict.fromkeys(tables)),
+            f"WHERE {where.group(1)}" if where else "",
+        ]
+        if x
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--count", type=int, default=100)
+    args = parser.parse_args()
+    os.environ.update(common.server_env())
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    # 10 units, 12 employees each: the first 2 of each unit warm up (connections, and any
+    # per-unit cache the code may keep, as it would be after a minute of a morning's rush),
+    # the other 10 of each are measured.
+    from tepat.org.models import Assignment
+
+    load = [p for p in checkin_sign.phones_load() if p.role == "load"]
+    unit_of = dict(
+        Assignment.objects.filter(
+            employee_id__in=[p.employee_id for p in load[:3000]], valid_to__isnull=True
+        ).values_list("employee_id", "unit_id")
+    )
+    by_unit: dict[int, list] = {}
+    for p in load[:3000]:
+        by_unit.setdefault(unit_of.get(p.employee_id, -1), []).append(p)
+    units = sorted(
+        (u for u, ps in by_unit.items() if len(ps) >= 12), key=lambda u: -len(by_unit[u])
+    )
+    per_unit = max(1, args.count // 10)
+    warm = [p for u in units[:10] for p in by_unit[u][:2]]
+    measured = [p for u in units[:10] for p in by_unit[u][2 : 2 + per_unit]]
+    phones = warm[:20] + measured
+    out = common.WORK / "bodies-probe.txt"
+    tag = (int(time.time()) & 0xFFFF) << 16 | 0x7777
+    checkin_sign.sign_run(phones, seed=args.seed, run_no=7, run_tag=tag, out=out, processes=1)
+    lines = [line.rstrip("\n").split("\t", 1) for line in out.open(encoding="utf-8")]
+    out.unlink()
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def send(token: str, body: str) -> int:
+        return client.post(
+            common.CHECKIN_PATH,
+            body,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        ).status_code
+
+    for token, body in lines[:20]:
+        send(token, body)
+    timed: list[dict] = []
+
+    def timer(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            timed.append({"ms": round((time.perf_counter() - t0) * 1000, 3), "sql": _shape(sql)})
+
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timer):
+        status = send(*lines[20])
+    # BEGIN/COMMIT do not pass through execute wrappers: take them from the capture.
+    queries = []
+    it = iter(timed)
+    for q in captured.captured_queries:
+        shape = _shape(q["sql"])
+        if shape in {"BEGIN", "COMMIT"} or not timed:
+            queries.append({"ms": round(float(q["time"]) * 1000, 3), "sql": shape})
+        else:
+            queries.append(next(it, {"ms": None, "sql": shape}))
+    wall, cpu, statuses = [], [], []
+    for token, body in lines[21:]:
+        w0, c0 = time.perf_counter(), time.process_time()
+        statuses.append(send(token, body))
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - w0) * 1000)
+    print(
+        json.dumps(
+            {
+                "status": status,
+                "queries": queries,
+                "query_count": len(queries),
+                "statuses": {str(s): statuses.count(s) for s in set(statuses)},
+                "requests": len(wall),
+                "wall_ms_median": round(statistics.median(wall), 2),
+                "python_cpu_ms_median": round(statistics.median(cpu), 2),
+                "python_cpu_ms_mean": round(statistics.mean(cpu), 2),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
