@@ -204,12 +204,15 @@ def checkin_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
     ctx = services.checkin_context(employee, request.tepat_device, now)  # type: ignore[attr-defined]
     results = []
     # Oldest first, so each item's travel speed is measured against the one before it.
+    # One transaction: a single durable flush for the whole queue; each item still has its
+    # own savepoint, so a bad one is reported and the others are kept.
     items = sorted(
         payload.items, key=lambda i: str(i.get("taken_at", "")) if isinstance(i, dict) else ""
     )
-    for raw in items:
-        status, body = _checkin_one(ctx, raw, now)
-        results.append({"id": body.get("id"), "http_status": status, "body": body})
+    with transaction.atomic():
+        for raw in items:
+            status, body = _checkin_one(ctx, raw, now)
+            results.append({"id": body.get("id"), "http_status": status, "body": body})
     return api.create_response(
         request, {"results": results, "server_time": now.isoformat()}, status=200
     )

@@ -34,6 +34,7 @@ from tepat.presence.models import AppToken, CheckinEvent, CheckinReview, PhoneDe
 from tepat.rules import geofence, risk
 
 TOKEN_LIFETIME = timedelta(days=90)
+RECENT_EVENTS = 20  # how many of an employee's past events the risk checks compare with
 DEFAULT_POLICY = default_policy.DEFAULT
 
 
@@ -259,7 +260,7 @@ class EmployeeCheckinContext:
     fences: list[geofence.Site]
     previous: list[CheckinEvent]  # the employee's recent events, newest first
     device_shared: int
-    seqs_used: set[int]
+    seqs_used: set[int]  # sequence numbers stored during this request (the rest: queried)
 
 
 def checkin_context(
@@ -270,21 +271,15 @@ def checkin_context(
     previous = list(
         CheckinEvent.objects.filter(employee=employee, latitude__isnull=False)
         .exclude(status=CheckinEvent.Status.REFUSED)
-        .order_by("-taken_at")[:20]
+        .order_by("-taken_at")[:RECENT_EVENTS]
     )
     shared = 0
-    seqs: set[int] = set()
     if device is not None:
         shared = (
             PhoneDevice.objects.filter(key_fingerprint=device.key_fingerprint)
             .exclude(employee=employee)
             .count()
         )
-        seqs = {
-            seq
-            for seq in CheckinEvent.objects.filter(device=device).values_list("seq", flat=True)
-            if seq is not None
-        }
     return EmployeeCheckinContext(
         employee=employee,
         device=device,
@@ -293,8 +288,16 @@ def checkin_context(
         fences=fence_sites(sites, policy),
         previous=previous,
         device_shared=shared,
-        seqs_used=seqs,
+        seqs_used=set(),
     )
+
+
+def _seq_reused(ctx: EmployeeCheckinContext, seq: int | None) -> bool:
+    if seq is None or ctx.device is None:
+        return False
+    if seq in ctx.seqs_used:
+        return True
+    return CheckinEvent.objects.filter(device=ctx.device, seq=seq).exists()
 
 
 def _fix_of(event: CheckinEvent) -> risk.Fix:
@@ -309,7 +312,7 @@ def checkin_record(
     ctx: EmployeeCheckinContext, item: CheckinInput, *, received_at: datetime
 ) -> CheckinOutcome:
     """Judge and store one phone check-in; replaying its id returns the stored result."""
-    existing = CheckinEvent.objects.filter(idempotency_key=item.key).first()
+    existing = CheckinEvent.objects.select_related("site").filter(idempotency_key=item.key).first()
     if existing is not None:
         if existing.employee_id != ctx.employee.pk:
             raise IdempotencyConflict(item.key)
@@ -369,7 +372,7 @@ def checkin_record(
                     else risk.DeviceFacts(
                         approved=ctx.device.status == PhoneDevice.Status.ACTIVE,
                         other_employees=ctx.device_shared,
-                        seq_reused=item.seq is not None and item.seq in ctx.seqs_used,
+                        seq_reused=_seq_reused(ctx, item.seq),
                     ),
                     policy=risk_policy(policy),
                 )
@@ -409,8 +412,10 @@ def checkin_record(
         if existing.employee_id != ctx.employee.pk:
             raise IdempotencyConflict(item.key) from None
         return CheckinOutcome(existing, replay=True)
+    event.site = next((s for s in ctx.sites if s.pk == site_id), None)  # no query for the name
     if status != CheckinEvent.Status.REFUSED:
         ctx.previous.insert(0, event)
+        del ctx.previous[RECENT_EVENTS:]  # a 500-item batch must not grow this list
         if item.seq is not None:
             ctx.seqs_used.add(item.seq)
         if timezone.localdate(taken_at) < timezone.localdate(received_at):

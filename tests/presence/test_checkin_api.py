@@ -257,3 +257,11 @@ def test_with_no_policy_row_the_documented_default_applies(world: World, phone: 
     response = phone.send(phone.checkin(*FAR))
     assert response.status_code == 422
     assert response.json()["detail"].endswith("batas 100 m")  # the default radius
+
+
+def test_a_reused_device_sequence_number_is_flagged(world: World, phone: Phone) -> None:
+    first = phone.send(phone.checkin(*SCHOOL, taken_at=minutes_ago(30)))
+    assert first.json()["flags"] == []
+    phone.seq -= 1  # the next check-in carries the same sequence number again
+    second = phone.send(phone.checkin(SCHOOL[0] + 0.00004, SCHOOL[1]))
+    assert "sequence_reused" in second.json()["flags"]
