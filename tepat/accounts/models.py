@@ -59,10 +59,12 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=~Q(role__in=["operator_opd", "kepala_opd"]) | Q(opd__isnull=False),
                 name="user_opd_role_has_opd",
+                violation_error_message=_("An OPD operator or head of OPD needs an OPD."),
             ),
             models.CheckConstraint(
                 condition=~Q(role="asn") | Q(employee__isnull=False),
                 name="user_asn_has_employee",
+                violation_error_message=_("An ASN account needs its employee record."),
             ),
         ]
 

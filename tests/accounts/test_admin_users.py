@@ -52,3 +52,14 @@ def test_role_change_sets_admin_access_and_is_audited(world: World) -> None:
     entry = AuditEntry.objects.get(action="user.change")
     assert entry.actor == world.users["admin_bkpsdm"]
     assert entry.after["role"] == "auditor"
+
+
+def test_an_asn_account_without_an_employee_is_a_form_error(world: World) -> None:
+    operator = world.users["operator_opd"]
+    client = login(Client(), world.users["admin_bkpsdm"])
+    form = {**_change_form(operator), "role": "asn", "opd": "", "employee": ""}
+    response = client.post(f"/admin/accounts/user/{operator.pk}/change/", form)
+    assert response.status_code == 200
+    assert "Akun ASN harus terhubung dengan data pegawainya." in response.content.decode()
+    operator.refresh_from_db()
+    assert operator.role == "operator_opd"
