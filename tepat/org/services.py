@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -169,19 +169,6 @@ def employee_transfer(
         reason=reason,
     )
     return new
-
-
-def assignment_on(employee: Employee, on: date) -> Assignment | None:
-    return (
-        employee.assignments.filter(valid_from__lte=on)
-        .exclude(valid_to__lte=on)
-        .select_related("unit__opd", "supervisor", "schedule_group")
-        .first()
-    )
-
-
-def assignment_last_day(a: Assignment) -> date | None:
-    return a.valid_to - timedelta(days=1) if a.valid_to else None
 
 
 # --- Work sites -------------------------------------------------------------------------

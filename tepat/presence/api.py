@@ -128,13 +128,20 @@ def _employee_of(request: HttpRequest) -> Employee:
 
 
 def _checkin_one(
-    ctx: services.EmployeeCheckinContext, raw: Any, now: datetime
+    ctx: services.EmployeeCheckinContext,
+    raw: Any,
+    now: datetime,
+    data: CheckinIn | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """One item of a single or batch request: (HTTP status, body). Never raises for input."""
+    """One item of a single or batch request: (HTTP status, body). Never raises for input.
+
+    ``data`` is the item already validated by the single endpoint's schema; batch items
+    are validated here, one by one, so a bad one does not sink the others.
+    """
     if not isinstance(raw, dict):
         return 422, {"detail": _("The request is not valid."), "code": "invalid"}
     try:
-        data = CheckinIn.model_validate(raw)
+        data = data or CheckinIn.model_validate(raw)
     except PydanticValidationError as exc:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"]), "message": error_message(e["type"])}
@@ -188,7 +195,8 @@ def checkin_create(request: HttpRequest, payload: CheckinIn) -> HttpResponse:
     now = timezone.now()
     employee = _employee_of(request)
     ctx = services.checkin_context(employee, request.tepat_device, now)  # type: ignore[attr-defined]
-    status, body = _checkin_one(ctx, json.loads(request.body), now)
+    # The raw body too: the signature covers taken_at exactly as the phone wrote it.
+    status, body = _checkin_one(ctx, json.loads(request.body), now, data=payload)
     return api.create_response(request, body, status=status)
 
 

@@ -70,9 +70,9 @@ def my_day(employee: Employee, now: datetime) -> dict[str, Any]:
 
 
 def my_month(employee: Employee, first: date) -> list[dict[str, Any]]:
-    nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    start, _ = _local_day_bounds(first)
-    end, _ = _local_day_bounds(nxt)
+    first, after = month_bounds(first)
+    start = _local_day_bounds(first)[0]
+    end = _local_day_bounds(after)[0]
     days: dict[date, dict[str, Any]] = {}
     for e in (
         CheckinEvent.objects.filter(employee=employee, taken_at__gte=start, taken_at__lt=end)
