@@ -29,6 +29,8 @@ from typing import Literal, TypeVar, get_args
 import holidays
 from holidays.version import __version__ as _HOLIDAYS_VERSION
 
+from tepat.rules.formatting import format_day as _dmy
+
 CalendarKind = Literal["office", "school"]
 NationalCategory = Literal["libur_nasional", "cuti_bersama"]
 
@@ -309,7 +311,3 @@ def _check_ranges(ranges: list[tuple[date, date, str]], *, overlap_allowed: bool
     for (_, last, what), (first, _, other) in pairwise(ordered):
         if first <= last:
             raise CalendarError(f"{what} dan {other} bertumpang tindih pada {_dmy(first)}")
-
-
-def _dmy(day: date) -> str:
-    return f"{day:%d-%m-%Y}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 _TO_INDONESIAN = str.maketrans({",": ".", ".": ","})
 
@@ -28,3 +29,8 @@ def format_distance(metres: float, *, round_up: bool = False) -> str:
         return f"{whole_metres} m"
     tenths_of_km = math.floor(metres / 100 + 0.5)
     return f"{format_number(tenths_of_km / 10, 1)} km"
+
+
+def format_day(day: date) -> str:
+    """A date the way Indonesian letters print it in tables: "05-11-2026"."""
+    return f"{day:%d-%m-%Y}"

@@ -30,6 +30,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 
 from tepat.rules.calendar import WEEKDAY_NAMES, DayInfo, WorkCalendar
+from tepat.rules.formatting import format_day as _dmy
 
 DAYS_IN_WEEK = 7
 _ONE_DAY = timedelta(days=1)
@@ -278,10 +279,6 @@ def _check_week(week: Week, name: str) -> None:
 
 def _hm(t: time) -> str:
     return f"{t:%H:%M}"
-
-
-def _dmy(day: date) -> str:
-    return f"{day:%d-%m-%Y}"
 
 
 # --- Example policies -----------------------------------------------------------------------

@@ -43,6 +43,7 @@ from types import MappingProxyType
 from typing import Literal, get_args
 
 from tepat.rules.calendar import WEEKDAY_NAMES, DayInfo
+from tepat.rules.formatting import format_day as _dmy
 from tepat.rules.schedule import (
     Schedule,
     ScheduleOverride,
@@ -695,7 +696,3 @@ def _reference(reference: str) -> str:
 
 def _zone(moment: datetime) -> str:
     return moment.tzname() or ""
-
-
-def _dmy(day: date) -> str:
-    return f"{day:%d-%m-%Y}"
