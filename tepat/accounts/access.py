@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, Role, User
 from tepat.org.models import Assignment, Employee, Opd, Unit, WorkSite
+from tepat.presence.models import AbsenceRequest
 
 # Roles that may change organisation data; the auditor reads everything, changes nothing.
 ORG_WRITER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
@@ -144,3 +145,70 @@ def employees_device_approvable_by(user: Any, on: date | None = None) -> QuerySe
     if not user.is_authenticated or user.role not in DEVICE_APPROVER_ROLES:
         return Employee.objects.none()
     return employees_visible_to(user, on)
+
+
+# --- Absence requests (leave, permits, forgotten punches) -----------------------------------
+
+ABSENCE_ENTRY_ROLES = frozenset({Role.OPERATOR_OPD, Role.ADMIN_BKPSDM, Role.SUPERADMIN})
+
+
+def absence_requests_visible_to(user: Any, on: date | None = None) -> QuerySet[AbsenceRequest]:
+    return AbsenceRequest.objects.filter(employee__in=employees_visible_to(user, on))
+
+
+def absence_request_for_user(user: Any, request_id: int) -> AbsenceRequest:
+    try:
+        return absence_requests_visible_to(user).select_related("employee").get(id=request_id)
+    except AbsenceRequest.DoesNotExist:
+        raise Http404(_("Request not found.")) from None
+
+
+def employees_absence_enterable_for(user: Any, on: date | None = None) -> QuerySet[Employee]:
+    """For whom the user may file a request: themself, and (the paper-fallback case) the OPD
+    operator for their OPD's staff and BKPSDM for everyone."""
+    if not user.is_authenticated or not user.is_active:
+        return Employee.objects.none()
+    if user.role in ABSENCE_ENTRY_ROLES:
+        return employees_visible_to(user, on)
+    return (
+        Employee.objects.filter(id=user.employee_id)
+        if user.employee_id
+        else Employee.objects.none()
+    )
+
+
+def absence_requests_decidable_by(user: Any, on: date | None = None) -> QuerySet[AbsenceRequest]:
+    """Pending requests waiting for this user's decision at the level they are at.
+
+    Level 1 is the direct supervisor; when the direct supervisor is away on approved leave
+    today, the next level up stands in (Plt). Level 2 is the supervisor's own supervisor.
+    A Kepala OPD may decide any level for their OPD, BKPSDM for everyone. The service adds
+    the four-eyes checks (never one's own request, never both levels).
+    """
+    on = on or _today()
+    pending = AbsenceRequest.objects.filter(status=AbsenceRequest.Status.PENDING)
+    if not user.is_authenticated or not user.is_active:
+        return pending.none()
+    if user.role in REVIEWER_ROLES:
+        return pending
+    if user.role == Role.KEPALA_OPD:
+        return pending.filter(employee__in=employees_visible_to(user, on))
+    if user.role != Role.ASN or user.employee_id is None:
+        return pending.none()
+    links = current_assignments(on)
+    direct_reports = links.filter(supervisor_id=user.employee_id).values("employee_id")
+    away = AbsenceRequest.objects.filter(
+        status=AbsenceRequest.Status.APPROVED,
+        first_day__lte=on,
+        last_day__gte=on,
+        starts_at__isnull=True,
+    ).values("employee_id")
+    second = links.filter(supervisor_id__in=direct_reports).values("employee_id")
+    standing_in = links.filter(
+        supervisor_id__in=direct_reports.filter(employee_id__in=away)
+    ).values("employee_id")
+    return pending.filter(
+        Q(level_done=0, employee_id__in=direct_reports)
+        | Q(level_done=0, employee_id__in=standing_in)
+        | Q(level_done=1, levels_required=2, employee_id__in=second)
+    )

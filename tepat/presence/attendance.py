@@ -20,15 +20,19 @@ from tepat.accounts.access import current_assignments
 from tepat.audit.services import audit_record
 from tepat.org.models import Employee, ScheduleGroup, Unit, WorkSite
 from tepat.presence.models import (
+    AbsenceRequest,
     AttendanceDay,
+    AttendanceDayChange,
     BandsVersion,
     CalendarEntry,
     CheckinEvent,
     CheckinReview,
+    PeriodLock,
     ScheduleVersion,
 )
 from tepat.rules import calendar as cal
 from tepat.rules import verdict
+from tepat.rules.leave import CORRECTION
 from tepat.rules.schedule import Schedule, ScheduleError, calendar_day, validate_schedule_versions
 from tepat.rules.schedule_data import bands_from_data, schedule_from_data
 
@@ -159,6 +163,33 @@ def _counted_events_by_employee(
     return found
 
 
+def _approved_absences(
+    employee_ids: list[int], day: date
+) -> dict[int, list[verdict.Absence | verdict.PartialAbsence]]:
+    """Approved whole-day and partial absences covering `day`, as the rules core wants them.
+    A forgotten punch is not an absence: once approved it is an event in the ledger."""
+    found: dict[int, list[verdict.Absence | verdict.PartialAbsence]] = {}
+    rows = (
+        AbsenceRequest.objects.filter(
+            employee_id__in=employee_ids,
+            status=AbsenceRequest.Status.APPROVED,
+            first_day__lte=day,
+            last_day__gte=day,
+        )
+        .exclude(type=CORRECTION)
+        .values_list("pk", "employee_id", "type", "first_day", "last_day", "starts_at", "ends_at")
+    )
+    for pk, employee_id, type_, first_day, last_day, starts_at, ends_at in rows:
+        kind = cast(verdict.AbsenceType, type_)
+        absence: verdict.Absence | verdict.PartialAbsence
+        if starts_at is not None and ends_at is not None:
+            absence = verdict.PartialAbsence(kind, starts_at, ends_at, f"#{pk}")
+        else:
+            absence = verdict.Absence(kind, first_day, last_day, f"#{pk}")
+        found.setdefault(employee_id, []).append(absence)
+    return found
+
+
 def _site_zones(unit_ids: set[int]) -> dict[int, str]:
     """Each unit's zone from its first site (a bidang takes its parent's, via the walk below)."""
     zones: dict[int, str] = {}
@@ -205,6 +236,7 @@ def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) ->
         start - timedelta(hours=3),
         start + timedelta(days=2, hours=3),
     )
+    absences = _approved_absences([a.employee_id for a in assignments], day)
     now = timezone.now()
     rows: list[AttendanceDay] = []
     for a in assignments:
@@ -216,7 +248,13 @@ def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) ->
         info = calendar_day(calendars[kind], schedule, day)
         zone = unit_zone.get(a.unit_id) or unit_zone.get(a.unit.parent_id or 0) or default_zone
         result = verdict.classify_day(
-            day, events.get(a.employee_id, []), schedule, info, (), bands, ZoneInfo(zone)
+            day,
+            events.get(a.employee_id, []),
+            schedule,
+            info,
+            absences.get(a.employee_id, ()),
+            bands,
+            ZoneInfo(zone),
         )
         rows.append(
             AttendanceDay(
@@ -236,6 +274,8 @@ def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) ->
                 computed_at=now,
             )
         )
+    if PeriodLock.objects.filter(month=day.replace(day=1)).exists():
+        return _changes_after_lock(day, rows, now)
     AttendanceDay.objects.bulk_create(
         rows,
         batch_size=2000,
@@ -247,6 +287,44 @@ def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) ->
         ],
     )  # fmt: skip
     return len(rows)
+
+
+def _changes_after_lock(day: date, rows: list[AttendanceDay], now: datetime) -> int:
+    """A locked month keeps the verdicts its TPP was paid on; a verdict that would now differ
+    is recorded as an open change, for the next period's correction. Returns changes open."""
+    locked = {
+        r.employee_id: r
+        for r in AttendanceDay.objects.filter(
+            day=day, employee_id__in=[r.employee_id for r in rows]
+        )
+    }
+    open_changes = AttendanceDayChange.objects.filter(day=day, settled_in__isnull=True)
+    count = 0
+    for row in rows:
+        before = locked.get(row.employee_id)
+        same = before is not None and (before.day_code, before.in_code, before.out_code) == (
+            row.day_code,
+            row.in_code,
+            row.out_code,
+        )
+        if same:
+            open_changes.filter(employee_id=row.employee_id).delete()  # back as it was paid
+            continue
+        AttendanceDayChange.objects.update_or_create(
+            employee_id=row.employee_id,
+            day=day,
+            settled_in__isnull=True,
+            defaults={
+                "locked_code": before.day_code if before else "",
+                "new_code": row.day_code,
+                "new_in_code": row.in_code,
+                "new_out_code": row.out_code,
+                "explanation": row.explanation,
+                "found_at": now,
+            },
+        )
+        count += 1
+    return count
 
 
 def attendance_day_rebuild(employee: Employee, day: date) -> AttendanceDay | None:

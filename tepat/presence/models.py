@@ -128,6 +128,7 @@ class CheckinEvent(models.Model):
         PHONE = "phone", _("Phone")
         MACHINE = "machine", _("Attendance machine")
         OPERATOR = "operator", _("Operator entry")
+        CORRECTION = "correction", _("Approved correction (forgotten punch)")
 
     class Status(models.TextChoices):
         ACCEPTED = "accepted", _("Accepted")
@@ -142,7 +143,7 @@ class CheckinEvent(models.Model):
     taken_at = models.DateTimeField(_("time"))
     device_taken_at = models.DateTimeField(_("time on the device clock"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"))
-    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
     site = models.ForeignKey(
         "org.WorkSite",
@@ -345,3 +346,179 @@ class AttendanceDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.day} {self.day_code} {self.in_code} {self.out_code}"
+
+
+class LeavePolicyVersion(models.Model):
+    """Who may ask for which leave, for how long, with what evidence (policy data, JSON per
+    ``tepat.rules.leave``). Without a row, the policy shipped with Tepat applies."""
+
+    valid_from = models.DateField(_("valid from"), unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    legal_basis = models.CharField(_("legal basis"), max_length=255)
+    definition = models.JSONField(_("definition"))
+
+    class Meta:
+        verbose_name = _("leave policy")
+        verbose_name_plural = _("leave policies")
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.valid_from:%d-%m-%Y})"
+
+
+class AbsenceRequest(models.Model):
+    """A request for leave, a permit, an official trip or a forgotten punch ("lupa absen").
+
+    What the employee (or an operator on their behalf) filed is never edited: decisions are
+    ``AbsenceDecision`` rows, and only ``status``/``level_done``/``decided_at`` move forward.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        EXPIRED = "expired", _("Expired (not decided in time)")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+    )
+    type = models.CharField(_("type"), max_length=24)
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    starts_at = models.DateTimeField(_("from (part of a day)"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("until (part of a day)"), null=True, blank=True)
+    checkin_kind = models.CharField(
+        _("forgotten punch"), max_length=3, choices=CheckinEvent.Kind.choices, blank=True
+    )
+    checkin_at = models.DateTimeField(_("time of the forgotten punch"), null=True, blank=True)
+    days = models.PositiveIntegerField(_("days"))
+    reason = models.TextField(_("reason"))
+    evidence = models.CharField(_("evidence (private file)"), max_length=255, blank=True)
+    evidence_type = models.CharField(_("evidence type"), max_length=32, blank=True)
+    evidence_sha256 = models.CharField(_("evidence SHA-256"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    levels_required = models.PositiveSmallIntegerField(_("approval levels"))
+    level_done = models.PositiveSmallIntegerField(_("levels approved"), default=0)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    on_behalf = models.BooleanField(_("entered by an operator on behalf"), default=False)
+    submitted_at = models.DateTimeField(_("submitted"))
+    expires_on = models.DateField(_("expires if undecided on"))
+    policy = models.CharField(_("policy version"), max_length=64)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    correction_event = models.ForeignKey(
+        CheckinEvent,
+        verbose_name=_("ledger event"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("absence request")
+        verbose_name_plural = _("absence requests")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")),
+                name="absencerequest_range",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["employee", "first_day"], name="absence_employee_day_idx"),
+            models.Index(fields=["status", "expires_on"], name="absence_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.type} {self.first_day}..{self.last_day} {self.status}"
+
+
+class AbsenceDecision(models.Model):
+    """One approval, rejection, expiry or withdrawal of an absence request (append-only)."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approved")
+        REJECT = "reject", _("Rejected")
+        EXPIRE = "expire", _("Expired")
+        WITHDRAW = "withdraw", _("Withdrawn")
+
+    request = models.ForeignKey(AbsenceRequest, on_delete=models.PROTECT, related_name="decisions")
+    level = models.PositiveSmallIntegerField(_("level"))
+    decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("absence decision")
+        verbose_name_plural = _("absence decisions")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} L{self.level} {self.decision}"
+
+
+class PeriodLock(models.Model):
+    """A month whose TPP has been fixed: its attendance days are no longer rewritten."""
+
+    month = models.DateField(_("month (first day)"), unique=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    locked_at = models.DateTimeField(_("locked at"))
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("locked period")
+        verbose_name_plural = _("locked periods")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%m-%Y}"
+
+
+class AttendanceDayChange(models.Model):
+    """A verdict that changed after its month was locked: kept for the next period's correction
+    instead of rewriting what the locked TPP was computed from."""
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    locked_code = models.CharField(_("code in the locked period"), max_length=24)
+    new_code = models.CharField(_("code after recompute"), max_length=24)
+    new_in_code = models.CharField(_("arrival code after recompute"), max_length=8, blank=True)
+    new_out_code = models.CharField(_("departure code after recompute"), max_length=8, blank=True)
+    explanation = models.JSONField(_("explanation"), default=list)
+    found_at = models.DateTimeField(_("found at"))
+    settled_in = models.DateField(_("settled in month"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("change after lock")
+        verbose_name_plural = _("changes after lock")
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "day"],
+                condition=models.Q(settled_in__isnull=True),
+                name="attendancedaychange_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.day} {self.locked_code}→{self.new_code}"

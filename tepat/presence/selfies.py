@@ -4,18 +4,15 @@ but pixels survives (no EXIF, no GPS tags, no appended payload), and stored priv
 import base64
 import binascii
 import hashlib
-import io
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+
+from tepat.presence.images import NotAnImage, image_reencode
 
 MAX_BYTES = 1_500_000
 MAX_SIDE = 1024
-ALLOWED_FORMATS = frozenset({"JPEG", "PNG"})
-# Decompression bombs: a tiny file that expands to gigabytes of pixels.
-Image.MAX_IMAGE_PIXELS = 40_000_000
 
 
 class SelfieRejected(ValueError):
@@ -37,19 +34,9 @@ def selfie_decode(data_b64: str) -> bytes:
 def selfie_reencode(raw: bytes) -> bytes:
     """Return a fresh JPEG of the image's pixels; refuse anything that is not JPEG or PNG."""
     try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            if probe.format not in ALLOWED_FORMATS:
-                raise SelfieRejected(_("The selfie must be a JPEG or PNG photo."))
-            probe.verify()
-        with Image.open(io.BytesIO(raw)) as image:
-            image.load()
-            pixels = image.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        return image_reencode(raw, max_side=MAX_SIDE)
+    except NotAnImage:
         raise SelfieRejected(_("The selfie must be a JPEG or PNG photo.")) from None
-    pixels.thumbnail((MAX_SIDE, MAX_SIDE))
-    out = io.BytesIO()
-    pixels.save(out, format="JPEG", quality=80, optimize=True)
-    return out.getvalue()
 
 
 def selfie_store(event_key: str, raw: bytes) -> str:

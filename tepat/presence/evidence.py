@@ -1,0 +1,79 @@
+"""Evidence for absence requests (a doctor's letter, a surat tugas): PDF, JPEG or PNG only,
+judged by content, never by the name or the browser's content type, and stored privately
+under a name Tepat chooses. Photos are re-encoded; a PDF that carries JavaScript, launch
+actions or embedded files is refused, because it would be opened by the approver."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+from tepat.presence.images import NotAnImage, image_format, image_reencode
+
+PDF_MAGIC = b"%PDF-"
+# Names of PDF features that run or launch something; a scanned letter never needs them.
+PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA|OpenAction|AA)\b")
+MAX_SIDE = 2400
+
+
+class EvidenceRejected(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    path: str
+    content_type: str
+    sha256: str
+
+
+def evidence_read(upload: UploadedFile[bytes], *, max_bytes: int) -> bytes:
+    """The upload's bytes, refusing early anything larger than the policy allows."""
+    if upload.size is not None and upload.size > max_bytes:
+        raise EvidenceRejected(_too_large(max_bytes))
+    raw: bytes = upload.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise EvidenceRejected(_too_large(max_bytes))
+    if not raw:
+        raise EvidenceRejected(_("The evidence file is empty."))
+    return raw
+
+
+def evidence_clean(raw: bytes) -> tuple[bytes, str, str]:
+    """(bytes to store, content type, extension) or EvidenceRejected."""
+    if raw.startswith(PDF_MAGIC):
+        if b"%%EOF" not in raw[-1024:]:
+            raise EvidenceRejected(_("The PDF file is incomplete or damaged."))
+        if PDF_ACTIVE.search(raw):
+            raise EvidenceRejected(
+                _("The PDF contains scripts or embedded files; print it to PDF or scan it again.")
+            )
+        return raw, "application/pdf", "pdf"
+    if image_format(raw) is not None:
+        try:
+            return image_reencode(raw, max_side=MAX_SIDE, quality=85), "image/jpeg", "jpg"
+        except NotAnImage:
+            raise EvidenceRejected(_("The image file is damaged.")) from None
+    raise EvidenceRejected(_("Evidence must be a PDF, JPEG or PNG file."))
+
+
+def evidence_store(
+    upload: UploadedFile[bytes], *, max_bytes: int, owner_key: str
+) -> StoredEvidence:
+    clean, content_type, extension = evidence_clean(evidence_read(upload, max_bytes=max_bytes))
+    digest = hashlib.sha256(clean).hexdigest()
+    path = default_storage.save(
+        f"evidence/{owner_key}/{digest[:20]}.{extension}", ContentFile(clean)
+    )
+    return StoredEvidence(path=path, content_type=content_type, sha256=digest)
+
+
+def _too_large(max_bytes: int) -> str:
+    megabytes = max_bytes / 1_000_000
+    return _("The evidence file is too large (at most %(mb)s MB).") % {"mb": f"{megabytes:g}"}
