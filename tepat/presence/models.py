@@ -10,6 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tepat.rules.leave import REQUEST_LABELS
+
 
 class PresencePolicy(models.Model):
     """Effective-dated thresholds for phone check-ins, edited by BKPSDM without a deploy."""
@@ -439,6 +441,10 @@ class AbsenceRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.type} {self.first_day}..{self.last_day} {self.status}"
+
+    @property
+    def type_label(self) -> str:
+        return REQUEST_LABELS.get(self.type, self.type)
 
 
 class AbsenceDecision(models.Model):

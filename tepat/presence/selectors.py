@@ -7,9 +7,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tepat.accounts import access
 from tepat.org.models import Employee
 from tepat.org.selectors import employee_sites
-from tepat.presence.models import AttendanceDay, CheckinEvent, PhoneDevice
+from tepat.presence.models import AbsenceRequest, AttendanceDay, CheckinEvent, PhoneDevice
 from tepat.presence.services import presence_policy_on
 
 
@@ -157,3 +158,20 @@ def attendance_recap(employees: QuerySet[Employee], first: date) -> list[dict[st
         }
         for e in employees.order_by("name", "nip")
     ]
+
+
+def absence_requests_of(user: Any) -> QuerySet[AbsenceRequest]:
+    """The user's own requests and those they filed for others (still in their scope)."""
+    mine = Q(submitted_by=user)
+    if user.employee_id is not None:
+        mine |= Q(employee_id=user.employee_id)
+    return (
+        access.absence_requests_visible_to(user)
+        .filter(mine)
+        .select_related("employee", "submitted_by")
+        .order_by("-submitted_at")
+    )
+
+
+def absence_requests_for_queue(pending: QuerySet[AbsenceRequest]) -> QuerySet[AbsenceRequest]:
+    return pending.select_related("employee", "submitted_by").order_by("first_day", "pk")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tepat.presence import views
+from tepat.presence import absence_views, views
 
 app_name = "presence"
 urlpatterns = [
@@ -15,4 +15,9 @@ office_urlpatterns = [
     path("perangkat/", views.device_list, name="device_list"),
     path("swafoto/<int:event_id>/", views.selfie_download, name="selfie"),
     path("rekap/", views.recap, name="recap"),
+    path("ajuan/", absence_views.absence_list, name="absence_list"),
+    path("ajuan/baru/", absence_views.absence_new, name="absence_new"),
+    path("ajuan/persetujuan/", absence_views.absence_queue, name="absence_queue"),
+    path("ajuan/<int:request_id>/", absence_views.absence_detail, name="absence_detail"),
+    path("ajuan/<int:request_id>/bukti/", absence_views.absence_evidence, name="absence_evidence"),
 ]

@@ -17,7 +17,37 @@ ROLES = [
     "superadmin", "operator_other",
 ]  # fmt: skip
 
-ALLOW, DENY, LOGIN = "allow", "deny", "login"  # LOGIN: anonymous is sent to the login page
+ALLOW, DENY, LOGIN = "allow", "deny", "login"
+
+
+def _request_for(employee: Any, user: Any) -> Any:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from tepat.presence.models import AbsenceRequest
+
+    found = AbsenceRequest.objects.filter(employee=employee).first()
+    if found:
+        return found
+    path = default_storage.save("evidence/test/surat.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    today = timezone.localdate()
+    return AbsenceRequest.objects.create(
+        employee=employee, type="dinas_luar", first_day=today, last_day=today, days=1,
+        reason="Rapat di provinsi", evidence=path, evidence_type="application/pdf",
+        levels_required=1, submitted_by=user, submitted_at=timezone.now(), expires_on=today,
+        policy="test",
+    )  # fmt: skip
+
+
+def teacher_request(w: World) -> Any:
+    return _request_for(w.teacher, w.users["asn"])
+
+
+def nurse_request(w: World) -> Any:
+    return _request_for(
+        w.nurse, w.users["admin_bkpsdm"]
+    )  # LOGIN: anonymous is sent to the login page
 
 
 def _expect(allowed: set[str], *, anon: str = LOGIN) -> dict[str, str]:
@@ -146,6 +176,39 @@ CASES: list[Case] = [
         lambda w: "/presensi/perangkat/",
         "get",
         _expect({"operator_opd", "operator_other", "admin_bkpsdm", "superadmin"}),
+    ),
+    # Everyone with an employee, and operators and BKPSDM on someone's behalf, may file; the
+    # auditor only reads.
+    ("presence_office:absence_list", lambda w: "/presensi/ajuan/", "get", _expect(ALL)),
+    (
+        "presence_office:absence_new",
+        lambda w: "/presensi/ajuan/baru/",
+        "get",
+        _expect(ALL - {"auditor"}),
+    ),
+    (
+        "presence_office:absence_queue",
+        lambda w: "/presensi/ajuan/persetujuan/",
+        "get",
+        _expect(ALL),
+    ),
+    (
+        "presence_office:absence_detail",
+        lambda w: f"/presensi/ajuan/{teacher_request(w).pk}/",
+        "get",
+        _expect({"asn", "atasan"} | DINDIK_STAFF),
+    ),
+    (
+        "presence_office:absence_evidence",
+        lambda w: f"/presensi/ajuan/{teacher_request(w).pk}/bukti/",
+        "get",
+        _expect({"asn", "atasan"} | DINDIK_STAFF),
+    ),
+    (
+        "presence_office:absence_detail",
+        lambda w: f"/presensi/ajuan/{nurse_request(w).pk}/",
+        "get",
+        _expect(REGENCY | {"operator_other"}),
     ),
     # The phone app's shell holds no data: public.
     ("presence:app", lambda w: "/app/", "get", _expect(ALL, anon=ALLOW)),

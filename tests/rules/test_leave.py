@@ -69,7 +69,8 @@ class TestAnnualBalance:
 
     def test_first_year_of_service_has_no_right(self):
         b = self.balance(appointed=date(2026, 2, 1))
-        assert b.available == 0 and b.remaining == 0
+        assert b.available == 0
+        assert b.remaining == 0
         assert "belum berhak" in b.lines[0]
 
     def test_the_right_starts_in_the_year_one_year_of_service_is_reached(self):
@@ -200,5 +201,5 @@ class TestPolicyData:
     def test_an_unknown_type_is_refused(self):
         data = copy.deepcopy(leave_policy_data())
         data["types"]["cuti_liburan"] = data["types"]["izin"]
-        with pytest.raises(LeaveError, match="types.cuti_liburan: jenis tidak dikenal"):
+        with pytest.raises(LeaveError, match=r"types\.cuti_liburan: jenis tidak dikenal"):
             leave_policy_from_data(data)

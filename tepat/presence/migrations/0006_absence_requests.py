@@ -4,6 +4,19 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+# SQLite applies AlterField by rebuilding the table, which drops its triggers: the ledger's
+# append-only trigger (0004) is put back. PostgreSQL alters the column in place.
+SQLITE_TRIGGER = """
+CREATE TRIGGER IF NOT EXISTS presence_checkinevent_no_update BEFORE UPDATE
+ON presence_checkinevent
+BEGIN SELECT RAISE(ABORT, 'presence_checkinevent is append-only: UPDATE refused'); END;
+"""
+
+
+def ledger_trigger_restore(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(SQLITE_TRIGGER)
+
 
 class Migration(migrations.Migration):
 
@@ -136,4 +149,5 @@ class Migration(migrations.Migration):
             model_name='attendancedaychange',
             constraint=models.UniqueConstraint(condition=models.Q(('settled_in__isnull', True)), fields=('employee', 'day'), name='attendancedaychange_one_open'),
         ),
+        migrations.RunPython(ledger_trigger_restore, migrations.RunPython.noop),
     ]
