@@ -31,6 +31,7 @@ from tepat.presence.models import (
     AbsenceRequest,
     CheckinEvent,
     LeavePolicyVersion,
+    PeriodLock,
     ScheduleVersion,
 )
 from tepat.presence.tasks import attendance_day_rebuild_task
@@ -66,6 +67,19 @@ def leave_policy_version_save(*, actor: Any, definition: dict[str, Any]) -> Leav
     )
     audit_record(actor=actor, action="leave_policy.save", obj=version, after=definition)
     return version
+
+
+@transaction.atomic
+def period_lock(*, actor: Any, month: date, note: str = "") -> PeriodLock:
+    """Fix a month once its TPP is computed: later changes to its days are kept aside as
+    ``AttendanceDayChange`` rows for the next period instead of rewriting what was paid."""
+    lock, created = PeriodLock.objects.get_or_create(
+        month=month.replace(day=1),
+        defaults={"locked_by": actor, "locked_at": timezone.now(), "note": note},
+    )
+    if created:
+        audit_record(actor=actor, action="period.lock", obj=lock, summary=f"{lock.month:%m-%Y}")
+    return lock
 
 
 # --- Inputs for the pure checks -----------------------------------------------------------

@@ -12,18 +12,25 @@ from django.utils.translation import gettext_lazy as _
 from tepat.accounts.models import User
 from tepat.accounts.throttle import client_ip
 from tepat.audit.services import audit_record
+from tepat.presence.absences import leave_policy_version_save, period_lock
 from tepat.presence.attendance import bands_version_save, schedule_version_save
 from tepat.presence.models import (
+    AbsenceDecision,
+    AbsenceRequest,
     AttendanceDay,
+    AttendanceDayChange,
     BandsVersion,
     CalendarEntry,
     CheckinEvent,
     CheckinReview,
+    LeavePolicyVersion,
+    PeriodLock,
     PhoneDevice,
     PresencePolicy,
     ScheduleVersion,
 )
 from tepat.presence.services import device_decide
+from tepat.rules.leave import LeaveError, leave_policy_from_data
 from tepat.rules.schedule import ScheduleError
 from tepat.rules.schedule_data import bands_from_data, schedule_from_data
 from tepat.rules.verdict import BandsError
@@ -131,7 +138,7 @@ class PolicyJsonForm(forms.ModelForm):  # type: ignore[type-arg]
         definition = self.cleaned_data["definition"]
         try:
             type(self).parse(definition)
-        except (ScheduleError, BandsError) as exc:
+        except (ScheduleError, BandsError, LeaveError) as exc:
             raise forms.ValidationError(exc.message) from None
         return definition
 
@@ -203,4 +210,67 @@ class AttendanceDayAdmin(ReadOnlyAdmin):
     list_filter = ["day_code", "in_code", "out_code"]
     search_fields = ["employee__nip", "employee__name"]
     date_hierarchy = "day"
+    list_select_related = ["employee"]
+
+
+class LeavePolicyVersionForm(PolicyJsonForm):
+    parse = staticmethod(leave_policy_from_data)
+
+    class Meta:
+        model = LeavePolicyVersion
+        fields = ["definition"]
+
+
+@admin.register(LeavePolicyVersion)
+class LeavePolicyVersionAdmin(admin.ModelAdmin[LeavePolicyVersion]):
+    form = LeavePolicyVersionForm
+    list_display = ["name", "valid_from", "legal_basis"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # filed requests name the version they were checked against
+
+    def save_model(
+        self, request: HttpRequest, obj: LeavePolicyVersion, form: Any, change: bool
+    ) -> None:
+        _adopt(obj, leave_policy_version_save(actor=request.user, definition=obj.definition))
+
+
+@admin.register(AbsenceRequest)
+class AbsenceRequestAdmin(ReadOnlyAdmin):
+    """Read-only: requests are filed and decided in /presensi/ajuan/, with their audit."""
+
+    list_display = ["employee", "type", "first_day", "last_day", "days", "status", "on_behalf"]
+    list_filter = ["status", "type", "on_behalf"]
+    search_fields = ["employee__nip", "employee__name"]
+    date_hierarchy = "first_day"
+    list_select_related = ["employee"]
+    exclude = ["evidence"]  # downloaded through the authorised view only
+
+
+@admin.register(AbsenceDecision)
+class AbsenceDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["request", "level", "decision", "actor", "at"]
+    list_filter = ["decision"]
+
+
+@admin.register(PeriodLock)
+class PeriodLockAdmin(admin.ModelAdmin[PeriodLock]):
+    list_display = ["month", "locked_by", "locked_at", "note"]
+    fields = ["month", "note"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a paid month stays locked; differences go to AttendanceDayChange
+
+    def save_model(self, request: HttpRequest, obj: PeriodLock, form: Any, change: bool) -> None:
+        _adopt(obj, period_lock(actor=request.user, month=obj.month, note=obj.note))
+
+
+@admin.register(AttendanceDayChange)
+class AttendanceDayChangeAdmin(ReadOnlyAdmin):
+    list_display = ["day", "employee", "locked_code", "new_code", "found_at", "settled_in"]
+    list_filter = ["settled_in", "new_code"]
+    search_fields = ["employee__nip", "employee__name"]
     list_select_related = ["employee"]

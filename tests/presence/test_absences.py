@@ -342,3 +342,15 @@ def test_the_balance_counts_approved_cuti_tahunan(world, schedules):
     decide(world, request)
     balance = annual_leave_balance_for(world.teacher2, 2026)
     assert (balance.available, balance.taken, balance.remaining) == (24, 3, 21)
+
+
+def test_the_daily_command_expires_what_nobody_decided(world, schedules, clock):
+    from django.core.management import call_command
+
+    request = file(world)
+    clock.move_to(datetime(2026, 11, 26, 1, 0, tzinfo=WIB))
+    out = io.StringIO()
+    call_command("absence_expire", stdout=out)
+    assert out.getvalue().strip() == "1 pengajuan kedaluwarsa."
+    request.refresh_from_db()
+    assert request.status == "expired"
