@@ -233,6 +233,16 @@ def results_for_reports(employee: Employee, day: date) -> QuerySet[SkpResult]:
     ).order_by("order", "pk")
 
 
+def results_of(employee: Employee) -> QuerySet[SkpResult]:
+    """All the employee's planned results, newest year first: a report form's choices (the
+    service checks that the chosen one belongs to the report's year)."""
+    return (
+        SkpResult.objects.filter(skp__employee=employee)
+        .select_related("skp")
+        .order_by("-skp__year", "order", "pk")
+    )
+
+
 # --- the month ---------------------------------------------------------------------------------
 
 
