@@ -190,9 +190,9 @@ def own_reports(employee: Employee, first: date, last: date) -> QuerySet[DailyRe
     )
 
 
-def overdue_pending(today: date, policy: KinerjaPolicy) -> QuerySet[DailyReport]:
+def overdue_pending(now: datetime, policy: KinerjaPolicy) -> QuerySet[DailyReport]:
     """Pending reports filed `reminder_after_days` days ago or more."""
-    cutoff = timezone.now() - timedelta(days=policy.review.reminder_after_days)
+    cutoff = now - timedelta(days=policy.review.reminder_after_days)
     return DailyReport.objects.filter(status=DailyReport.Status.PENDING, received_at__lte=cutoff)
 
 

@@ -10,10 +10,13 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tepat.accounts.models import User
 from tepat.audit.services import audit_record
 from tepat.kinerja import attachments, selectors
 from tepat.kinerja.models import (
@@ -610,3 +613,68 @@ def month_rate(
         after={"hasil_kerja": hasil_kerja, "perilaku": perilaku, "predicate": evaluation.predicate},
     )
     return evaluation
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reminder:
+    supervisor_id: int
+    pending: int
+    oldest: date
+    emailed: bool
+
+
+def review_reminders_send(*, now: datetime | None = None) -> list[Reminder]:
+    """Remind each supervisor of the reports waiting on them for longer than the policy allows:
+    by email when their account has an address (the review queue marks the same reports as
+    waiting too long in the app). Emails go out after the run's reads, one per supervisor."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    policy = selectors.kinerja_policy_on(today)
+    waiting: dict[int, list[DailyReport]] = {}
+    for report in selectors.overdue_pending(now, policy).select_related("employee"):
+        found = selectors.assignment_on(report.employee_id, report.day)
+        if found is not None and found.supervisor_id is not None:
+            waiting.setdefault(found.supervisor_id, []).append(report)
+    away = selectors.supervisors_away(waiting, today, policy)
+    if away:
+        # A supervisor on leave: the reminder goes to whoever stands in (the next level up).
+        for supervisor_id in sorted(away):
+            found = selectors.assignment_on(supervisor_id, today)
+            if found is not None and found.supervisor_id is not None:
+                waiting.setdefault(found.supervisor_id, []).extend(waiting.pop(supervisor_id))
+    users = {
+        u.employee_id: u for u in User.objects.filter(employee_id__in=list(waiting), is_active=True)
+    }
+    reminders: list[Reminder] = []
+    for supervisor_id, reports in sorted(waiting.items()):
+        user = users.get(supervisor_id)
+        oldest = min(r.day for r in reports)
+        emailed = False
+        if user is not None and user.email:
+            try:
+                send_mail(
+                    subject=_("Tepat: %(n)s work reports wait for your review")
+                    % {"n": len(reports)},
+                    message=_(
+                        "%(n)s daily work reports of your team have waited %(days)s days or more "
+                        "for your decision (the oldest is for %(oldest)s). Open Tepat, "
+                        "Work reports to review: %(path)s"
+                    )
+                    % {
+                        "n": len(reports),
+                        "days": policy.review.reminder_after_days,
+                        "oldest": f"{oldest:%d-%m-%Y}",
+                        "path": reverse("kinerja:review_queue"),
+                    },
+                    from_email=None,
+                    recipient_list=[user.email],
+                )
+            except OSError:  # SMTP down: the in-app queue still shows them
+                emailed = False
+            else:
+                emailed = True
+        reminders.append(Reminder(supervisor_id, len(reports), oldest, emailed))
+    return reminders

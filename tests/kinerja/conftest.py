@@ -16,7 +16,7 @@ NOW = datetime.combine(TODAY, time(10), WIB)
 
 
 @pytest.fixture(autouse=True)
-def _clock() -> Iterator[Any]:
+def clock() -> Iterator[Any]:
     with time_machine.travel(NOW, tick=False) as clock:
         yield clock
 

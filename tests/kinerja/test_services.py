@@ -419,3 +419,43 @@ def test_realisation_counts_approved_quantities_against_agreed_targets(world: Wo
     services.report_decide(actor=world.users["atasan"], report=report, decision="approve")
     facts = selectors.month_facts(world.teacher, 2026, 11)
     assert facts.result.realisation_percent == Decimal("66.67")  # 2 of 36 / 12 = 3
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+def test_reports_waiting_too_long_are_reminded_by_email(world: World, clock: Any) -> None:
+    from django.core import mail
+    from django.core.management import call_command
+
+    world.users["atasan"].email = "kepsek@sekolah.example"
+    world.users["atasan"].save()
+    file(world, day=TODAY - timedelta(days=1))
+    assert services.review_reminders_send() == []  # filed just now: not yet
+    clock.shift(timedelta(days=2))
+    [reminder] = services.review_reminders_send()
+    assert (reminder.supervisor_id, reminder.pending, reminder.emailed) == (
+        world.principal.pk,
+        1,
+        True,
+    )
+    assert mail.outbox[-1].to == ["kepsek@sekolah.example"]
+    assert "/kinerja/tinjauan/" in mail.outbox[-1].body
+    call_command("kinerja_remind")
+
+
+def test_the_reminder_goes_to_the_plt_while_the_supervisor_is_away(
+    world: World, clock: Any
+) -> None:
+    file(world)
+    clock.shift(timedelta(days=3))
+    day_code(world.principal, timezone.localdate(), "cuti_sakit")
+    [reminder] = services.review_reminders_send()
+    assert reminder.supervisor_id == world.kadis.pk
+
+
+def test_the_month_command_stores_everyone_in_post(world: World) -> None:
+    from django.core.management import call_command
+
+    call_command("kinerja_evaluate", "--month", "2026-11")
+    assert MonthlyEvaluation.objects.filter(year=2026, month=11).count() == 6
