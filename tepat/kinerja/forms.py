@@ -12,12 +12,18 @@ from tepat.kinerja.models import Rating, SkpResult
 
 
 class ReportForm(forms.Form):
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     start_time = forms.TimeField(
-        label=_("Start"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+        label=_("Start"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     end_time = forms.TimeField(
-        label=_("End"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+        label=_("End"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     minutes = forms.IntegerField(
         label=_("Or duration (minutes)"), required=False, min_value=1, max_value=1440
