@@ -11,7 +11,9 @@ from django.contrib.auth.backends import ModelBackend
 
 from tepat.accounts.models import Role
 
-BKPSDM_APPS = frozenset({"org", "accounts", "audit", "presence", "axes", "django_tasks_database"})
+BKPSDM_APPS = frozenset(
+    {"org", "accounts", "audit", "presence", "kinerja", "axes", "django_tasks_database"}
+)
 READ_ONLY_APPS = frozenset({"audit"})
 
 

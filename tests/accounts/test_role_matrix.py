@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.kinerja.reports import report_of
 from tests.world import World, login
 
 ROLES = [
@@ -219,6 +220,80 @@ CASES: list[Case] = [
         lambda w: f"/api/v1/org/sites/{w.school_site.pk}",
         "get",
         _expect(DINDIK_STAFF, anon=DENY),
+    ),
+    # e-Kinerja: one's own reports, month and SKP only for accounts that are employees.
+    ("kinerja:my_month", lambda w: "/kinerja/", "get", _expect(EMPLOYEES)),
+    ("kinerja:report_new", lambda w: "/kinerja/laporan/baru/", "get", _expect(EMPLOYEES)),
+    ("kinerja:skp", lambda w: "/kinerja/skp/", "get", _expect(EMPLOYEES)),
+    # A report's own page is its author's alone; others get 404 (or 403 without an employee).
+    (
+        "kinerja:report_edit",
+        lambda w: f"/kinerja/laporan/{report_of(w).pk}/",
+        "get",
+        _expect({"asn"}),
+    ),
+    # The attachment follows who may see the report: the teacher, her principal, Dinas
+    # Pendidikan and BKPSDM; the nurse's only Dinas Kesehatan and BKPSDM.
+    (
+        "kinerja:attachment",
+        lambda w: f"/kinerja/laporan/{report_of(w).pk}/lampiran/",
+        "get",
+        _expect({"asn", "atasan"} | DINDIK_STAFF),
+    ),
+    (
+        "kinerja:attachment",
+        lambda w: f"/kinerja/laporan/{report_of(w, 'nurse').pk}/lampiran/",
+        "get",
+        _expect(REGENCY | {"operator_other"}),
+    ),
+    # Everyone may open the queue and the team view; each lists only whom they may decide on
+    # or see (tests/kinerja walks the decisions and the lists with every role).
+    ("kinerja:review_queue", lambda w: "/kinerja/tinjauan/", "get", _expect(ALL)),
+    ("kinerja:team_month", lambda w: "/kinerja/tim/", "get", _expect(ALL)),
+    # An empty decision is refused back to the queue: nothing to decide, for anyone.
+    ("kinerja:skp_decide", lambda w: "/kinerja/skp/keputusan/", "post", _expect(ALL)),
+    (
+        "api:kinerja_report_list",
+        lambda w: "/api/v1/kinerja/reports?year=2026&month=11",
+        "get",
+        _expect(EMPLOYEES, anon=DENY),
+    ),
+    (
+        "api:kinerja_month",
+        lambda w: "/api/v1/kinerja/month?year=2026&month=11",
+        "get",
+        _expect(EMPLOYEES, anon=DENY),
+    ),
+    (
+        "api:kinerja_results",
+        lambda w: "/api/v1/kinerja/results",
+        "get",
+        _expect(EMPLOYEES, anon=DENY),
+    ),
+    # Reports reach the API only from a bound phone's token, never from a browser session.
+    (
+        "api:kinerja_report_create",
+        lambda w: "/api/v1/kinerja/reports",
+        "post",
+        _expect(set(), anon=DENY),
+    ),
+    (
+        "api:kinerja_report_batch",
+        lambda w: "/api/v1/kinerja/reports/batch",
+        "post",
+        _expect(set(), anon=DENY),
+    ),
+    (
+        "admin:kinerja_dailyreport_changelist",
+        lambda w: "/admin/kinerja/dailyreport/",
+        "get",
+        _expect(REGENCY, anon=DENY),
+    ),
+    (
+        "admin:kinerja_monthlyevaluation_changelist",
+        lambda w: "/admin/kinerja/monthlyevaluation/",
+        "get",
+        _expect(REGENCY, anon=DENY),
     ),
 ]
 

@@ -1,0 +1,371 @@
+"""Reads for e-Kinerja: the policy in force, whose reports a user may see or decide, and the
+month gathered into the plain values `tepat.rules.kinerja` evaluates.
+
+Who may *see* a report follows `tepat.accounts.access.employees_visible_to` (the one scoping
+layer). Who may *decide* follows the org chart: the report's employee's direct supervisor on
+the report's day, or, while that supervisor is away (leave in their attendance verdict today),
+the supervisor's own supervisor as Plt. Nobody decides on their own reports.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tepat.accounts import access
+from tepat.kinerja.models import (
+    DailyReport,
+    KinerjaPolicyVersion,
+    MonthlyEvaluation,
+    Skp,
+    SkpIndicator,
+    SkpResult,
+)
+from tepat.org.models import Assignment, Employee, Unit, WorkSite
+from tepat.presence.attendance import work_calendar
+from tepat.presence.models import AttendanceDay
+from tepat.rules import kinerja as rules
+from tepat.rules.kinerja_policy import (
+    KinerjaPolicy,
+    kinerja_policy_from_yaml,
+    kinerja_policy_in_force,
+    kinerja_policy_load,
+)
+
+DEFAULT_POLICY = "kinerja_default"
+OFFICE_WEEK = frozenset(range(5))
+
+DeciderRole = Literal["atasan", "plt"]
+
+
+# --- policy ------------------------------------------------------------------------------------
+
+
+def kinerja_policy_on(day: date) -> KinerjaPolicy:
+    """The stored version in force on `day`, else the policy shipped with Tepat."""
+    stored = [
+        kinerja_policy_from_yaml(v.definition)
+        for v in KinerjaPolicyVersion.objects.filter(valid_from__lte=day).order_by("-valid_from")[
+            :1
+        ]
+    ]
+    if stored and stored[0].in_force_on(day):
+        return stored[0]
+    return kinerja_policy_in_force([kinerja_policy_load(DEFAULT_POLICY)], day)
+
+
+# --- where and who -----------------------------------------------------------------------------
+
+
+def assignment_on(employee_id: int, day: date) -> Assignment | None:
+    return (
+        access.current_assignments(day)
+        .filter(employee_id=employee_id)
+        .select_related("unit", "supervisor")
+        .first()
+    )
+
+
+def employee_zone(employee_id: int, day: date) -> ZoneInfo:
+    """The zone of the employee's work site (their unit's, or its parent's), for cutting days."""
+    found = assignment_on(employee_id, day)
+    if found is not None:
+        units = [found.unit_id, *([found.unit.parent_id] if found.unit.parent_id else [])]
+        for unit_id in units:
+            zone = (
+                WorkSite.objects.filter(unit_id=unit_id, active=True)
+                .order_by("pk")
+                .values_list("timezone", flat=True)
+                .first()
+            )
+            if zone:
+                return ZoneInfo(zone)
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def day_code(employee_id: int, day: date) -> str | None:
+    return (
+        AttendanceDay.objects.filter(employee_id=employee_id, day=day)
+        .values_list("day_code", flat=True)
+        .first()
+    )
+
+
+def supervisors_away(supervisor_ids: Iterable[int], today: date, policy: KinerjaPolicy) -> set[int]:
+    """Of these supervisors, those on leave today (their attendance verdict says so)."""
+    return set(
+        AttendanceDay.objects.filter(
+            employee_id__in=list(supervisor_ids),
+            day=today,
+            day_code__in=sorted(policy.review.plt_leave_day_codes),
+        ).values_list("employee_id", flat=True)
+    )
+
+
+def _acting_for(user: Any, today: date) -> set[int]:
+    """The user's direct subordinates who supervise others and are away today: the user may
+    decide in their place (Plt)."""
+    if user.employee_id is None:
+        return set()
+    direct = set(
+        access.current_assignments(today)
+        .filter(supervisor_id=user.employee_id)
+        .values_list("employee_id", flat=True)
+    )
+    if not direct:
+        return set()
+    return supervisors_away(direct, today, kinerja_policy_on(today))
+
+
+def decider_role(user: Any, report: DailyReport, today: date) -> DeciderRole | None:
+    """How the user may decide on the report: as its employee's atasan, as Plt, or not."""
+    if not user.is_authenticated or user.employee_id is None:
+        return None
+    if report.employee_id == user.employee_id:
+        return None
+    found = assignment_on(report.employee_id, report.day)
+    supervisor_id = found.supervisor_id if found else None
+    if supervisor_id is None:
+        return None
+    if supervisor_id == user.employee_id:
+        return "atasan"
+    if supervisor_id in _acting_for(user, today):
+        return "plt"
+    return None
+
+
+def _supervised_by(supervisor_ids: Iterable[int]) -> Exists:
+    """The report's employee had one of these supervisors on the report's day."""
+    return Exists(
+        Assignment.objects.filter(
+            employee_id=OuterRef("employee_id"),
+            supervisor_id__in=list(supervisor_ids),
+            valid_from__lte=OuterRef("day"),
+        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("day")))
+    )
+
+
+def reports_decidable_by(user: Any, today: date) -> QuerySet[DailyReport]:
+    """Pending reports the user may decide (as atasan or Plt), oldest first."""
+    if not user.is_authenticated or not user.is_active or user.employee_id is None:
+        return DailyReport.objects.none()
+    supervisors = {user.employee_id} | _acting_for(user, today)
+    return (
+        DailyReport.objects.filter(status=DailyReport.Status.PENDING)
+        .filter(_supervised_by(supervisors))
+        .exclude(employee_id=user.employee_id)
+        .select_related("employee", "skp_result")
+        .order_by("day", "employee__name", "start_time", "pk")
+    )
+
+
+def reports_visible_to(user: Any) -> QuerySet[DailyReport]:
+    """Reports of the employees the user may read (themself, subordinates, OPD, regency)."""
+    return DailyReport.objects.filter(
+        employee__in=access.employees_visible_to(user)
+    ).select_related("employee", "skp_result")
+
+
+def report_for_user(user: Any, report_id: int) -> DailyReport:
+    """One visible report; 404 otherwise (ids of other OPD's reports do not leak)."""
+    try:
+        return reports_visible_to(user).get(pk=report_id)
+    except DailyReport.DoesNotExist:
+        raise Http404(_("Report not found.")) from None
+
+
+def own_reports(employee: Employee, first: date, last: date) -> QuerySet[DailyReport]:
+    return (
+        DailyReport.objects.filter(employee=employee, day__gte=first, day__lte=last)
+        .select_related("skp_result")
+        .order_by("day", "start_time", "pk")
+    )
+
+
+def overdue_pending(now: datetime, policy: KinerjaPolicy) -> QuerySet[DailyReport]:
+    """Pending reports filed `reminder_after_days` days ago or more."""
+    cutoff = now - timedelta(days=policy.review.reminder_after_days)
+    return DailyReport.objects.filter(status=DailyReport.Status.PENDING, received_at__lte=cutoff)
+
+
+# --- SKP ---------------------------------------------------------------------------------------
+
+
+def skp_of(employee: Employee, year: int) -> Skp | None:
+    return (
+        Skp.objects.filter(employee=employee, year=year)
+        .prefetch_related("results__indicators", "results__intervensi")
+        .first()
+    )
+
+
+def supervisor_results(employee: Employee, year: int) -> QuerySet[SkpResult]:
+    """The supervisor's own planned results for the year: what an RHK may cascade from."""
+    found = assignment_on(employee.pk, date(year, 1, 1)) or assignment_on(
+        employee.pk, timezone.localdate()
+    )
+    if found is None or found.supervisor_id is None:
+        return SkpResult.objects.none()
+    return SkpResult.objects.filter(skp__employee_id=found.supervisor_id, skp__year=year)
+
+
+def skps_decidable_by(user: Any) -> QuerySet[Skp]:
+    if not user.is_authenticated or user.employee_id is None:
+        return Skp.objects.none()
+    return Skp.objects.filter(
+        status=Skp.Status.SUBMITTED, supervisor_id=user.employee_id
+    ).select_related("employee")
+
+
+def results_for_reports(employee: Employee, day: date) -> QuerySet[SkpResult]:
+    """The planned results a report of `day` may serve: the year's SKP, once submitted."""
+    return SkpResult.objects.filter(
+        skp__employee=employee,
+        skp__year=day.year,
+    ).order_by("order", "pk")
+
+
+def results_of(employee: Employee) -> QuerySet[SkpResult]:
+    """All the employee's planned results, newest year first: a report form's choices (the
+    service checks that the chosen one belongs to the report's year)."""
+    return (
+        SkpResult.objects.filter(skp__employee=employee)
+        .select_related("skp")
+        .order_by("-skp__year", "order", "pk")
+    )
+
+
+# --- the month ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthFacts:
+    policy: KinerjaPolicy
+    month: rules.KinerjaMonth
+    result: rules.KinerjaResult
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    first = date(year, month, 1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return first, last
+
+
+def _working_days(first: date, last: date) -> list[date]:
+    """The month's working days on the office calendar (Mon–Fri, national and regency days
+    off removed). The minutes target is per month, so a teacher's school calendar does not
+    change it; only days out of post prorate it."""
+    calendar = work_calendar("office", first)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return [d for d in days if calendar.day_kind(d, workdays=OFFICE_WEEK).is_working_day]
+
+
+def month_gather(
+    employee: Employee, year: int, month: int
+) -> tuple[KinerjaPolicy, rules.KinerjaMonth]:
+    """Fetch: the month's reports, day codes, ratings, targets and position, as plain values."""
+    first, last = month_bounds(year, month)
+    policy = kinerja_policy_on(first)
+    working = _working_days(first, last)
+    assignments = list(
+        Assignment.objects.filter(employee=employee, valid_from__lte=last)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+        .select_related("unit")
+        .order_by("valid_from")
+    )
+    in_post = [
+        d
+        for d in working
+        if any(a.valid_from <= d and (a.valid_to is None or d < a.valid_to) for a in assignments)
+    ]
+    latest = assignments[-1] if assignments else None
+    reports = list(
+        DailyReport.objects.filter(employee=employee, day__gte=first, day__lte=last).values_list(
+            "day", "minutes", "status", "approved_minutes", "skp_result_id", "quantity", "unit"
+        )
+    )
+    codes = dict(
+        AttendanceDay.objects.filter(employee=employee, day__gte=first, day__lte=last).values_list(
+            "day", "day_code"
+        )
+    )
+    evaluation = MonthlyEvaluation.objects.filter(employee=employee, year=year, month=month).first()
+    realised: dict[tuple[int, str], Decimal] = {}
+    for _day, _m, status, _a, result_id, quantity, unit in reports:
+        if status == DailyReport.Status.APPROVED and result_id is not None:
+            key = (result_id, unit.strip().casefold())
+            realised[key] = realised.get(key, Decimal(0)) + quantity
+    items = [
+        rules.RealisationItem(
+            label=indicator.text,
+            yearly_target=indicator.target,
+            realised=realised.get(
+                (indicator.result_id, indicator.unit.strip().casefold()), Decimal(0)
+            ),
+        )
+        for indicator in SkpIndicator.objects.filter(
+            result__skp__employee=employee,
+            result__skp__year=year,
+            result__skp__status=Skp.Status.AGREED,
+        ).order_by("result__order", "result_id", "pk")
+    ]
+    month_input = rules.KinerjaMonth(
+        year=year,
+        month=month,
+        working_days=len(working),
+        days_in_post=len(in_post),
+        reports=tuple(
+            rules.ReportLine(
+                day=day,
+                minutes=minutes,
+                status=cast(rules.ReportStatus, status),
+                approved_minutes=approved,
+                day_code=codes.get(day),
+            )
+            for day, minutes, status, approved, _r, _q, _u in reports
+        ),
+        hasil_kerja=(evaluation.hasil_kerja or None) if evaluation else None,  # type: ignore[arg-type]
+        perilaku=(evaluation.perilaku or None) if evaluation else None,  # type: ignore[arg-type]
+        realisation=tuple(items),
+        jabatan=latest.jabatan if latest else "",
+        unit_kind=latest.unit.kind if latest else "",
+    )
+    return policy, month_input
+
+
+def month_facts(employee: Employee, year: int, month: int) -> MonthFacts:
+    """Fetch then calculate, without storing: for "my month" and the team view."""
+    policy, month_input = month_gather(employee, year, month)
+    return MonthFacts(policy, month_input, rules.kinerja_month_evaluate(month_input, policy))
+
+
+def team_month(user: Any, year: int, month: int) -> QuerySet[MonthlyEvaluation]:
+    """Stored evaluations of the people the user may see, for the team and OPD views."""
+    return (
+        MonthlyEvaluation.objects.filter(
+            employee__in=access.employees_visible_to(user), year=year, month=month
+        )
+        .select_related("employee")
+        .order_by("employee__name")
+    )
+
+
+def unit_kind_labels() -> dict[str, str]:
+    return {str(k): str(v) for k, v in Unit.Kind.choices}
+
+
+def month_of(value: str, now: datetime) -> tuple[int, int]:
+    """A "YYYY-MM" query value, or the current month."""
+    try:
+        first = date.fromisoformat(value + "-01")
+    except ValueError:
+        first = timezone.localdate(now).replace(day=1)
+    return first.year, first.month
