@@ -278,7 +278,7 @@ def attlog_ingest(
 def upload_finish(upload: MachineUpload, report: IngestReport, *, dry_run: bool = False) -> None:
     upload.state = MachineUpload.State.DRY_RUN if dry_run else MachineUpload.State.PROCESSED
     upload.lines = report.lines
-    upload.new = 0 if dry_run else report.new
+    upload.new = report.new  # in a dry run: how many would be new
     upload.duplicates = report.duplicates
     upload.unmapped = report.unmapped
     upload.rejected = report.rejected

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tepat.presence import views
+from tepat.presence import machine_views, views
 
 app_name = "presence"
 urlpatterns = [
@@ -15,4 +15,8 @@ office_urlpatterns = [
     path("perangkat/", views.device_list, name="device_list"),
     path("swafoto/<int:event_id>/", views.selfie_download, name="selfie"),
     path("rekap/", views.recap, name="recap"),
+    path("mesin/", machine_views.machine_list, name="machine_list"),
+    path("mesin/tanda/", machine_views.machine_flags, name="machine_flags"),
+    path("mesin/<int:machine_id>/", machine_views.machine_detail, name="machine_detail"),
+    path("mesin/<int:machine_id>/impor/", machine_views.machine_import, name="machine_import"),
 ]
