@@ -26,5 +26,9 @@ urlpatterns = [
     re_path(r"^iclock/getrequest(?:\.aspx)?$", device_views.getrequest, name="iclock_getrequest"),
     re_path(r"^iclock/devicecmd(?:\.aspx)?$", device_views.devicecmd, name="iclock_devicecmd"),
     re_path(r"^iclock/ping(?:\.aspx)?$", device_views.ping, name="iclock_ping"),
-    path("mesin/fingerspot/<str:secret>", device_views.fingerspot_webhook, name="fingerspot_webhook"),
+    path(
+        "mesin/fingerspot/<str:secret>",
+        device_views.fingerspot_webhook,
+        name="fingerspot_webhook",
+    ),
 ]

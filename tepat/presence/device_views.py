@@ -111,7 +111,7 @@ def _handshake(request: HttpRequest) -> HttpResponse:
 
 
 def _query(request: HttpRequest) -> str:
-    return request.META.get("QUERY_STRING", "")
+    return str(request.META.get("QUERY_STRING", ""))
 
 
 def _attlog(request: HttpRequest, machine: Machine, body: bytes) -> HttpResponse:
@@ -141,7 +141,7 @@ def _operlog(request: HttpRequest, machine: Machine, body: bytes, table: str) ->
             machine=machine,
             source=MachineUpload.Source.PUSH,
             table=table,
-            body=body,
+            body=iclock.without_templates(body),
             received_at=now,
             ip=client_ip(request),
             query=_query(request),
@@ -180,9 +180,7 @@ def getrequest(request: HttpRequest) -> HttpResponse:
     if info:
         machines.info_record(machine, iclock.parse_info(info), now)
     due = machines.commands_due(machine, now)
-    return _reply(
-        iclock.command_lines((str(c.pk), c.text) for c in due), encoding=machine.encoding
-    )
+    return _reply(iclock.command_lines((str(c.pk), c.text) for c in due), encoding=machine.encoding)
 
 
 @csrf_exempt

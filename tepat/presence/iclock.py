@@ -18,7 +18,7 @@ MAX_BODY = 10 * 1024 * 1024  # s0x90/zkteco-adms's default cap; a week offline i
 MAX_PIN = 24  # push 2.4 firmware allows 24 characters; older ones 9
 MAX_COMMANDS_PER_POLL = 50
 
-_PIN = re.compile(r"[A-Za-z0-9]{1,%d}" % MAX_PIN)
+_PIN = re.compile(rf"[A-Za-z0-9]{{1,{MAX_PIN}}}")
 _SERIAL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INT = re.compile(r"-?\d{1,6}")
@@ -165,6 +165,13 @@ class Operlog:
     @property
     def lines(self) -> int:
         return len(self.oplogs) + len(self.users) + self.templates + self.other + len(self.bad)
+
+
+def without_templates(body: bytes) -> bytes:
+    """The body with biometric template rows cut out, byte for byte otherwise: Tepat never
+    keeps fingerprints or faces (devices.md §5), not even in the raw copy of an upload."""
+    prefixes = tuple(prefix.encode() for prefix in TEMPLATE_PREFIXES)
+    return b"\n".join(line for line in body.split(b"\n") if not line.startswith(prefixes))
 
 
 def parse_fields(text: str) -> dict[str, str]:

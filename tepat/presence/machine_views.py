@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tepat.accounts import access
 from tepat.accounts.models import AuthedRequest
-from tepat.org.models import TIME_ZONES
+from tepat.org.models import TIME_ZONES, Unit
 from tepat.presence import iclock, machines, usb_import
 from tepat.presence.models import (
     Machine,
@@ -32,14 +32,14 @@ from tepat.presence.models import (
     MachineUpload,
 )
 
-STAFF_ROLES = frozenset(
-    {"operator_opd", "kepala_opd", "admin_bkpsdm", "auditor", "superadmin"}
-)
+STAFF_ROLES = frozenset({"operator_opd", "kepala_opd", "admin_bkpsdm", "auditor", "superadmin"})
 
 
 class RegisterForm(forms.Form):
     serial = forms.CharField(label=gettext_lazy("Serial number"), max_length=64)
-    unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), queryset=None)  # type: ignore[arg-type]
+    unit: "forms.ModelChoiceField[Unit]" = forms.ModelChoiceField(
+        label=gettext_lazy("Unit"), queryset=Unit.objects.none()
+    )
     zone = forms.ChoiceField(label=gettext_lazy("Time zone"), choices=TIME_ZONES)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200, required=False)
     vendor = forms.ChoiceField(label=gettext_lazy("Protocol"), choices=Machine.Vendor.choices)

@@ -81,9 +81,7 @@ def flag_raise(machine: Machine, kind: str, detail: str, *, now: datetime) -> Ma
     flag = MachineFlag.objects.create(
         machine=machine, kind=kind, detail=detail[:255], raised_at=now
     )
-    audit_record(
-        actor=None, action=f"machine.flag.{kind}", obj=machine, summary=detail[:255]
-    )
+    audit_record(actor=None, action=f"machine.flag.{kind}", obj=machine, summary=detail[:255])
     return flag
 
 
@@ -351,7 +349,11 @@ def pin_map(
         action="machine.pin_map",
         obj=mapping,
         before=before,
-        after={"machine": machine.serial if machine else None, "pin": pin, "employee": employee.nip},
+        after={
+            "machine": machine.serial if machine else None,
+            "pin": pin,
+            "employee": employee.nip,
+        },
     )
     unmapped_attach(machine=machine, pin=pin, now=now)
     return mapping
@@ -446,7 +448,8 @@ def _verify_sum_compare(machine: Machine, result: iclock.CommandResult, now: dat
             f"{window[0]}–{window[1]}: {on_machine} on the machine, {held} in Tepat",
             now=now,
         )
-        text = iclock.attlog_query_command(iclock.parse_time(window[0]), iclock.parse_time(window[1]))
+        start, end = iclock.parse_time(window[0]), iclock.parse_time(window[1])
+        text = iclock.attlog_query_command(start, end)
         command_queue(actor=None, machine=machine, text=text, system=True)
 
 
@@ -462,9 +465,7 @@ def info_record(machine: Machine, info: dict[str, str], now: datetime) -> None:
     before = machine.info.get("punches", "")
     after = info.get("punches", "")
     if before.isdigit() and after.isdigit() and int(after) < int(before):
-        flag_raise(
-            machine, MachineFlag.Kind.RECORDS_DROPPED, f"{before} → {after}", now=now
-        )
+        flag_raise(machine, MachineFlag.Kind.RECORDS_DROPPED, f"{before} → {after}", now=now)
     if info != machine.info:
         machine.info = {**machine.info, **info}
         Machine.objects.filter(pk=machine.pk).update(info=machine.info)
@@ -483,7 +484,8 @@ def operlog_record(machine: Machine, batch: iclock.Operlog, now: datetime) -> No
     for op in batch.oplogs:
         kind = TAMPER_FLAGS.get(op.op_type)
         if kind is not None:
-            flag_raise(machine, kind, f"OPLOG {op.op_type} {op.time_text} operator {op.operator}", now=now)
+            detail = f"OPLOG {op.op_type} {op.time_text} operator {op.operator}"
+            flag_raise(machine, kind, detail, now=now)
     if not batch.users:
         return
     enrolled = dict(machine.enrolled)

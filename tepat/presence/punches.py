@@ -245,7 +245,7 @@ def attlog_ingest(
     """Parse a stored ATTLOG body and record it in one transaction. Raises DatabaseError
     when the save fails (the upload is marked failed; the device must be told to resend)."""
     machine = upload.machine
-    text, encoding = iclock.body_text(bytes(upload.body), machine.encoding)
+    text, _ = iclock.body_text(bytes(upload.body), machine.encoding)
     punches, bad = iclock.parse_attlog(text)
     try:
         with transaction.atomic():
@@ -290,8 +290,10 @@ def upload_finish(upload: MachineUpload, report: IngestReport, *, dry_run: bool 
 
 def unmapped_attach(*, machine: Machine | None, pin: str, now: datetime) -> int:
     """After a PIN is mapped, enter the punches kept for it in the ledger."""
-    waiting = MachinePunch.objects.filter(pin=pin).exclude(problem="").select_related(
-        "machine__unit", "upload"
+    waiting = (
+        MachinePunch.objects.filter(pin=pin)
+        .exclude(problem="")
+        .select_related("machine__unit", "upload")
     )
     if machine is not None:
         waiting = waiting.filter(machine=machine)

@@ -48,7 +48,7 @@ def attlog_file_import(
         raise ValidationError(_("Only an active machine's file can be imported."))
     if len(content) > MAX_FILE:
         raise ValidationError(_("The file is larger than 20 MB."))
-    if b"\x00" in content[:4096] or b"\t" not in content[:65536] and content.strip():
+    if b"\x00" in content[:4096] or (b"\t" not in content[:65536] and content.strip()):
         raise ValidationError(_("This is not an attendance file (TAB-separated attlog.dat)."))
     digest = hashlib.sha256(content).hexdigest()
     earlier = (

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from tepat.presence.models import CheckinEvent, Machine, MachinePunch, MachineUpload
-from tests.machines.conftest import SERIAL, DeviceMaker
+from tests.machines.conftest import DeviceMaker
 from tests.world import World
 from zkemu import Quirks
 
@@ -157,12 +157,11 @@ def test_commands_are_delivered_and_their_results_recorded(
     )
     device.punch(world.teacher.nip, at=datetime(2026, 11, 16, 7, 1))
     window = (datetime(2026, 11, 16), datetime(2026, 11, 16, 23, 59, 59))
-    machines.command_queue(
-        actor=operator, machine=machine, text=iclock.verify_sum_command(*window)
-    )
+    machines.command_queue(actor=operator, machine=machine, text=iclock.verify_sum_command(*window))
     assert device.sync()
     assert device.users[world.teacher.nip].name == "Rina Marlina"
-    assert device.violations == [] and device.forbidden_received == []
+    assert device.violations == []
+    assert device.forbidden_received == []
     states = dict(MachineCommand.objects.values_list("kind", "state"))
     assert states == {"user_update": "done", "verify_sum": "done"}
     verify = MachineCommand.objects.get(kind="verify_sum")
