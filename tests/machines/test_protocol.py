@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.test import Client
@@ -344,3 +346,17 @@ def test_a_silent_machine_is_flagged_during_working_hours_only(machine: Machine)
     assert machines.machines_check(datetime(2026, 11, 16, 5, 0, tzinfo=WIB))["silent"] == 0
     assert machines.machines_check(NOW)["silent"] == 1
     assert machine.flags.filter(kind="silent").count() == 1
+
+
+@given(body=st.binary(max_size=3000), table=st.sampled_from(["ATTLOG", "OPERLOG", "options", "X"]))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_body_gets_a_clean_answer_never_a_500(
+    machine: Machine, body: bytes, table: str
+) -> None:
+    response = Client().generic("POST", f"/iclock/cdata?SN={SERIAL}&table={table}", body)
+    assert response.status_code == 200
+    lines = len(iclock.body_lines(iclock.body_text(body)[0]))
+    expected = {"ATTLOG": f"OK:{lines}", "OPERLOG": f"OK:{lines}"}.get(table, "OK")
+    assert response.content.decode() == expected
