@@ -210,7 +210,7 @@ def _hook(pin: str, scan: str, cloud_id: str = "C2630450C3231F23") -> str:
 def test_the_fingerspot_webhook_enters_a_punch_once(
     world: World, fingerspot_machine: tuple[Machine, str]
 ) -> None:
-    machine, secret = fingerspot_machine
+    _, secret = fingerspot_machine
     url = f"/mesin/fingerspot/{secret}"
     body = _hook(world.teacher.nip, "2026-11-16 16:05")
     first = Client().post(url, body, content_type="application/json")

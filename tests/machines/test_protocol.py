@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tepat.audit.models import AuditEntry
 from tepat.presence import iclock, machines
@@ -309,11 +309,11 @@ def test_batched_command_results_are_recorded(world: World, machine: Machine) ->
 
 def test_tamper_oplogs_raise_flags_and_templates_are_not_kept(machine: Machine) -> None:
     body = (
-        "OPLOG 21\t0\t2026-11-16 06:00:00\t0\t0\t0\t0\n"
-        "OPLOG 23\t1\t2026-11-16 06:01:00\t0\t0\t0\t0\n"
-        "USER PIN=1452\tName=Budi\tPri=0\tPasswd=\tCard=133440\tGrp=1\tTZ=0\tVerify=-1\n"
-        "FP PIN=1452\tFID=6\tSize=1024\tValid=1\tTMP=QUJD\n"
-    ).encode()
+        b"OPLOG 21\t0\t2026-11-16 06:00:00\t0\t0\t0\t0\n"
+        b"OPLOG 23\t1\t2026-11-16 06:01:00\t0\t0\t0\t0\n"
+        b"USER PIN=1452\tName=Budi\tPri=0\tPasswd=\tCard=133440\tGrp=1\tTZ=0\tVerify=-1\n"
+        b"FP PIN=1452\tFID=6\tSize=1024\tValid=1\tTMP=QUJD\n"
+    )
     response = _post(Client(), f"SN={SERIAL}&table=OPERLOG&OpStamp=9999", body)
     assert response.content == b"OK:4"
     kinds = set(machine.flags.values_list("kind", flat=True))
