@@ -40,6 +40,17 @@ def serial_valid(serial: str) -> bool:
     return _SERIAL.fullmatch(serial) is not None
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """Text safe to store and show: control characters (a NUL cannot even be stored in
+    PostgreSQL text or JSON) written as ``\\xNN``; TAB kept."""
+    return _CONTROL.sub(_escape, text)[:limit]
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return char if char == "\t" else f"\\x{ord(char):02x}"
+
+
 def pin_valid(pin: str) -> bool:
     return _PIN.fullmatch(pin) is not None
 
@@ -105,7 +116,7 @@ class BadLine:
 def parse_attlog_line(line_no: int, line: str) -> Punch | BadLine:
     """Positional and TAB-separated: PIN, Time, Status, Verify, Workcode, Reserved1,
     Reserved2; V3.9+ firmware adds MaskFlag, Temperature, ConvTemperature (ignored)."""
-    shown = line[:200]
+    shown = printable(line)
     if _CONTROL.search(line.replace("\t", "")):
         return BadLine(line_no, shown, "control character")
     fields = [part.strip() for part in line.split("\t")]
@@ -187,14 +198,20 @@ def parse_fields(text: str) -> dict[str, str]:
 def parse_operlog(text: str) -> Operlog:
     batch = Operlog()
     for line_no, line in body_lines(text):
-        shown = line[:200]
+        shown = printable(line)
         if line.startswith("OPLOG "):
             parts = line[len("OPLOG ") :].split("\t")
             if len(parts) < 3 or not _INT.fullmatch(parts[0].strip()):
                 batch.bad.append(BadLine(line_no, shown, "bad OPLOG line"))
                 continue
             batch.oplogs.append(
-                OpLog(line_no, int(parts[0]), parts[1][:24], parts[2][:19], tuple(parts[3:7]))
+                OpLog(
+                    line_no,
+                    int(parts[0]),
+                    printable(parts[1], 24),
+                    printable(parts[2], 19),
+                    tuple(printable(part, 40) for part in parts[3:7]),
+                )
             )
         elif line.startswith("USER "):
             fields = parse_fields(line[len("USER ") :])
@@ -204,7 +221,13 @@ def parse_operlog(text: str) -> Operlog:
                 continue
             name = _CONTROL.sub("", fields.get("Name", ""))[:100]
             batch.users.append(
-                UserRow(line_no, pin, name, fields.get("Pri", "0")[:4], fields.get("Card", "")[:24])
+                UserRow(
+                    line_no,
+                    pin,
+                    name,
+                    printable(fields.get("Pri", "0"), 4),
+                    printable(fields.get("Card", ""), 24),
+                )
             )
         elif line.startswith(TEMPLATE_PREFIXES):
             batch.templates += 1
@@ -397,7 +420,7 @@ def _result_head(line: str) -> CommandResult:
     values = {}
     for part in line.split("&"):
         key, _, value = part.partition("=")
-        values[key.strip()] = value.strip()
+        values[printable(key.strip(), 40)] = printable(value.strip())
     ret_text = values.pop("Return", "")
     ret = int(ret_text) if _INT.fullmatch(ret_text) else None
     return CommandResult(values.pop("ID", "")[:16], ret, values.pop("CMD", "")[:32], values)
@@ -412,14 +435,14 @@ def parse_command_results(text: str) -> list[CommandResult]:
         if line.startswith("ID=") and "&" in line:
             results.append(_result_head(line))
         elif line.startswith("ID="):
-            results.append(CommandResult(line[3:].strip()[:16], None, ""))
+            results.append(CommandResult(printable(line[3:].strip(), 16), None, ""))
         elif results and line.startswith("Return=") and results[-1].ret is None:
             value = line[len("Return=") :].strip()
             results[-1].ret = int(value) if _INT.fullmatch(value) else None
         elif results and line.startswith("CMD=") and not results[-1].cmd:
-            results[-1].cmd = line[4:].strip()[:32]
+            results[-1].cmd = printable(line[4:].strip(), 32)
         elif results:
-            results[-1].lines.append(line[:500])
+            results[-1].lines.append(printable(line, 500))
     return results
 
 

@@ -74,8 +74,9 @@ def timezone_hours(machine: Machine) -> int:
 def flag_raise(machine: Machine, kind: str, detail: str, *, now: datetime) -> MachineFlag | None:
     """Raise a flag unless the same one is already open (a machine polling every few seconds
     from a new network raises it once)."""
+    detail = iclock.printable(detail, 255)
     if MachineFlag.objects.filter(
-        machine=machine, kind=kind, detail=detail[:255], resolved_at__isnull=True
+        machine=machine, kind=kind, detail=detail, resolved_at__isnull=True
     ).exists():
         return None
     flag = MachineFlag.objects.create(

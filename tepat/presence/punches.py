@@ -81,9 +81,9 @@ def pins_resolve(machine: Machine, pins: Iterable[str]) -> dict[str, Employee]:
         PinMapping.objects.filter(pin__in=wanted)
         .filter(Q(machine=machine) | Q(machine__isnull=True))
         .select_related("employee")
-        .order_by("machine_id")  # NULLs (regency rows) first, so machine rows win
     )
-    for mapping in rows:
+    # Regency rows first, so this machine's rows overwrite them (NULL order differs by DB).
+    for mapping in sorted(rows, key=lambda m: m.machine_id is not None):
         found[mapping.pin] = mapping.employee
     for employee in Employee.objects.filter(nip__in=wanted - set(found)):
         found[employee.nip] = employee
