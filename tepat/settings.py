@@ -240,6 +240,9 @@ if PRODUCTION:
     LANGUAGE_COOKIE_HTTPONLY = True
     LANGUAGE_COOKIE_SAMESITE = "Lax"
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Attendance machines speak plain HTTP unless their firmware supports HTTPS (devices.md
+    # §2) and do not follow redirects: /iclock/* is answered where it is asked.
+    SECURE_REDIRECT_EXEMPT = [r"^iclock/"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from tepat.accounts import views as account_views
 from tepat.api import api
+from tepat.presence import device_views
 from tepat.presence import urls as presence_urls
 from tepat.security import views as security_views
 
@@ -21,4 +22,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path(".well-known/security.txt", security_views.security_txt, name="security_txt"),
+    # Attendance machines call these fixed paths (ZKTeco push; some firmware adds .aspx).
+    re_path(r"^iclock/cdata(?:\.aspx)?$", device_views.cdata, name="iclock_cdata"),
+    re_path(r"^iclock/getrequest(?:\.aspx)?$", device_views.getrequest, name="iclock_getrequest"),
+    re_path(r"^iclock/devicecmd(?:\.aspx)?$", device_views.devicecmd, name="iclock_devicecmd"),
+    re_path(r"^iclock/ping(?:\.aspx)?$", device_views.ping, name="iclock_ping"),
+    path(
+        "mesin/fingerspot/<str:secret>",
+        device_views.fingerspot_webhook,
+        name="fingerspot_webhook",
+    ),
 ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, Role, User
 from tepat.org.models import Assignment, Employee, Opd, Unit, WorkSite
-from tepat.presence.models import AbsenceRequest
+from tepat.presence.models import AbsenceRequest, Machine
 
 # Roles that may change organisation data; the auditor reads everything, changes nothing.
 ORG_WRITER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
@@ -145,6 +145,28 @@ def employees_device_approvable_by(user: Any, on: date | None = None) -> QuerySe
     if not user.is_authenticated or user.role not in DEVICE_APPROVER_ROLES:
         return Employee.objects.none()
     return employees_visible_to(user, on)
+
+
+MACHINE_MANAGER_ROLES = frozenset({Role.OPERATOR_OPD, Role.ADMIN_BKPSDM, Role.SUPERADMIN})
+
+
+def machines_visible_to(user: Any) -> QuerySet[Machine]:
+    """Attendance machines the user may see: regency-wide roles all of them (quarantined
+    serials included), OPD operators and heads of OPD their OPD's, nobody else."""
+    if not user.is_authenticated or not user.is_active:
+        return Machine.objects.none()
+    if user.role in REGENCY_WIDE_ROLES:
+        return Machine.objects.all()
+    if user.role in OPD_SCOPED_ROLES:
+        return Machine.objects.filter(unit__opd_id=user.opd_id)
+    return Machine.objects.none()
+
+
+def machines_manageable_by(user: Any) -> QuerySet[Machine]:
+    """Machines whose commands, mappings, flags and imports the user may act on."""
+    if not user.is_authenticated or user.role not in MACHINE_MANAGER_ROLES:
+        return Machine.objects.none()
+    return machines_visible_to(user)
 
 
 # --- Absence requests (leave, permits, forgotten punches) -----------------------------------

@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tepat.org.models import TIME_ZONES
 from tepat.rules.leave import REQUEST_LABELS
 
 
@@ -348,6 +349,327 @@ class AttendanceDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.day} {self.day_code} {self.in_code} {self.out_code}"
+
+
+# --- Attendance machines (fingerprint / face terminals) ------------------------------------
+
+
+class Machine(models.Model):
+    """A fingerprint or face terminal, known by its serial number and pinned to a unit.
+
+    A serial Tepat has never seen is recorded as quarantined and answered harmlessly until
+    BKPSDM or the unit's OPD operator accepts it; a retired machine is answered the same way.
+    """
+
+    class Status(models.TextChoices):
+        QUARANTINED = "quarantined", _("Quarantined (unknown serial)")
+        ACTIVE = "active", _("Active")
+        RETIRED = "retired", _("Retired")
+
+    class Vendor(models.TextChoices):
+        ZKTECO = "zkteco", _("ZKTeco push (ADMS / iclock)")
+        FINGERSPOT = "fingerspot", _("Fingerspot cloud webhook")
+        USB = "usb", _("USB file only")
+
+    serial = models.CharField(_("serial number"), max_length=64, unique=True)
+    vendor = models.CharField(
+        _("protocol"), max_length=12, choices=Vendor.choices, default=Vendor.ZKTECO
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    unit = models.ForeignKey(
+        "org.Unit",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="machines",
+    )
+    site = models.ForeignKey(
+        "org.WorkSite",
+        verbose_name=_("work site"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="machines",
+    )
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=32,
+        choices=TIME_ZONES,
+        default="Asia/Jakarta",
+    )
+    status_map = models.JSONField(
+        _("punch status table"),
+        default=dict,
+        blank=True,
+        help_text=_('Only where the firmware differs, e.g. {"0": "in", "1": "out"}.'),
+    )
+    comm_key_hash = models.CharField(_("device key (SHA-256)"), max_length=64, blank=True)
+    webhook_secret_hash = models.CharField(
+        _("webhook secret (SHA-256)"), max_length=64, blank=True, db_index=True
+    )
+    network_lock = models.BooleanField(
+        _("hold punches from an unconfirmed network for review"), default=False
+    )
+    networks = models.JSONField(_("confirmed networks"), default=list, blank=True)
+    encoding = models.CharField(_("text encoding"), max_length=16, blank=True)
+    device_options = models.JSONField(_("device options"), default=dict, blank=True)
+    info = models.JSONField(_("device info"), default=dict, blank=True)
+    enrolled = models.JSONField(_("users on the machine (PIN → name)"), default=dict, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    last_ip = models.GenericIPAddressField(_("last address"), null=True, blank=True)
+    clock_offset_s = models.IntegerField(
+        _("clock offset (s, server minus machine)"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("first seen"), auto_now_add=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attendance machine")
+        verbose_name_plural = _("attendance machines")
+        ordering = ["serial"]
+
+    def __str__(self) -> str:
+        return f"{self.serial} {self.name}".strip()
+
+
+class MachineUpload(models.Model):
+    """A body exactly as a machine (or a USB file) delivered it, stored before parsing, so a
+    line that cannot be read is kept and shown, never lost."""
+
+    class Source(models.TextChoices):
+        PUSH = "push", _("Push (iclock)")
+        USB = "usb", _("USB file")
+        FINGERSPOT = "fingerspot", _("Fingerspot webhook")
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("Received, not processed")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed (the machine resends)")
+        DRY_RUN = "dry_run", _("Checked only (dry run)")
+
+    machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="uploads")
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    table = models.CharField(_("table"), max_length=16)
+    query = models.CharField(_("query string"), max_length=500, blank=True)
+    body = models.BinaryField(_("body as received"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    received_at = models.DateTimeField(_("received"))
+    remote_ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.RECEIVED
+    )
+    lines = models.PositiveIntegerField(_("lines"), default=0)
+    new = models.PositiveIntegerField(_("new punches"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    unmapped = models.PositiveIntegerField(_("unmapped PINs"), default=0)
+    rejected = models.PositiveIntegerField(_("unreadable lines"), default=0)
+    problems = models.JSONField(_("lines with a problem"), default=list, blank=True)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("machine upload")
+        verbose_name_plural = _("machine uploads")
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["machine", "received_at"], name="machineupload_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.machine_id} {self.table} {self.received_at:%Y-%m-%d %H:%M} {self.state}"
+
+
+class MachinePunch(models.Model):
+    """Every distinct punch a machine reported, mapped to an employee or not. Unique on the
+    idempotency key (serial, PIN, time, status, verify): a resent batch adds nothing. A mapped
+    punch has a ledger event with the same key."""
+
+    class Problem(models.TextChoices):
+        NONE = "", _("None")
+        UNMAPPED = "unmapped", _("PIN not mapped to an employee")
+        OTHER_OPD = "other_opd", _("Employee not in this machine's OPD")
+
+    machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="punches")
+    upload = models.ForeignKey(MachineUpload, on_delete=models.PROTECT, related_name="punches")
+    key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    pin = models.CharField(_("PIN"), max_length=24)
+    device_time = models.CharField(_("time on the machine"), max_length=19)
+    taken_at = models.DateTimeField(_("time"))
+    status = models.SmallIntegerField(_("status code"))
+    verify = models.SmallIntegerField(_("verify code"))
+    workcode = models.CharField(_("work code"), max_length=24, blank=True)
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("employee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    problem = models.CharField(
+        _("problem"), max_length=10, choices=Problem.choices, default="", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("machine punch")
+        verbose_name_plural = _("machine punches")
+        indexes = [
+            models.Index(fields=["machine", "device_time"], name="machinepunch_device_time_idx"),
+            models.Index(
+                fields=["machine", "pin"],
+                condition=~models.Q(problem=""),
+                name="machinepunch_problem_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.machine_id} {self.pin} {self.device_time}"
+
+
+class PinMapping(models.Model):
+    """Device PIN → employee, for one machine or (machine empty) for the whole regency.
+    Without a row, a PIN equal to an employee's NIP maps to that employee."""
+
+    machine = models.ForeignKey(
+        Machine,
+        verbose_name=_("machine"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pin_mappings",
+    )
+    pin = models.CharField(_("PIN"), max_length=24)
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("PIN mapping")
+        verbose_name_plural = _("PIN mappings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["machine", "pin"],
+                condition=models.Q(machine__isnull=False),
+                name="pinmapping_unique_per_machine",
+            ),
+            models.UniqueConstraint(
+                fields=["pin"],
+                condition=models.Q(machine__isnull=True),
+                name="pinmapping_unique_regency",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.machine_id or '*'} {self.pin} → {self.employee_id}"
+
+
+class MachineCommand(models.Model):
+    """A command queued for a machine (allow-listed, with its author), sent on its next poll."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed on the machine")
+
+    machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="commands")
+    kind = models.CharField(_("kind"), max_length=20)
+    text = models.TextField(_("command"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default="queued")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("queued by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    done_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    return_code = models.IntegerField(_("return code"), null=True, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("machine command")
+        verbose_name_plural = _("machine commands")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["machine", "id"],
+                condition=models.Q(state="queued"),
+                name="machinecommand_queue_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.machine_id} {self.kind} {self.state}"
+
+
+class MachineFlag(models.Model):
+    """A tamper or health signal on a machine, open until someone resolves it."""
+
+    class Kind(models.TextChoices):
+        NEW_NETWORK = "new_network", _("Called from a new network")
+        BAD_KEY = "bad_key", _("Wrong device key")
+        TIME_SET = "time_set", _("Clock set on the machine (OPLOG 21)")
+        FACTORY_RESET = "factory_reset", _("Factory reset (OPLOG 22)")
+        LOGS_DELETED = "logs_deleted", _("Logs deleted on the machine (OPLOG 23)")
+        CLOCK_DRIFT = "clock_drift", _("Machine clock drifts")
+        SILENT = "silent", _("Silent for too long")
+        PIN_REMAP = "pin_remap", _("PIN re-mapped to another person")
+        COUNT_MISMATCH = "count_mismatch", _("Machine holds punches Tepat lacks")
+        RECORDS_DROPPED = "records_dropped", _("Punch count on the machine went down")
+
+    machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="flags")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+    raised_at = models.DateTimeField(_("raised"))
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolution = models.CharField(_("resolution"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("machine flag")
+        verbose_name_plural = _("machine flags")
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["machine", "kind"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="machineflag_open_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.machine_id} {self.kind} {self.raised_at:%Y-%m-%d %H:%M}"
 
 
 class LeavePolicyVersion(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tepat.presence import absence_views, views
+from tepat.presence import absence_views, machine_views, views
 
 app_name = "presence"
 urlpatterns = [
@@ -20,4 +20,8 @@ office_urlpatterns = [
     path("ajuan/persetujuan/", absence_views.absence_queue, name="absence_queue"),
     path("ajuan/<int:request_id>/", absence_views.absence_detail, name="absence_detail"),
     path("ajuan/<int:request_id>/bukti/", absence_views.absence_evidence, name="absence_evidence"),
+    path("mesin/", machine_views.machine_list, name="machine_list"),
+    path("mesin/tanda/", machine_views.machine_flags, name="machine_flags"),
+    path("mesin/<int:machine_id>/", machine_views.machine_detail, name="machine_detail"),
+    path("mesin/<int:machine_id>/impor/", machine_views.machine_import, name="machine_import"),
 ]

@@ -64,6 +64,21 @@ DINDIK_STAFF = {"operator_opd", "kepala_opd"} | REGENCY
 SITE_WRITERS_DINDIK = {"operator_opd", "admin_bkpsdm", "superadmin"}
 EMPLOYEES = {"asn", "atasan", "kepala_opd"}  # accounts linked to an employee record
 
+MACHINE_MANAGERS_DINDIK = {"operator_opd", "admin_bkpsdm", "superadmin"}
+
+
+def _machine(world: World, serial: str = "MATRIX0001", *, quarantined: bool = False) -> int:
+    """The school's attendance machine (or a quarantined serial with no unit yet)."""
+    from tepat.presence.models import Machine
+
+    unit = None if quarantined else world.school
+    status = "quarantined" if quarantined else "active"
+    machine, _ = Machine.objects.get_or_create(
+        serial=serial, defaults={"unit": unit, "status": status}
+    )
+    return machine.pk
+
+
 # (url name, how to build the path from the world, method, expected per role)
 Case = tuple[str, Callable[[World], str], str, dict[str, str]]
 CASES: list[Case] = [
@@ -294,6 +309,62 @@ CASES: list[Case] = [
         lambda w: "/admin/kinerja/monthlyevaluation/",
         "get",
         _expect(REGENCY, anon=DENY),
+    ),
+    # Attendance machines: the registry and flags for staff, each machine scoped to its OPD.
+    ("presence_office:machine_list", lambda w: "/presensi/mesin/", "get", _expect(STAFF)),
+    ("presence_office:machine_flags", lambda w: "/presensi/mesin/tanda/", "get", _expect(STAFF)),
+    (
+        "presence_office:machine_detail",
+        lambda w: f"/presensi/mesin/{_machine(w)}/",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
+    (
+        "presence_office:machine_detail",
+        lambda w: f"/presensi/mesin/{_machine(w)}/",
+        "post",
+        _expect(MACHINE_MANAGERS_DINDIK),
+    ),
+    # A quarantined serial has no OPD yet: only the regency sees it.
+    (
+        "presence_office:machine_detail",
+        lambda w: f"/presensi/mesin/{_machine(w, 'QUAR0001', quarantined=True)}/",
+        "get",
+        _expect(REGENCY),
+    ),
+    (
+        "presence_office:machine_import",
+        lambda w: f"/presensi/mesin/{_machine(w)}/impor/",
+        "get",
+        _expect(MACHINE_MANAGERS_DINDIK),
+    ),
+    # Machines have no login: every caller gets the same harmless plain-text answer, and
+    # an unknown serial only lands in quarantine (tests/machines).
+    (
+        "iclock_cdata",
+        lambda w: "/iclock/cdata?SN=MATRIX0009&options=all",
+        "get",
+        _expect(ALL, anon=ALLOW),
+    ),
+    (
+        "iclock_getrequest",
+        lambda w: "/iclock/getrequest.aspx?SN=MATRIX0009",
+        "get",
+        _expect(ALL, anon=ALLOW),
+    ),
+    (
+        "iclock_devicecmd",
+        lambda w: "/iclock/devicecmd?SN=MATRIX0009",
+        "post",
+        _expect(ALL, anon=ALLOW),
+    ),
+    ("iclock_ping", lambda w: "/iclock/ping?SN=MATRIX0009", "get", _expect(ALL, anon=ALLOW)),
+    # The webhook authenticates by the secret in its URL only; a wrong one is a 404 for all.
+    (
+        "fingerspot_webhook",
+        lambda w: "/mesin/fingerspot/not-the-secret",
+        "post",
+        _expect(set(), anon=DENY),
     ),
 ]
 

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('org', '0001_initial'),
-        ('presence', '0005_day_verdicts'),
+        ('presence', '0006_machines'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
