@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tepat.audit",
     "tepat.org",
     "tepat.presence",
+    "tepat.monitor",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

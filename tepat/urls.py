@@ -16,6 +16,7 @@ urlpatterns = [
     path("org/", include("tepat.org.urls")),
     path("app/", include("tepat.presence.urls")),
     path("presensi/", include((presence_urls.office_urlpatterns, "presence_office"))),
+    path("pantau/", include("tepat.monitor.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

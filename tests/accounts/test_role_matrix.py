@@ -151,6 +151,27 @@ CASES: list[Case] = [
     ("presence:app", lambda w: "/app/", "get", _expect(ALL, anon=ALLOW)),
     ("presence:service_worker", lambda w: "/app/sw.js", "get", _expect(ALL, anon=ALLOW)),
     ("presence:manifest", lambda w: "/app/manifest.webmanifest", "get", _expect(ALL, anon=ALLOW)),
+    # Today's presence: BKPSDM for the regency, the Kepala OPD and operator for their OPD.
+    ("monitor:dashboard", lambda w: "/pantau/", "get", _expect(STAFF)),
+    ("monitor:dashboard_data", lambda w: "/pantau/data/", "get", _expect(STAFF)),
+    (
+        "monitor:dashboard_data",
+        lambda w: f"/pantau/data/?opd={w.dindik.pk}",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
+    (
+        "monitor:opd_detail",
+        lambda w: f"/pantau/opd/{w.dindik.pk}/",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
+    (
+        "monitor:opd_detail",
+        lambda w: f"/pantau/opd/{w.dinkes.pk}/",
+        "get",
+        _expect(REGENCY | {"operator_other"}),
+    ),
     (
         "api:site_detail",
         lambda w: f"/api/v1/org/sites/{w.school_site.pk}",

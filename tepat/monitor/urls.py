@@ -1,0 +1,10 @@
+from django.urls import path
+
+from tepat.monitor import views
+
+app_name = "monitor"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("data/", views.dashboard_data, name="dashboard_data"),
+    path("opd/<int:opd_id>/", views.opd_detail, name="opd_detail"),
+]

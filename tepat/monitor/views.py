@@ -1,0 +1,129 @@
+"""Monitor pages: today's presence (live), discipline, alerts and the monthly report.
+
+Every page starts from a queryset of ``tepat.accounts.access``: BKPSDM sees the regency, a
+Kepala OPD or OPD operator their own OPD; another OPD's page answers 404.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from tepat.accounts import access
+from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
+from tepat.monitor import live, selectors
+from tepat.org.models import Employee, Opd
+
+# Who watches today's presence: BKPSDM for the regency, the Kepala OPD and the OPD operator
+# for their OPD. An atasan sees their team in the recap and the discipline list instead.
+DASHBOARD_ROLES = OPD_SCOPED_ROLES | REGENCY_WIDE_ROLES
+POLL_MS_DEFAULT = 30_000
+
+
+def _poll_ms() -> int:
+    return int(getattr(settings, "TEPAT_MONITOR_POLL_MS", POLL_MS_DEFAULT))
+
+
+def _cells(prefix: str, tallies: list[live.Tally]) -> dict[str, int]:
+    cells: dict[str, int] = {}
+    for t in tallies:
+        for status, n in t.counts.items():
+            cells[f"{prefix}-{t.key}-{status}"] = n
+        cells[f"{prefix}-{t.key}-present"] = t.present
+        cells[f"{prefix}-{t.key}-expected"] = t.expected
+    return cells
+
+
+def _opd_employees(user: Any, opd: Opd) -> QuerySet[Employee]:
+    today = timezone.localdate()
+    in_opd = access.current_assignments(today).filter(opd=opd).values("employee_id")
+    return access.employees_visible_to(user, today).filter(id__in=in_opd)
+
+
+def _regency_view(user: Any) -> dict[str, Any]:
+    now = timezone.now()
+    opds = access.opds_visible_to(user).filter(active=True).order_by("name")
+    rows = live.presence_today(access.employees_visible_to(user, timezone.localdate(now)), now)
+    tallies = live.tally(rows, "opd_id", {o.pk: o.name for o in opds})
+    return {"now": now, "tallies": tallies, "total": live.total_of(tallies)}
+
+
+def _opd_view(user: Any, opd: Opd) -> dict[str, Any]:
+    now = timezone.now()
+    units = access.units_visible_to(user).filter(opd=opd, active=True).order_by("name")
+    rows = live.presence_today(_opd_employees(user, opd), now)
+    # Only units with people today: an OPD with 200 schools would otherwise list empty ones.
+    present_units = {r.unit_id for r in rows}
+    tallies = live.tally(rows, "unit_id", {u.pk: u.name for u in units if u.pk in present_units})
+    return {"now": now, "rows": rows, "tallies": tallies, "total": live.total_of(tallies)}
+
+
+@login_required
+@require_GET
+def dashboard(request: AuthedRequest) -> HttpResponse:
+    """Today's presence per OPD for BKPSDM, or the user's own OPD, updated without reload."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    context = _regency_view(request.user)
+    context.update(statuses=live.STATUS_LABELS, poll_ms=_poll_ms(), source="monitor:dashboard_data")
+    return render(request, "monitor/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_data(request: AuthedRequest) -> JsonResponse:
+    """The dashboard's numbers as JSON, polled by live.js: ``?opd=<id>`` for one OPD's units."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    opd_param = request.GET.get("opd", "")
+    if opd_param:
+        opd = get_object_or_404(
+            access.opds_visible_to(request.user), pk=int(opd_param) if opd_param.isdigit() else 0
+        )
+        context = _opd_view(request.user, opd)
+        cells = _cells("unit", context["tallies"])
+    else:
+        context = _regency_view(request.user)
+        cells = _cells("opd", context["tallies"])
+    cells.update(_cells("all", [context["total"]]))
+    now = timezone.localtime(context["now"])
+    return JsonResponse(
+        {"day": now.date().isoformat(), "generated_at": f"{now:%H:%M:%S}", "cells": cells}
+    )
+
+
+@login_required
+@require_GET
+def opd_detail(request: AuthedRequest, opd_id: int) -> HttpResponse:
+    """One OPD today: per unit, and by name; the not-checked-in with their phone's last
+    contact and their site's machine."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    opd = get_object_or_404(access.opds_visible_to(request.user), pk=opd_id)
+    context = _opd_view(request.user, opd)
+    rows: list[live.PresenceRow] = context["rows"]
+    wanted = request.GET.get("status", "not_yet")
+    if wanted not in live.STATUS_LABELS and wanted != "all":
+        wanted = "not_yet"
+    unit_param = request.GET.get("unit", "")
+    shown = [r for r in rows if wanted in ("all", r.status)]
+    if unit_param.isdigit():
+        shown = [r for r in shown if r.unit_id == int(unit_param)]
+    shown = shown[:1000]
+    absent = [r.employee_id for r in shown if r.status in ("not_yet", "review")]
+    phones = selectors.phone_contacts(absent)
+    machines = selectors.site_machine_status({r.unit_id for r in shown})
+    context.update(
+        opd=opd,
+        entries=[
+            {"row": r, "phone": phones.get(r.employee_id), "machines": machines.get(r.unit_id)}
+            for r in shown
+        ],
+        wanted=wanted,
+        unit_id=int(unit_param) if unit_param.isdigit() else None,
+        statuses=live.STATUS_LABELS,
+        poll_ms=_poll_ms(),
+    )
+    return render(request, "monitor/opd_detail.html", context)
