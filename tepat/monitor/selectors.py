@@ -1,13 +1,18 @@
-"""Reads for the monitor pages that are not today's tally (see ``live``): the phone's last
-contact and the site's machine, so "no signal" can be told from "not at work"."""
+"""Reads for the monitor pages other than today's tally (see ``live``): the phone's last
+contact and the site's machine, so "no signal" can be told from "not at work"; and each
+employee's PP 94/2021 discipline counts, from the stored daily verdicts."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 
-from tepat.presence.models import CheckinEvent, PhoneDevice
+from tepat.accounts.access import current_assignments
+from tepat.org.models import Employee
+from tepat.presence.models import AttendanceDay, CheckinEvent, PhoneDevice
+from tepat.rules import discipline
+from tepat.rules.nip import EmployeeKind
 
 
 @dataclass(frozen=True)
@@ -76,3 +81,99 @@ def site_machine_status(unit_ids: Iterable[int]) -> dict[int, list[MachineStatus
     a unit has none."""
     del unit_ids
     return {}
+
+
+# --- discipline ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisciplineRow:
+    employee_id: int
+    nip: str
+    name: str
+    kind: str
+    opd_id: int | None
+    opd_name: str
+    unit_name: str
+    supervisor_id: int | None
+    status: discipline.DisciplineStatus
+    outlook: tuple[discipline.UpcomingThreshold, ...]
+    tk_days: tuple[date, ...]
+    """This year's TK days, oldest first."""
+
+    @property
+    def severity(self) -> tuple[int, int, int]:
+        return (
+            LEVEL_RANK.get(self.status.level or "", 0),
+            self.status.consecutive_tk,
+            self.status.cumulative_tk_year,
+        )
+
+
+LEVEL_RANK = {"peringatan": 1, "ringan": 2, "sedang": 3, "berat": 4}
+# A streak reaching into January started in December: read back far enough for the longest
+# alarm (10 working days) across the Christmas and New Year days off.
+STREAK_LOOKBACK = timedelta(days=31)
+
+
+def discipline_policy() -> discipline.DisciplinePolicy:
+    return discipline.discipline_policy_load()
+
+
+def discipline_rows(
+    employees: QuerySet[Employee],
+    on: date,
+    *,
+    policy: discipline.DisciplinePolicy | None = None,
+    tk_codes: frozenset[str] = frozenset({discipline.DAY_TK}),
+) -> list[DisciplineRow]:
+    """Everyone of ``employees`` with at least one TK working day this year up to ``on``, with
+    their PP 94/2021 counts and level, the most serious first. Three queries.
+
+    Counted from the stored daily verdicts only: an absence approved late rebuilds its days,
+    and the next read no longer counts them."""
+    policy = policy or discipline_policy()
+    first = date(on.year, 1, 1)
+    days = AttendanceDay.objects.filter(employee__in=employees, day__lte=on)
+    with_tk = days.filter(day__gte=first, day_code__in=tk_codes).values("employee_id")
+    by_employee: dict[int, list[discipline.DisciplineDay]] = {}
+    for employee_id, day, code in (
+        days.filter(employee_id__in=with_tk, day__gte=first - STREAK_LOOKBACK)
+        .order_by("employee_id", "day")
+        .values_list("employee_id", "day", "day_code")
+    ):
+        by_employee.setdefault(employee_id, []).append(discipline.DisciplineDay(day, code))
+    if not by_employee:
+        return []
+    people = {
+        a.employee_id: a
+        for a in current_assignments(on)
+        .filter(employee_id__in=list(by_employee))
+        .select_related("employee", "opd", "unit")
+    }
+    others = Employee.objects.filter(pk__in=set(by_employee) - set(people))  # left or retired
+    names = {e.pk: e for e in others} if len(people) < len(by_employee) else {}
+    rows = []
+    for employee_id, found in by_employee.items():
+        a = people.get(employee_id)
+        e = a.employee if a is not None else names[employee_id]
+        kind: EmployeeKind = "PPPK" if e.kind == Employee.Kind.PPPK else "PNS"
+        status = discipline.discipline_status(
+            found, policy, year=on.year, kind=kind, tk_codes=tk_codes
+        )
+        rows.append(
+            DisciplineRow(
+                employee_id=employee_id,
+                nip=e.nip,
+                name=e.full_name,
+                kind=e.kind,
+                opd_id=a.opd_id if a else None,
+                opd_name=a.opd.name if a else "",
+                unit_name=a.unit.name if a else "",
+                supervisor_id=a.supervisor_id if a else None,
+                status=status,
+                outlook=discipline.discipline_outlook(status, policy),
+                tk_days=tuple(d.date for d in found if d.code in tk_codes and d.date >= first),
+            )
+        )
+    return sorted(rows, key=lambda r: (tuple(-n for n in r.severity), r.name))

@@ -7,4 +7,6 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("data/", views.dashboard_data, name="dashboard_data"),
     path("opd/<int:opd_id>/", views.opd_detail, name="opd_detail"),
+    path("disiplin/", views.discipline_list, name="discipline_list"),
+    path("disiplin/<int:employee_id>/", views.discipline_detail, name="discipline_detail"),
 ]

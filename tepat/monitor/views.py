@@ -127,3 +127,43 @@ def opd_detail(request: AuthedRequest, opd_id: int) -> HttpResponse:
         poll_ms=_poll_ms(),
     )
     return render(request, "monitor/opd_detail.html", context)
+
+
+@login_required
+@require_GET
+def discipline_list(request: AuthedRequest) -> HttpResponse:
+    """People heading for a PP 94/2021 sanction, the most serious first: this year's TK
+    working days (in a row, and in all), the level reached with its article, what comes next."""
+    today = timezone.localdate()
+    employees = access.employees_visible_to(request.user, today)
+    opds = access.opds_visible_to(request.user)
+    opd_param = request.GET.get("opd", "")
+    opd = opds.filter(pk=int(opd_param)).first() if opd_param.isdigit() else None
+    if opd is not None:
+        employees = employees.filter(
+            id__in=access.current_assignments(today).filter(opd=opd).values("employee_id")
+        )
+    policy = selectors.discipline_policy()
+    rows = selectors.discipline_rows(employees, today, policy=policy)
+    return render(
+        request,
+        "monitor/discipline_list.html",
+        {"rows": rows[:500], "count": len(rows), "today": today, "opds": opds, "opd": opd,
+         "policy": policy},
+    )  # fmt: skip
+
+
+@login_required
+@require_GET
+def discipline_detail(request: AuthedRequest, employee_id: int) -> HttpResponse:
+    """One employee's TK days this year and every threshold crossed, with its article."""
+    today = timezone.localdate()
+    employee = access.employee_for_user(request.user, employee_id, today)
+    policy = selectors.discipline_policy()
+    rows = selectors.discipline_rows(Employee.objects.filter(pk=employee.pk), today, policy=policy)
+    return render(
+        request,
+        "monitor/discipline_detail.html",
+        {"employee": employee, "row": rows[0] if rows else None, "today": today,
+         "policy": policy},
+    )  # fmt: skip

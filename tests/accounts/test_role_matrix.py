@@ -172,6 +172,20 @@ CASES: list[Case] = [
         "get",
         _expect(REGENCY | {"operator_other"}),
     ),
+    # Discipline counts: scoped like the employee list (an ASN sees themself, an atasan the team).
+    ("monitor:discipline_list", lambda w: "/pantau/disiplin/", "get", _expect(ALL)),
+    (
+        "monitor:discipline_detail",
+        lambda w: f"/pantau/disiplin/{w.teacher.pk}/",
+        "get",
+        _expect({"asn", "atasan"} | DINDIK_STAFF),
+    ),
+    (
+        "monitor:discipline_detail",
+        lambda w: f"/pantau/disiplin/{w.nurse.pk}/",
+        "get",
+        _expect(REGENCY | {"operator_other"}),
+    ),
     (
         "api:site_detail",
         lambda w: f"/api/v1/org/sites/{w.school_site.pk}",
