@@ -160,6 +160,10 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# How discipline alerts reach people (tepat.monitor.channels): the in-app inbox and email by
+# default; a gateway registered by its own app (WhatsApp, SMS) is added by name here.
+TEPAT_NOTIFY_CHANNELS = env_list("TEPAT_NOTIFY_CHANNELS", ["in_app", "email"])
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # A working day at most, counted from the login (Django renews the expiry only when the

@@ -11,8 +11,11 @@ from django.contrib.auth.backends import ModelBackend
 
 from tepat.accounts.models import Role
 
-BKPSDM_APPS = frozenset({"org", "accounts", "audit", "presence", "axes", "django_tasks_database"})
-READ_ONLY_APPS = frozenset({"audit"})
+BKPSDM_APPS = frozenset(
+    {"org", "accounts", "audit", "presence", "monitor", "axes", "django_tasks_database"}
+)
+# Alerts change through the monitor's audited pages only; the admin shows them.
+READ_ONLY_APPS = frozenset({"audit", "monitor"})
 
 
 class RoleBackend(ModelBackend):

@@ -4,19 +4,26 @@ Every page starts from a queryset of ``tepat.accounts.access``: BKPSDM sees the 
 Kepala OPD or OPD operator their own OPD; another OPD's page answers 404.
 """
 
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
 
 from tepat.accounts import access
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
-from tepat.monitor import live, selectors
+from tepat.monitor import live, selectors, services
+from tepat.monitor.models import AlertAction, DisciplineAlert, Notification
 from tepat.org.models import Employee, Opd
 
 # Who watches today's presence: BKPSDM for the regency, the Kepala OPD and the OPD operator
@@ -167,3 +174,97 @@ def discipline_detail(request: AuthedRequest, employee_id: int) -> HttpResponse:
         {"employee": employee, "row": rows[0] if rows else None, "today": today,
          "policy": policy},
     )  # fmt: skip
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+class AlertActionForm(forms.Form):
+    kind = forms.ChoiceField(choices=AlertAction.Kind.choices)
+    note = forms.CharField(
+        label=gettext_lazy("What was done"), max_length=2000, required=False, widget=forms.Textarea
+    )
+
+
+def _alerts_visible(user: Any) -> QuerySet[DisciplineAlert]:
+    today = timezone.localdate()
+    return DisciplineAlert.objects.filter(
+        employee__in=access.employees_visible_to(user, today)
+    ).select_related("employee", "opd", "supervisor")
+
+
+ALERT_FILTERS: dict[str, list[str]] = {
+    "aktif": [DisciplineAlert.Status.OPEN, DisciplineAlert.Status.ESCALATED],
+    "semua": list(DisciplineAlert.Status.values),
+}
+
+
+@login_required
+@require_GET
+def alert_list(request: AuthedRequest) -> HttpResponse:
+    """Discipline alerts about the people the user may see; open and escalated first."""
+    show = request.GET.get("tampil", "aktif")
+    statuses = ALERT_FILTERS.get(show, ALERT_FILTERS["aktif"])
+    alerts = _alerts_visible(request.user).filter(status__in=statuses)
+    page = Paginator(alerts.order_by("status", "-raised_at", "-pk"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "monitor/alert_list.html", {"page": page, "show": show})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alert_detail(request: AuthedRequest, alert_id: int) -> HttpResponse:
+    """One alert, its history, and the form to record what was done about it."""
+    alert = get_object_or_404(_alerts_visible(request.user), pk=alert_id)
+    allowed = services.alert_actions_allowed(request.user, alert)
+    form = AlertActionForm(request.POST or None)
+    kind_field = cast(forms.ChoiceField, form.fields["kind"])
+    kind_field.choices = [(k, label) for k, label in AlertAction.Kind.choices if k in allowed]
+    if request.method == "POST":
+        if not allowed:
+            raise PermissionDenied(_("You may not record anything on this alert."))
+        if form.is_valid():
+            try:
+                services.alert_action_record(
+                    actor=request.user,
+                    alert=alert,
+                    kind=form.cleaned_data["kind"],
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                form.add_error("note", exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("monitor:alert_detail", alert_id=alert.pk)
+        status = 400
+    else:
+        status = 200
+    return render(
+        request,
+        "monitor/alert_detail.html",
+        {
+            "alert": alert,
+            "actions": alert.actions.select_related("actor").order_by("at", "pk"),
+            "form": form if allowed else None,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_list(request: AuthedRequest) -> HttpResponse:
+    """The user's own in-app notifications; POST marks them all read."""
+    mine = (
+        Notification.objects.filter(recipient=request.user, channel="in_app")
+        .select_related("alert")
+        .order_by("-created_at", "-pk")
+    )
+    if request.method == "POST":
+        services.notification_mark_read(
+            actor=request.user, notifications=mine.filter(read_at__isnull=True)
+        )
+        return redirect("monitor:notification_list")
+    page = Paginator(mine, 50).get_page(request.GET.get("page"))
+    return render(request, "monitor/notification_list.html", {"page": page})
