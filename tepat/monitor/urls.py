@@ -12,4 +12,5 @@ urlpatterns = [
     path("peringatan/", views.alert_list, name="alert_list"),
     path("peringatan/<int:alert_id>/", views.alert_detail, name="alert_detail"),
     path("notifikasi/", views.notification_list, name="notification_list"),
+    path("laporan/", views.report, name="report"),
 ]

@@ -4,6 +4,7 @@ Every page starts from a queryset of ``tepat.accounts.access``: BKPSDM sees the 
 Kepala OPD or OPD operator their own OPD; another OPD's page answers 404.
 """
 
+from datetime import date, timedelta
 from typing import Any, cast
 
 from django import forms
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tepat.accounts import access
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
-from tepat.monitor import live, selectors, services
+from tepat.monitor import exports, live, selectors, services
 from tepat.monitor.models import AlertAction, DisciplineAlert, Notification
 from tepat.org.models import Employee, Opd
 
@@ -268,3 +269,48 @@ def notification_list(request: AuthedRequest) -> HttpResponse:
         return redirect("monitor:notification_list")
     page = Paginator(mine, 50).get_page(request.GET.get("page"))
     return render(request, "monitor/notification_list.html", {"page": page})
+
+
+# --- the monthly report ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def report(request: AuthedRequest) -> HttpResponse:
+    """The month's discipline recap per OPD, on screen and as XLSX: counts up to the month's
+    last day (or today, for the running month)."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    today = timezone.localdate()
+    try:
+        first = date.fromisoformat(request.GET.get("bulan", "") + "-01")
+    except ValueError:
+        first = today.replace(day=1)
+    after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    until = min(after - timedelta(days=1), today)
+    opds = access.opds_visible_to(request.user)
+    employees = access.employees_visible_to(request.user, until)
+    opd_param = request.GET.get("opd", "")
+    opd = opds.filter(pk=int(opd_param)).first() if opd_param.isdigit() else None
+    if opd is not None:
+        employees = employees.filter(
+            id__in=access.current_assignments(until).filter(opd=opd).values("employee_id")
+        )
+    rows = selectors.discipline_rows(employees, until) if first <= today else []
+    lines = exports.report_rows(rows, first, after)
+    title = opd.name if opd else (request.user.opd.name if request.user.opd else _("All OPD"))
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            exports.discipline_xlsx(lines, first, title),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="rekap-disiplin-{first:%Y-%m}.xlsx"'
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+    return render(
+        request,
+        "monitor/report.html",
+        {"lines": lines[:1000], "recaps": exports.opd_recaps(lines), "first": first,
+         "until": until, "opds": opds, "opd": opd},
+    )  # fmt: skip

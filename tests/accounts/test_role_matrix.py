@@ -218,6 +218,7 @@ CASES: list[Case] = [
         "get",
         _expect(REGENCY | {"operator_other"}),
     ),
+    ("monitor:report", lambda w: "/pantau/laporan/", "get", _expect(STAFF)),
     # Everyone has their own inbox.
     ("monitor:notification_list", lambda w: "/pantau/notifikasi/", "get", _expect(ALL)),
     (
