@@ -2,7 +2,7 @@
 year from the stored verdicts, the PP 94/2021 level with its article, the PPPK path, and days
 that drop out when an absence is approved later."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -124,3 +124,52 @@ def test_the_list_costs_the_same_queries_for_one_or_five_people(world: World) ->
     assert len(rows) == 5
     assert len(five) == len(one) <= 3
     assert rows[0].employee_id == world.teacher2.pk  # the most serious first
+
+
+def test_the_database_shortcut_counts_exactly_like_the_rules_on_every_day(world: World) -> None:
+    """The list reads only TK days and what breaks a streak; on random verdict histories it
+    agrees with the rules given every stored day."""
+    import random
+
+    from tepat.presence.models import AttendanceDay
+    from tepat.rules import discipline
+
+    rnd = random.Random(8)
+    people = [world.teacher, world.teacher2, world.principal, world.kadis, world.nurse]
+    days = [date(2025, 12, 1) + timedelta(days=n) for n in range(120)]
+    policy = selectors.discipline_policy()
+    for _round in range(6):
+        AttendanceDay.objects.all().delete()
+        histories: dict[int, list[discipline.DisciplineDay]] = {}
+        for person in people:
+            codes = rnd.choices(["TK", "TK", "H", "LIBUR", "sakit"], k=len(days))
+            kept = [(d, c) for d, c in zip(days, codes, strict=True) if rnd.random() < 0.95]
+            for code in {c for _d, c in kept}:
+                verdicts(person, [d for d, c in kept if c == code], code=code)
+            histories[person.pk] = [discipline.DisciplineDay(d, c) for d, c in kept]
+        on = days[-1]
+        got = {
+            r.employee_id: r.status for r in selectors.discipline_rows(Employee.objects.all(), on)
+        }
+        for person in people:
+            kind = "PPPK" if person.kind == "PPPK" else "PNS"
+            start = date(on.year, 1, 1) - selectors.STREAK_LOOKBACK
+            expected = discipline.discipline_status(
+                [d for d in histories[person.pk] if d.date >= start], policy, year=on.year,
+                kind=kind,
+            )  # fmt: skip
+            if expected.cumulative_tk_year == 0:
+                assert person.pk not in got
+                continue
+            status = got[person.pk]
+            assert (status.consecutive_tk, status.longest_consecutive_tk) == (
+                expected.consecutive_tk,
+                expected.longest_consecutive_tk,
+            )
+            assert status.cumulative_tk_year == expected.cumulative_tk_year
+            assert [c.key for c in status.thresholds_crossed] == [
+                c.key for c in expected.thresholds_crossed
+            ]
+            assert [c.on for c in status.thresholds_crossed] == [
+                c.on for c in expected.thresholds_crossed
+            ]
