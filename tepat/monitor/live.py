@@ -269,10 +269,9 @@ def tally(rows: list[PresenceRow], key_of: str, names: dict[int, str]) -> list[T
     }
     for row in rows:
         group = cast(int, getattr(row, key_of))
-        if group not in found:
-            found[group] = Tally(
-                key=str(group), name=row.unit_name, counts=dict.fromkeys(STATUSES, 0)
-            )
+        if group not in found:  # an inactive OPD or unit that still has people today
+            name = row.unit_name if key_of == "unit_id" else f"OPD {group}"
+            found[group] = Tally(key=str(group), name=name, counts=dict.fromkeys(STATUSES, 0))
         found[group].counts[row.status] += 1
     return list(found.values())
 
