@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "tepat.org",
     "tepat.presence",
     "tepat.kinerja",
+    "tepat.monitor",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -159,6 +160,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# How discipline alerts reach people (tepat.monitor.channels): the in-app inbox and email by
+# default; a gateway registered by its own app (WhatsApp, SMS) is added by name here.
+TEPAT_NOTIFY_CHANNELS = env_list("TEPAT_NOTIFY_CHANNELS", ["in_app", "email"])
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -12,9 +12,10 @@ from django.contrib.auth.backends import ModelBackend
 from tepat.accounts.models import Role
 
 BKPSDM_APPS = frozenset(
-    {"org", "accounts", "audit", "presence", "kinerja", "axes", "django_tasks_database"}
+    {"org", "accounts", "audit", "presence", "kinerja", "monitor", "axes", "django_tasks_database"}
 )
-READ_ONLY_APPS = frozenset({"audit"})
+# Alerts change through the monitor's audited pages only; the admin shows them.
+READ_ONLY_APPS = frozenset({"audit", "monitor"})
 
 
 class RoleBackend(ModelBackend):

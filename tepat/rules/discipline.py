@@ -26,13 +26,18 @@ Alerts: each `ThresholdCrossing` has a `key` (year, threshold, occurrence). A cu
 is crossed at most once a year; a consecutive one once per streak that reaches it (the first,
 second... streak of the year). `thresholds_newly_crossed(before, after)` returns the crossings
 of `after` whose key `before` lacks, so re-running on the same data alerts nobody twice.
+
+Outlook and escalation: `discipline_outlook` names the thresholds the employee is heading for
+and how many more TK days reach each (the "heading for a sanction" list); `escalation_due_on`
+gives the day an alert the atasan has not acted on goes to BKPSDM (policy `escalation`,
+PP 94/2021 Pasal 26 ayat (1) and Pasal 28).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -78,6 +83,9 @@ class DisciplinePolicy:
     valid_to: date | None
     thresholds: tuple[DisciplineThreshold, ...]
     """From the lightest to the heaviest."""
+    atasan_response_days: int | None = None
+    """Calendar days the atasan has to act on an alert before BKPSDM is told (None: never)."""
+    escalation_article: str = ""
 
     @property
     def label(self) -> str:
@@ -214,6 +222,62 @@ def thresholds_newly_crossed(
     return tuple(c for c in after.thresholds_crossed if c.key not in seen)
 
 
+@dataclass(frozen=True)
+class UpcomingThreshold:
+    """A threshold not reached yet, and how many more TK working days reach it."""
+
+    threshold: DisciplineThreshold
+    days_to_go: int
+    sanction: str
+    article: str
+
+
+def discipline_outlook(
+    status: DisciplineStatus, policy: DisciplinePolicy
+) -> tuple[UpcomingThreshold, ...]:
+    """Where the employee is heading, nearest first: the next cumulative threshold of the year
+    and, while a streak is running, every consecutive threshold it has not reached yet.
+
+    A streak only goes on with the next working day, so consecutive thresholds are counted from
+    the current streak and left out when there is none (a new streak starts from 1 again)."""
+
+    def upcoming(threshold: DisciplineThreshold, count: int) -> UpcomingThreshold:
+        pns = status.kind == "PNS"
+        return UpcomingThreshold(
+            threshold=threshold,
+            days_to_go=threshold.min_days - count,
+            sanction=threshold.sanction_pns if pns else threshold.sanction_pppk,
+            article=threshold.article if pns else threshold.article_pppk,
+        )
+
+    found = [
+        upcoming(t, status.consecutive_tk)
+        for t in policy.thresholds
+        if t.basis == "consecutive" and 0 < status.consecutive_tk < t.min_days
+    ]
+    next_cumulative = next(
+        (
+            t
+            for t in policy.thresholds
+            if t.basis == "cumulative" and status.cumulative_tk_year < t.min_days
+        ),
+        None,
+    )
+    if next_cumulative is not None:
+        found.append(upcoming(next_cumulative, status.cumulative_tk_year))
+    return tuple(sorted(found, key=lambda u: u.days_to_go))
+
+
+def escalation_due_on(raised_on: date, policy: DisciplinePolicy) -> date | None:
+    """The day on which an alert the atasan has not acted on goes to BKPSDM (None: never).
+
+    Counted in calendar days from the day the alert was raised: the atasan's duty to summon
+    (PP 94/2021 Pasal 26 ayat (1)) does not wait for working days."""
+    if policy.atasan_response_days is None:
+        return None
+    return raised_on + timedelta(days=policy.atasan_response_days)
+
+
 def _heaviest(
     policy: DisciplinePolicy, crossed: list[ThresholdCrossing]
 ) -> DisciplineThreshold | None:
@@ -265,6 +329,8 @@ def discipline_policy_validate(policy: DisciplinePolicy) -> list[str]:
         errors.append("Tanggal akhir berlaku sebelum tanggal mulai")
     if not policy.thresholds:
         errors.append("Belum ada batas hari tanpa keterangan")
+    if policy.atasan_response_days is not None and policy.atasan_response_days < 1:
+        errors.append("Batas waktu tindak lanjut atasan harus paling sedikit 1 hari")
     codes: set[str] = set()
     last_by_basis: dict[str, int] = {}
     for t in policy.thresholds:
@@ -320,6 +386,15 @@ def discipline_policy_from_yaml(text: str) -> DisciplinePolicy:
                 article_pppk=_text(item, "article_pppk", f"thresholds[{i}]"),
             )
         )
+    response_days: int | None = None
+    escalation_article = ""
+    if root.get("escalation") is not None:
+        escalation = _mapping(root["escalation"], "escalation")
+        raw_days = escalation.get("atasan_response_days")
+        if isinstance(raw_days, bool) or not isinstance(raw_days, int):
+            raise DisciplineError("escalation.atasan_response_days: harus bilangan bulat")
+        response_days = raw_days
+        escalation_article = _text(escalation, "article", "escalation")
     valid_from = root.get("valid_from")
     valid_to = root.get("valid_to")
     if not isinstance(valid_from, date) or not (valid_to is None or isinstance(valid_to, date)):
@@ -331,6 +406,8 @@ def discipline_policy_from_yaml(text: str) -> DisciplinePolicy:
         valid_from=valid_from,
         valid_to=valid_to,
         thresholds=tuple(thresholds),
+        atasan_response_days=response_days,
+        escalation_article=escalation_article,
     )
 
 

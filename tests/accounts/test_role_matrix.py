@@ -13,6 +13,24 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.kinerja.reports import report_of
 from tests.world import World, login
 
+
+def _alert_path(employee: Any) -> str:
+    """A discipline alert about ``employee``, made on demand (the world holds none)."""
+    from django.utils import timezone
+
+    from tepat.monitor.models import DisciplineAlert
+
+    alert, _ = DisciplineAlert.objects.get_or_create(
+        employee=employee, year=2026, threshold_code="TK_KUMULATIF_3", occurrence=1,
+        defaults={
+            "crossed_on": timezone.localdate(), "basis": "cumulative", "min_days": 3,
+            "level": "ringan", "sanction": "teguran lisan", "article": "PP 94/2021 Pasal 9",
+            "message": "-", "policy": "pp94_2021 versi 1", "raised_at": timezone.now(),
+        },
+    )  # fmt: skip
+    return f"/pantau/peringatan/{alert.pk}/"
+
+
 ROLES = [
     "anon", "asn", "atasan", "operator_opd", "kepala_opd", "admin_bkpsdm", "auditor",
     "superadmin", "operator_other",
@@ -230,6 +248,64 @@ CASES: list[Case] = [
     ("presence:app", lambda w: "/app/", "get", _expect(ALL, anon=ALLOW)),
     ("presence:service_worker", lambda w: "/app/sw.js", "get", _expect(ALL, anon=ALLOW)),
     ("presence:manifest", lambda w: "/app/manifest.webmanifest", "get", _expect(ALL, anon=ALLOW)),
+    # Today's presence: BKPSDM for the regency, the Kepala OPD and operator for their OPD.
+    ("monitor:dashboard", lambda w: "/pantau/", "get", _expect(STAFF)),
+    ("monitor:dashboard_data", lambda w: "/pantau/data/", "get", _expect(STAFF)),
+    (
+        "monitor:dashboard_data",
+        lambda w: f"/pantau/data/?opd={w.dindik.pk}",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
+    (
+        "monitor:opd_detail",
+        lambda w: f"/pantau/opd/{w.dindik.pk}/",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
+    (
+        "monitor:opd_detail",
+        lambda w: f"/pantau/opd/{w.dinkes.pk}/",
+        "get",
+        _expect(REGENCY | {"operator_other"}),
+    ),
+    # Discipline counts: scoped like the employee list (an ASN sees themself, an atasan the team).
+    ("monitor:discipline_list", lambda w: "/pantau/disiplin/", "get", _expect(ALL)),
+    (
+        "monitor:discipline_detail",
+        lambda w: f"/pantau/disiplin/{w.teacher.pk}/",
+        "get",
+        _expect({"asn", "atasan"} | DINDIK_STAFF),
+    ),
+    (
+        "monitor:discipline_detail",
+        lambda w: f"/pantau/disiplin/{w.nurse.pk}/",
+        "get",
+        _expect(REGENCY | {"operator_other"}),
+    ),
+    # Alerts: read by whoever may see the employee (acting is tested in tests/monitor).
+    ("monitor:alert_list", lambda w: "/pantau/peringatan/", "get", _expect(ALL)),
+    (
+        "monitor:alert_detail",
+        lambda w: _alert_path(w.teacher),
+        "get",
+        _expect({"asn", "atasan"} | DINDIK_STAFF),
+    ),
+    (
+        "monitor:alert_detail",
+        lambda w: _alert_path(w.nurse),
+        "get",
+        _expect(REGENCY | {"operator_other"}),
+    ),
+    ("monitor:report", lambda w: "/pantau/laporan/", "get", _expect(STAFF)),
+    # Everyone has their own inbox.
+    ("monitor:notification_list", lambda w: "/pantau/notifikasi/", "get", _expect(ALL)),
+    (
+        "admin:monitor_disciplinealert_changelist",
+        lambda w: "/admin/monitor/disciplinealert/",
+        "get",
+        _expect(REGENCY, anon=DENY),
+    ),
     (
         "api:site_detail",
         lambda w: f"/api/v1/org/sites/{w.school_site.pk}",

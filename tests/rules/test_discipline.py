@@ -10,10 +10,12 @@ from tepat.rules.discipline import (
     DisciplineError,
     DisciplinePolicy,
     DisciplineStatus,
+    discipline_outlook,
     discipline_policy_from_yaml,
     discipline_policy_load,
     discipline_policy_validate,
     discipline_status,
+    escalation_due_on,
     thresholds_newly_crossed,
 )
 
@@ -218,6 +220,62 @@ def test_a_late_correction_lowers_the_counts_and_raises_no_alert() -> None:
     assert thresholds_newly_crossed(before, after) == ()
 
 
+def test_early_warnings_come_at_3_5_and_8_consecutive_days_before_dismissal_at_10() -> None:
+    result = status(year_days("TTTTTTTTTT"))
+
+    warnings = [
+        (c.threshold.code, c.on)
+        for c in result.thresholds_crossed
+        if c.threshold.basis == "consecutive"
+    ]
+    assert warnings == [
+        ("TK_BERTURUT_3", YEAR_2026[2]),
+        ("TK_BERTURUT_5", YEAR_2026[4]),
+        ("TK_BERTURUT_8", YEAR_2026[7]),
+        ("TK_BERTURUT_10", YEAR_2026[9]),
+    ]
+
+
+def test_eight_days_in_a_row_warn_that_two_more_mean_dismissal() -> None:
+    result = status(year_days("TTTTTTTT"))
+    outlook = discipline_outlook(result, PP94)
+
+    assert result.level == "ringan"  # the cumulative 7: pernyataan tidak puas
+    assert [(u.threshold.code, u.days_to_go) for u in outlook] == [
+        ("TK_BERTURUT_10", 2),
+        ("TK_KUMULATIF_11", 3),
+    ]
+    assert outlook[0].article == (
+        "PP 94/2021 Pasal 11 ayat (2) huruf d angka 4 dan Pasal 15 ayat (2)"
+    )
+
+
+def test_the_outlook_of_a_pppk_names_contract_termination() -> None:
+    result = status(year_days("TTTTTTTTT"), kind="PPPK")
+    nearest = discipline_outlook(result, PP94)[0]
+
+    assert (nearest.threshold.code, nearest.days_to_go) == ("TK_BERTURUT_10", 1)
+    assert nearest.sanction.startswith("pemutusan hubungan perjanjian kerja")
+
+
+def test_without_a_running_streak_only_the_next_cumulative_threshold_is_ahead() -> None:
+    outlook = discipline_outlook(status(year_days("TTH")), PP94)
+
+    assert [(u.threshold.code, u.days_to_go, u.sanction) for u in outlook] == [
+        ("TK_KUMULATIF_3", 1, "teguran lisan")
+    ]
+    beyond = discipline_outlook(status(scattered_tk(28)), PP94)
+    assert beyond == ()
+
+
+def test_an_alert_goes_to_bkpsdm_after_the_atasans_response_window() -> None:
+    assert escalation_due_on(date(2026, 11, 23), PP94) == date(2026, 12, 3)
+    assert escalation_due_on(date(2026, 11, 23), replace(PP94, atasan_response_days=None)) is None
+    assert discipline_policy_validate(replace(PP94, atasan_response_days=0)) == [
+        "Batas waktu tindak lanjut atasan harus paling sedikit 1 hari"
+    ]
+
+
 def test_it_refuses_days_out_of_order_or_after_the_year() -> None:
     days = year_days("TT")
 
@@ -250,11 +308,14 @@ def test_the_shipped_thresholds_are_pp94s() -> None:
         (28, "berat"),
     ]
     consecutive = [(t.min_days, t.level) for t in PP94.thresholds if t.basis == "consecutive"]
-    assert consecutive == [(3, "peringatan"), (10, "berat")]
+    assert consecutive == [(3, "peringatan"), (5, "peringatan"), (8, "peringatan"), (10, "berat")]
+    assert PP94.atasan_response_days == 10
+    assert "Pasal 28" in PP94.escalation_article
 
 
 def test_thresholds_out_of_order_are_reported() -> None:
-    shuffled = replace(PP94, thresholds=(PP94.thresholds[2], PP94.thresholds[1]))
+    by_code = {t.code: t for t in PP94.thresholds}
+    shuffled = replace(PP94, thresholds=(by_code["TK_KUMULATIF_4"], by_code["TK_KUMULATIF_3"]))
 
     assert discipline_policy_validate(shuffled) == [
         "TK_KUMULATIF_3: batas 3 hari harus lebih besar dari batas sebelumnya (4 hari); "

@@ -1,0 +1,53 @@
+"""Back office for the monitor: read only. Alerts change through the monitor's pages (each
+action audited) and the nightly run, never by editing a row here."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from tepat.monitor.models import AlertAction, DisciplineAlert, Notification
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AlertActionInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = AlertAction
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "actor", "note"]
+    readonly_fields = ["at", "kind", "actor", "note"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DisciplineAlert)
+class DisciplineAlertAdmin(ReadOnlyAdmin):
+    list_display = [
+        "raised_at", "employee", "opd", "threshold_code", "level", "status", "respond_by",
+        "supervisor_inaction",
+    ]  # fmt: skip
+    list_filter = ["status", "level", "supervisor_inaction", "year"]
+    search_fields = ["employee__nip", "employee__name"]
+    date_hierarchy = "raised_at"
+    list_select_related = ["employee", "opd"]
+    inlines = [AlertActionInline]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "channel", "purpose", "subject", "sent_at", "error"]
+    list_filter = ["channel", "purpose"]
+    search_fields = ["recipient__username", "subject"]
+    date_hierarchy = "created_at"
+    list_select_related = ["recipient"]

@@ -1,0 +1,284 @@
+"""Today's presence, live: who has checked in, who is late, who has not come yet, who is on
+leave and who is not expected today, for the people a user may see.
+
+Read in a fixed number of queries whatever the number of employees (assignments, schedule
+versions, the calendar, bands, site zones, today's events, today's stored verdicts) and judged
+by the same ``tepat.rules.verdict.classify_day`` that writes the nightly verdict, so the
+dashboard's "late" is the recap's TL. The plan of a day (working or not) is judged once per
+schedule group, calendar kind and zone, not once per person; only people with punches today
+are judged one by one.
+
+Approved absences (cuti, izin, dinas luar…) reach the monitor as today's stored
+``AttendanceDay`` rows: whoever approves an absence rebuilds the days it covers, and a row
+whose code is an absence type wins over the live judgement.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal, NamedTuple, cast
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from tepat.accounts.access import current_assignments
+from tepat.org.models import Employee, Unit, WorkSite
+from tepat.presence.attendance import work_calendar
+from tepat.presence.models import (
+    AttendanceDay,
+    BandsVersion,
+    CheckinEvent,
+    CheckinReview,
+    ScheduleVersion,
+)
+from tepat.rules import calendar as cal
+from tepat.rules import verdict
+from tepat.rules.schedule import Schedule, calendar_day
+from tepat.rules.schedule_data import bands_from_data, schedule_from_data
+
+LiveStatus = Literal["checked_in", "late", "review", "not_yet", "excused", "off"]
+
+STATUS_LABELS: dict[LiveStatus, Promise] = {
+    "checked_in": _("Checked in on time"),
+    "late": _("Late"),
+    "review": _("Checked in, awaiting review"),
+    "not_yet": _("Not checked in yet"),
+    "excused": _("On leave or approved absence"),
+    "off": _("Holiday or not scheduled"),
+}
+STATUSES: tuple[LiveStatus, ...] = tuple(STATUS_LABELS)
+
+
+@dataclass(frozen=True)
+class PresenceRow:
+    employee_id: int
+    nip: str
+    name: str
+    kind: str
+    opd_id: int
+    unit_id: int
+    unit_name: str
+    supervisor_id: int | None
+    status: LiveStatus
+    first_in: datetime | None
+    """In the site's zone."""
+    in_code: str | None
+    minutes_late: int | None
+    note: str
+    """The absence type, or why the day is off."""
+
+
+def _zones(unit_ids: set[int]) -> dict[int, str]:
+    zones: dict[int, str] = {}
+    for unit_id, tz in (
+        WorkSite.objects.filter(unit_id__in=unit_ids, active=True)
+        .order_by("pk")
+        .values_list("unit_id", "timezone")
+    ):
+        zones.setdefault(unit_id, tz)
+    return zones
+
+
+def _bands(day: date) -> verdict.LatenessBands:
+    version = BandsVersion.objects.filter(valid_from__lte=day).order_by("-valid_from").first()
+    return verdict.kaur_2022_bands() if version is None else bands_from_data(version.definition)
+
+
+def _events(
+    employees: QuerySet[Employee], start: datetime, end: datetime
+) -> tuple[dict[int, list[verdict.AttendanceEvent]], set[int]]:
+    """Counted events per employee (accepted, or flagged and accepted by a reviewer), and the
+    employees with a flagged check-in nobody has decided on yet."""
+    decided = CheckinReview.objects.filter(event=OuterRef("pk"))
+    accepted = decided.filter(decision=CheckinReview.Decision.ACCEPT)
+    rows = (
+        CheckinEvent.objects.filter(
+            employee_id__in=employees.values("pk"), taken_at__gte=start, taken_at__lt=end
+        )
+        .exclude(status=CheckinEvent.Status.REFUSED)
+        .annotate(accepted=Exists(accepted), decided=Exists(decided))
+        .values_list("employee_id", "taken_at", "kind", "source", "status", "accepted", "decided")
+    )
+    counted: dict[int, list[verdict.AttendanceEvent]] = {}
+    pending: set[int] = set()
+    for employee_id, taken_at, kind, source, status, was_accepted, was_decided in rows:
+        if status == CheckinEvent.Status.ACCEPTED or was_accepted:
+            counted.setdefault(employee_id, []).append(
+                verdict.AttendanceEvent(taken_at, cast(verdict.EventKind, kind), source)
+            )
+        elif not was_decided and kind == CheckinEvent.Kind.IN:
+            pending.add(employee_id)
+    return counted, pending
+
+
+class _Assigned(NamedTuple):
+    employee_id: int
+    nip: str
+    name: str
+    title_prefix: str
+    title_suffix: str
+    kind: str
+    opd_id: int
+    unit_id: int
+    unit_name: str
+    unit_kind: str
+    unit_parent_id: int | None
+    schedule_group_id: int | None
+    supervisor_id: int | None
+
+    @property
+    def full_name(self) -> str:
+        # As Employee.full_name, without building 3,400 model instances per poll.
+        name = f"{self.title_prefix} {self.name}".strip()
+        return f"{name}, {self.title_suffix}" if self.title_suffix else name
+
+
+def presence_today(employees: QuerySet[Employee], now: datetime) -> list[PresenceRow]:
+    """One row per active employee of ``employees`` with an assignment today."""
+    day = timezone.localdate(now)
+    assignments = [
+        _Assigned(*values)
+        for values in current_assignments(day)
+        .filter(employee__in=employees, employee__active=True)
+        .order_by("employee__name", "employee__nip")
+        .values_list(
+            "employee_id", "employee__nip", "employee__name", "employee__title_prefix",
+            "employee__title_suffix", "employee__kind", "opd_id", "unit_id", "unit__name",
+            "unit__kind", "unit__parent_id", "schedule_group_id", "supervisor_id",
+        )
+    ]  # fmt: skip
+    group_ids = {a.schedule_group_id for a in assignments if a.schedule_group_id}
+    schedules: dict[int, Schedule] = {
+        v.group_id: schedule_from_data(v.definition)
+        for v in ScheduleVersion.objects.filter(group_id__in=group_ids, valid_from__lte=day)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .order_by("group_id", "valid_from")
+    }
+    calendars: dict[cal.CalendarKind, cal.WorkCalendar] = {}
+    bands = _bands(day)
+    units = {a.unit_id for a in assignments}
+    zones = _zones(units | {a.unit_parent_id for a in assignments if a.unit_parent_id})
+    default_zone = timezone.get_current_timezone_name()
+    start = datetime.combine(day - timedelta(days=1), time(12), tzinfo=ZoneInfo(default_zone))
+    counted, pending = _events(
+        employees, start - timedelta(hours=3), start + timedelta(days=2, hours=3)
+    )
+    stored = dict(
+        AttendanceDay.objects.filter(
+            employee_id__in=employees.values("pk"), day=day, day_code__in=verdict.ABSENCE_TYPES
+        ).values_list("employee_id", "day_code")
+    )
+    plans: dict[tuple[int, str, str], tuple[cal.DayInfo, verdict.DayVerdict]] = {}
+    rows: list[PresenceRow] = []
+    for a in assignments:
+        kind: cal.CalendarKind = "school" if a.unit_kind == Unit.Kind.SEKOLAH else "office"
+        zone = zones.get(a.unit_id) or zones.get(a.unit_parent_id or 0) or default_zone
+        schedule = schedules.get(a.schedule_group_id or 0)
+        status: LiveStatus
+        judged: verdict.DayVerdict | None = None
+        note = ""
+        if a.employee_id in stored:
+            status = "excused"
+            code = stored[a.employee_id]
+            note = verdict.ABSENCE_LABELS.get(cast(verdict.AbsenceType, code), code)
+        elif schedule is None:
+            status, note = "off", str(_("No working hours set for this group"))
+        else:
+            key = (a.schedule_group_id or 0, kind, zone)
+            if key not in plans:
+                if kind not in calendars:
+                    calendars[kind] = work_calendar(kind, day)
+                info = calendar_day(calendars[kind], schedule, day)
+                plans[key] = (
+                    info,
+                    verdict.classify_day(day, [], schedule, info, (), bands, ZoneInfo(zone)),
+                )
+            info, plan = plans[key]
+            if plan.day_code == "LIBUR":
+                status, note = "off", plan.explanation[-1] if plan.explanation else ""
+            elif a.employee_id in counted:
+                judged = verdict.classify_day(
+                    day, counted[a.employee_id], schedule, info, (), bands, ZoneInfo(zone)
+                )
+                status = _status_of(judged, bands, a.employee_id in pending)
+            else:
+                status = "review" if a.employee_id in pending else "not_yet"
+        rows.append(
+            PresenceRow(
+                employee_id=a.employee_id,
+                nip=a.nip,
+                name=a.full_name,
+                kind=a.kind,
+                opd_id=a.opd_id,
+                unit_id=a.unit_id,
+                unit_name=a.unit_name,
+                supervisor_id=a.supervisor_id,
+                status=status,
+                first_in=judged.first_in if judged else None,
+                in_code=judged.in_code if judged and judged.first_in else None,
+                minutes_late=judged.minutes_late if judged else None,
+                note=note,
+            )
+        )
+    return rows
+
+
+def _status_of(
+    judged: verdict.DayVerdict, bands: verdict.LatenessBands, pending: bool
+) -> LiveStatus:
+    if judged.first_in is None:  # only a check-out so far, or punches outside the window
+        return "review" if pending else "not_yet"
+    late_codes = {b.code for b in bands.tl}
+    return "late" if judged.in_code in late_codes else "checked_in"
+
+
+@dataclass
+class Tally:
+    """Counts per status for one OPD or unit."""
+
+    key: str
+    name: str
+    counts: dict[LiveStatus, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def ordered(self) -> list[tuple[LiveStatus, int]]:
+        """(status, count) in the dashboard's column order, for templates."""
+        return [(status, self.counts[status]) for status in STATUSES]
+
+    @property
+    def expected(self) -> int:
+        """People expected at work today: everyone but those excused or off."""
+        return self.total - self.counts["excused"] - self.counts["off"]
+
+    @property
+    def present(self) -> int:
+        return self.counts["checked_in"] + self.counts["late"] + self.counts["review"]
+
+
+def tally(rows: list[PresenceRow], key_of: str, names: dict[int, str]) -> list[Tally]:
+    """Counts grouped by ``opd_id`` or ``unit_id``, in the order of ``names``; groups without
+    anyone today still appear (an OPD where nobody has an assignment shows zeros)."""
+    found = {
+        k: Tally(key=str(k), name=n, counts=dict.fromkeys(STATUSES, 0)) for k, n in names.items()
+    }
+    for row in rows:
+        group = cast(int, getattr(row, key_of))
+        if group not in found:  # an inactive OPD or unit that still has people today
+            name = row.unit_name if key_of == "unit_id" else f"OPD {group}"
+            found[group] = Tally(key=str(group), name=name, counts=dict.fromkeys(STATUSES, 0))
+        found[group].counts[row.status] += 1
+    return list(found.values())
+
+
+def total_of(tallies: list[Tally]) -> Tally:
+    counts = dict.fromkeys(STATUSES, 0)
+    for t in tallies:
+        for status, n in t.counts.items():
+            counts[status] += n
+    return Tally(key="total", name=str(_("Total")), counts=counts)

@@ -1,0 +1,162 @@
+"""Discipline alerts, what was done about them, and the notifications they sent.
+
+An alert is one PP 94/2021 threshold crossing (``tepat.rules.discipline.ThresholdCrossing``):
+unique on its key (employee, year, threshold, occurrence), so recomputing the counts never
+raises it twice. Its text (level, sanction, article) is kept as it was when raised. What people
+did about it is an append-only list of ``AlertAction`` rows.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DisciplineAlert(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for the supervisor")
+        ACTED = "acted", _("Supervisor acted")
+        ESCALATED = "escalated", _("Escalated to BKPSDM")
+        CLOSED = "closed", _("Closed by BKPSDM")
+        WITHDRAWN = "withdrawn", _("Withdrawn: the days no longer count")
+
+    ACTIVE = (Status.OPEN, Status.ACTED, Status.ESCALATED)
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+    )
+    opd = models.ForeignKey(
+        "org.Opd", verbose_name=_("OPD"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    supervisor = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("direct supervisor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    threshold_code = models.CharField(_("threshold"), max_length=40)
+    occurrence = models.PositiveSmallIntegerField(_("occurrence"), default=1)
+    crossed_on = models.DateField(_("crossed on"))
+    basis = models.CharField(_("counted"), max_length=12)
+    min_days = models.PositiveSmallIntegerField(_("working days"))
+    level = models.CharField(_("level"), max_length=12)
+    sanction = models.TextField(_("sanction"))
+    article = models.TextField(_("article"))
+    message = models.TextField(_("message"))
+    policy = models.CharField(_("policy version"), max_length=64)
+    raised_at = models.DateTimeField(_("raised"))
+    respond_by = models.DateField(_("supervisor to act by"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    acted_at = models.DateTimeField(_("supervisor acted"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    supervisor_inaction = models.BooleanField(
+        _("supervisor did not act in time"),
+        default=False,
+        help_text=_("Recorded at escalation: PP 94/2021 Pasal 28."),
+    )
+
+    class Meta:
+        verbose_name = _("discipline alert")
+        verbose_name_plural = _("discipline alerts")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "year", "threshold_code", "occurrence"],
+                name="disciplinealert_one_per_crossing",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "respond_by"], name="disciplinealert_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.year} {self.threshold_code}#{self.occurrence}"
+
+
+class AlertAction(models.Model):
+    """Append-only: who did what about an alert, and when. ``actor`` is empty for the monitor
+    itself (raising, escalating, withdrawing)."""
+
+    class Kind(models.TextChoices):
+        RAISE = "raise", _("Raised")
+        ACKNOWLEDGE = "acknowledge", _("Seen")
+        ACT = "act", _("Employee summoned and examined")
+        ESCALATE = "escalate", _("Escalated to BKPSDM")
+        CLOSE = "close", _("Closed by BKPSDM")
+        WITHDRAW = "withdraw", _("Withdrawn")
+        REOPEN = "reopen", _("Counted again")
+
+    alert = models.ForeignKey(DisciplineAlert, on_delete=models.PROTECT, related_name="actions")
+    kind = models.CharField(_("action"), max_length=12, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("alert action")
+        verbose_name_plural = _("alert actions")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.kind}"
+
+
+class Notification(models.Model):
+    """One message to one person through one channel. Unique per alert, recipient, channel and
+    purpose, so a second run of the monitor finds it and sends nothing again; ``sent_at`` empty
+    means not delivered yet (the next run tries again)."""
+
+    class Purpose(models.TextChoices):
+        RAISED = "raised", _("Alert raised")
+        ESCALATED = "escalated", _("Alert escalated")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    alert = models.ForeignKey(
+        DisciplineAlert, on_delete=models.PROTECT, related_name="notifications"
+    )
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
+    channel = models.CharField(_("channel"), max_length=32)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("created"))
+    sent_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
+    error = models.CharField(_("last delivery error"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "recipient", "channel", "purpose"],
+                name="notification_once_per_channel",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="notification_unsent_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.recipient_id}: {self.subject}"

@@ -1,0 +1,224 @@
+"""Reads for the monitor pages other than today's tally (see ``live``): the phone's last
+contact and the site's machine, so "no signal" can be told from "not at work"; and each
+employee's PP 94/2021 discipline counts, from the stored daily verdicts."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Max, OuterRef, QuerySet, Subquery
+
+from tepat.accounts.access import current_assignments
+from tepat.org.models import Employee
+from tepat.presence.models import AttendanceDay, CheckinEvent, PhoneDevice
+from tepat.rules import discipline
+from tepat.rules.nip import EmployeeKind
+
+
+@dataclass(frozen=True)
+class PhoneContact:
+    """What the server last heard from an employee's phone."""
+
+    status: str
+    """The phone's binding: active, or waiting for the operator's approval."""
+    label: str
+    last_login: datetime | None
+    """The last app token issued (a login from the phone)."""
+    last_checkin_received: datetime | None
+    """When the server last received a check-in from this phone, refused ones included: a
+    refused check-in still proves the phone reached the server."""
+
+    @property
+    def last_contact(self) -> datetime | None:
+        moments = [m for m in (self.last_login, self.last_checkin_received) if m is not None]
+        return max(moments) if moments else None
+
+
+def phone_contacts(employee_ids: Iterable[int]) -> dict[int, PhoneContact]:
+    """Each employee's current phone (active, else the newest pending) in one query.
+
+    The server only knows a phone exists when it talks: a login or a check-in (queued offline
+    ones arrive when the phone is back online). A phone that opened the app without sending
+    anything leaves no trace; a heartbeat recorded by the phone API would sharpen this."""
+    latest = (
+        CheckinEvent.objects.filter(device=OuterRef("pk"))
+        .order_by("-received_at")
+        .values("received_at")[:1]
+    )
+    rows = (
+        PhoneDevice.objects.filter(
+            employee_id__in=list(employee_ids),
+            status__in=[PhoneDevice.Status.ACTIVE, PhoneDevice.Status.PENDING],
+        )
+        .annotate(last_login=Max("tokens__created_at"), last_checkin=Subquery(latest))
+        .values_list("employee_id", "status", "label", "last_login", "last_checkin", "created_at")
+        .order_by("employee_id", "created_at")
+    )
+    found: dict[int, PhoneContact] = {}
+    for employee_id, status, label, last_login, last_checkin, _created in rows:
+        known = found.get(employee_id)
+        if known is not None and known.status == PhoneDevice.Status.ACTIVE:
+            continue  # the active phone is the one that matters
+        found[employee_id] = PhoneContact(status, label, last_login, last_checkin)
+    return found
+
+
+@dataclass(frozen=True)
+class MachineStatus:
+    """A fingerprint machine at a site, as its registry reports it."""
+
+    name: str
+    online: bool
+    last_contact: datetime | None
+
+
+def site_machine_status(unit_ids: Iterable[int]) -> dict[int, list[MachineStatus]]:
+    """The fingerprint machines serving each unit, by unit id.
+
+    Extension point: e-Presensi has no machine registry yet. When it arrives (a model in
+    ``tepat.presence`` with the machine's site and last contact), read it here in one query;
+    the not-checked-in list already shows what this returns, and "no machine registered" when
+    a unit has none."""
+    del unit_ids
+    return {}
+
+
+# --- discipline ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisciplineRow:
+    employee_id: int
+    nip: str
+    name: str
+    kind: str
+    opd_id: int | None
+    opd_name: str
+    unit_name: str
+    supervisor_id: int | None
+    status: discipline.DisciplineStatus
+    outlook: tuple[discipline.UpcomingThreshold, ...]
+    tk_days: tuple[date, ...]
+    """This year's TK days, oldest first."""
+
+    @property
+    def severity(self) -> tuple[int, int, int]:
+        return (
+            LEVEL_RANK.get(self.status.level or "", 0),
+            self.status.consecutive_tk,
+            self.status.cumulative_tk_year,
+        )
+
+
+LEVEL_RANK = {"peringatan": 1, "ringan": 2, "sedang": 3, "berat": 4}
+# A streak reaching into January started in December: read back far enough for the longest
+# alarm (10 working days) across the Christmas and New Year days off.
+STREAK_LOOKBACK = timedelta(days=31)
+
+
+def discipline_policy() -> discipline.DisciplinePolicy:
+    return discipline.discipline_policy_load()
+
+
+def _tk_days_with_breaks(
+    employees: QuerySet[Employee], start: date, on: date, tk_codes: frozenset[str]
+) -> dict[int, list[discipline.DisciplineDay]]:
+    """Each employee's TK working days from ``start`` to ``on``, with a stand-in "H" day
+    wherever a working day that is not TK lies between two of them (or after the last).
+
+    A year of verdicts for 3,400 people is 800,000 rows; the counts only need the TK days and
+    whether a streak was broken. So only the TK rows come back, each with the code of the
+    working day before and after it (LIBUR rows left out, as the rules skip them), looked up
+    through the (employee, day) unique index. The stand-in day sits one calendar day inside
+    the gap, which the rules read exactly as the real day that broke the streak."""
+    working = AttendanceDay.objects.filter(employee_id=OuterRef("employee_id")).exclude(
+        day_code=discipline.DAY_OFF
+    )
+    rows = (
+        AttendanceDay.objects.filter(
+            employee__in=employees, day__gte=start, day__lte=on, day_code__in=tk_codes
+        )
+        .annotate(
+            prev_code=Subquery(
+                working.filter(day__lt=OuterRef("day"), day__gte=start)
+                .order_by("-day")
+                .values("day_code")[:1]
+            ),
+            next_code=Subquery(
+                working.filter(day__gt=OuterRef("day"), day__lte=on)
+                .order_by("day")
+                .values("day_code")[:1]
+            ),
+        )
+        .order_by("employee_id", "day")
+        .values_list("employee_id", "day", "day_code", "prev_code", "next_code")
+    )
+    found: dict[int, list[discipline.DisciplineDay]] = {}
+    last_next: dict[int, str | None] = {}
+    one_day = timedelta(days=1)
+    for employee_id, day, code, prev_code, next_code in rows:
+        days = found.setdefault(employee_id, [])
+        if prev_code is not None and prev_code not in tk_codes:
+            days.append(discipline.DisciplineDay(day - one_day, "H"))
+        days.append(discipline.DisciplineDay(day, code))
+        last_next[employee_id] = next_code
+    for employee_id, days in found.items():
+        next_code = last_next[employee_id]
+        if next_code is not None and next_code not in tk_codes:
+            days.append(discipline.DisciplineDay(days[-1].date + one_day, "H"))
+    first = date(on.year, 1, 1)
+    # Someone whose only TK days were last December has nothing to count this year.
+    return {
+        k: v for k, v in found.items() if any(d.date >= first and d.code in tk_codes for d in v)
+    }
+
+
+def discipline_rows(
+    employees: QuerySet[Employee],
+    on: date,
+    *,
+    policy: discipline.DisciplinePolicy | None = None,
+    tk_codes: frozenset[str] = frozenset({discipline.DAY_TK}),
+) -> list[DisciplineRow]:
+    """Everyone of ``employees`` with at least one TK working day this year up to ``on``, with
+    their PP 94/2021 counts and level, the most serious first. Two or three queries.
+
+    Counted from the stored daily verdicts only: an absence approved late rebuilds its days,
+    and the next read no longer counts them."""
+    policy = policy or discipline_policy()
+    first = date(on.year, 1, 1)
+    by_employee = _tk_days_with_breaks(employees, first - STREAK_LOOKBACK, on, tk_codes)
+    if not by_employee:
+        return []
+    people = {
+        a.employee_id: a
+        for a in current_assignments(on)
+        .filter(employee_id__in=list(by_employee))
+        .select_related("employee", "opd", "unit")
+    }
+    others = Employee.objects.filter(pk__in=set(by_employee) - set(people))  # left or retired
+    names = {e.pk: e for e in others} if len(people) < len(by_employee) else {}
+    rows = []
+    for employee_id, found in by_employee.items():
+        a = people.get(employee_id)
+        e = a.employee if a is not None else names[employee_id]
+        kind: EmployeeKind = "PPPK" if e.kind == Employee.Kind.PPPK else "PNS"
+        status = discipline.discipline_status(
+            found, policy, year=on.year, kind=kind, tk_codes=tk_codes
+        )
+        rows.append(
+            DisciplineRow(
+                employee_id=employee_id,
+                nip=e.nip,
+                name=e.full_name,
+                kind=e.kind,
+                opd_id=a.opd_id if a else None,
+                opd_name=a.opd.name if a else "",
+                unit_name=a.unit.name if a else "",
+                supervisor_id=a.supervisor_id if a else None,
+                status=status,
+                outlook=discipline.discipline_outlook(status, policy),
+                tk_days=tuple(d.date for d in found if d.code in tk_codes and d.date >= first),
+            )
+        )
+    return sorted(rows, key=lambda r: (tuple(-n for n in r.severity), r.name))

@@ -1,0 +1,316 @@
+"""Monitor pages: today's presence (live), discipline, alerts and the monthly report.
+
+Every page starts from a queryset of ``tepat.accounts.access``: BKPSDM sees the regency, a
+Kepala OPD or OPD operator their own OPD; another OPD's page answers 404.
+"""
+
+from datetime import date, timedelta
+from typing import Any, cast
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tepat.accounts import access
+from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
+from tepat.monitor import exports, live, selectors, services
+from tepat.monitor.models import AlertAction, DisciplineAlert, Notification
+from tepat.org.models import Employee, Opd
+
+# Who watches today's presence: BKPSDM for the regency, the Kepala OPD and the OPD operator
+# for their OPD. An atasan sees their team in the recap and the discipline list instead.
+DASHBOARD_ROLES = OPD_SCOPED_ROLES | REGENCY_WIDE_ROLES
+POLL_MS_DEFAULT = 30_000
+
+
+def _poll_ms() -> int:
+    return int(getattr(settings, "TEPAT_MONITOR_POLL_MS", POLL_MS_DEFAULT))
+
+
+def _cells(prefix: str, tallies: list[live.Tally]) -> dict[str, int]:
+    cells: dict[str, int] = {}
+    for t in tallies:
+        for status, n in t.counts.items():
+            cells[f"{prefix}-{t.key}-{status}"] = n
+        cells[f"{prefix}-{t.key}-present"] = t.present
+        cells[f"{prefix}-{t.key}-expected"] = t.expected
+    return cells
+
+
+def _opd_employees(user: Any, opd: Opd) -> QuerySet[Employee]:
+    today = timezone.localdate()
+    in_opd = access.current_assignments(today).filter(opd=opd).values("employee_id")
+    return access.employees_visible_to(user, today).filter(id__in=in_opd)
+
+
+def _regency_view(user: Any) -> dict[str, Any]:
+    now = timezone.now()
+    opds = access.opds_visible_to(user).filter(active=True).order_by("name")
+    rows = live.presence_today(access.employees_visible_to(user, timezone.localdate(now)), now)
+    tallies = live.tally(rows, "opd_id", {o.pk: o.name for o in opds})
+    return {"now": now, "tallies": tallies, "total": live.total_of(tallies)}
+
+
+def _opd_view(user: Any, opd: Opd) -> dict[str, Any]:
+    now = timezone.now()
+    units = access.units_visible_to(user).filter(opd=opd, active=True).order_by("name")
+    rows = live.presence_today(_opd_employees(user, opd), now)
+    # Only units with people today: an OPD with 200 schools would otherwise list empty ones.
+    present_units = {r.unit_id for r in rows}
+    tallies = live.tally(rows, "unit_id", {u.pk: u.name for u in units if u.pk in present_units})
+    return {"now": now, "rows": rows, "tallies": tallies, "total": live.total_of(tallies)}
+
+
+@login_required
+@require_GET
+def dashboard(request: AuthedRequest) -> HttpResponse:
+    """Today's presence per OPD for BKPSDM, or the user's own OPD, updated without reload."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    context = _regency_view(request.user)
+    context.update(statuses=live.STATUS_LABELS, poll_ms=_poll_ms(), source="monitor:dashboard_data")
+    return render(request, "monitor/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_data(request: AuthedRequest) -> JsonResponse:
+    """The dashboard's numbers as JSON, polled by live.js: ``?opd=<id>`` for one OPD's units."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    opd_param = request.GET.get("opd", "")
+    if opd_param:
+        opd = get_object_or_404(
+            access.opds_visible_to(request.user), pk=int(opd_param) if opd_param.isdigit() else 0
+        )
+        context = _opd_view(request.user, opd)
+        cells = _cells("unit", context["tallies"])
+    else:
+        context = _regency_view(request.user)
+        cells = _cells("opd", context["tallies"])
+    cells.update(_cells("all", [context["total"]]))
+    now = timezone.localtime(context["now"])
+    return JsonResponse(
+        {"day": now.date().isoformat(), "generated_at": f"{now:%H:%M:%S}", "cells": cells}
+    )
+
+
+@login_required
+@require_GET
+def opd_detail(request: AuthedRequest, opd_id: int) -> HttpResponse:
+    """One OPD today: per unit, and by name; the not-checked-in with their phone's last
+    contact and their site's machine."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    opd = get_object_or_404(access.opds_visible_to(request.user), pk=opd_id)
+    context = _opd_view(request.user, opd)
+    rows: list[live.PresenceRow] = context["rows"]
+    wanted = request.GET.get("status", "not_yet")
+    if wanted not in live.STATUS_LABELS and wanted != "all":
+        wanted = "not_yet"
+    unit_param = request.GET.get("unit", "")
+    shown = [r for r in rows if wanted in ("all", r.status)]
+    if unit_param.isdigit():
+        shown = [r for r in shown if r.unit_id == int(unit_param)]
+    shown = shown[:1000]
+    absent = [r.employee_id for r in shown if r.status in ("not_yet", "review")]
+    phones = selectors.phone_contacts(absent)
+    machines = selectors.site_machine_status({r.unit_id for r in shown})
+    context.update(
+        opd=opd,
+        entries=[
+            {"row": r, "phone": phones.get(r.employee_id), "machines": machines.get(r.unit_id)}
+            for r in shown
+        ],
+        wanted=wanted,
+        unit_id=int(unit_param) if unit_param.isdigit() else None,
+        statuses=live.STATUS_LABELS,
+        poll_ms=_poll_ms(),
+    )
+    return render(request, "monitor/opd_detail.html", context)
+
+
+@login_required
+@require_GET
+def discipline_list(request: AuthedRequest) -> HttpResponse:
+    """People heading for a PP 94/2021 sanction, the most serious first: this year's TK
+    working days (in a row, and in all), the level reached with its article, what comes next."""
+    today = timezone.localdate()
+    employees = access.employees_visible_to(request.user, today)
+    opds = access.opds_visible_to(request.user)
+    opd_param = request.GET.get("opd", "")
+    opd = opds.filter(pk=int(opd_param)).first() if opd_param.isdigit() else None
+    if opd is not None:
+        employees = employees.filter(
+            id__in=access.current_assignments(today).filter(opd=opd).values("employee_id")
+        )
+    policy = selectors.discipline_policy()
+    rows = selectors.discipline_rows(employees, today, policy=policy)
+    return render(
+        request,
+        "monitor/discipline_list.html",
+        {"rows": rows[:500], "count": len(rows), "today": today, "opds": opds, "opd": opd,
+         "policy": policy},
+    )  # fmt: skip
+
+
+@login_required
+@require_GET
+def discipline_detail(request: AuthedRequest, employee_id: int) -> HttpResponse:
+    """One employee's TK days this year and every threshold crossed, with its article."""
+    today = timezone.localdate()
+    employee = access.employee_for_user(request.user, employee_id, today)
+    policy = selectors.discipline_policy()
+    rows = selectors.discipline_rows(Employee.objects.filter(pk=employee.pk), today, policy=policy)
+    return render(
+        request,
+        "monitor/discipline_detail.html",
+        {"employee": employee, "row": rows[0] if rows else None, "today": today,
+         "policy": policy},
+    )  # fmt: skip
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+class AlertActionForm(forms.Form):
+    kind = forms.ChoiceField(choices=AlertAction.Kind.choices)
+    note = forms.CharField(
+        label=gettext_lazy("What was done"), max_length=2000, required=False, widget=forms.Textarea
+    )
+
+
+def _alerts_visible(user: Any) -> QuerySet[DisciplineAlert]:
+    today = timezone.localdate()
+    return DisciplineAlert.objects.filter(
+        employee__in=access.employees_visible_to(user, today)
+    ).select_related("employee", "opd", "supervisor")
+
+
+ALERT_FILTERS: dict[str, list[str]] = {
+    "aktif": [DisciplineAlert.Status.OPEN, DisciplineAlert.Status.ESCALATED],
+    "semua": list(DisciplineAlert.Status.values),
+}
+
+
+@login_required
+@require_GET
+def alert_list(request: AuthedRequest) -> HttpResponse:
+    """Discipline alerts about the people the user may see; open and escalated first."""
+    show = request.GET.get("tampil", "aktif")
+    statuses = ALERT_FILTERS.get(show, ALERT_FILTERS["aktif"])
+    alerts = _alerts_visible(request.user).filter(status__in=statuses)
+    page = Paginator(alerts.order_by("status", "-raised_at", "-pk"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "monitor/alert_list.html", {"page": page, "show": show})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alert_detail(request: AuthedRequest, alert_id: int) -> HttpResponse:
+    """One alert, its history, and the form to record what was done about it."""
+    alert = get_object_or_404(_alerts_visible(request.user), pk=alert_id)
+    allowed = services.alert_actions_allowed(request.user, alert)
+    form = AlertActionForm(request.POST or None)
+    kind_field = cast(forms.ChoiceField, form.fields["kind"])
+    kind_field.choices = [(k, label) for k, label in AlertAction.Kind.choices if k in allowed]
+    if request.method == "POST":
+        if not allowed:
+            raise PermissionDenied(_("You may not record anything on this alert."))
+        if form.is_valid():
+            try:
+                services.alert_action_record(
+                    actor=request.user,
+                    alert=alert,
+                    kind=form.cleaned_data["kind"],
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                form.add_error("note", exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("monitor:alert_detail", alert_id=alert.pk)
+        status = 400
+    else:
+        status = 200
+    return render(
+        request,
+        "monitor/alert_detail.html",
+        {
+            "alert": alert,
+            "actions": alert.actions.select_related("actor").order_by("at", "pk"),
+            "form": form if allowed else None,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_list(request: AuthedRequest) -> HttpResponse:
+    """The user's own in-app notifications; POST marks them all read."""
+    mine = (
+        Notification.objects.filter(recipient=request.user, channel="in_app")
+        .select_related("alert")
+        .order_by("-created_at", "-pk")
+    )
+    if request.method == "POST":
+        services.notification_mark_read(
+            actor=request.user, notifications=mine.filter(read_at__isnull=True)
+        )
+        return redirect("monitor:notification_list")
+    page = Paginator(mine, 50).get_page(request.GET.get("page"))
+    return render(request, "monitor/notification_list.html", {"page": page})
+
+
+# --- the monthly report ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def report(request: AuthedRequest) -> HttpResponse:
+    """The month's discipline recap per OPD, on screen and as XLSX: counts up to the month's
+    last day (or today, for the running month)."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    today = timezone.localdate()
+    try:
+        first = date.fromisoformat(request.GET.get("bulan", "") + "-01")
+    except ValueError:
+        first = today.replace(day=1)
+    after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    until = min(after - timedelta(days=1), today)
+    opds = access.opds_visible_to(request.user)
+    employees = access.employees_visible_to(request.user, until)
+    opd_param = request.GET.get("opd", "")
+    opd = opds.filter(pk=int(opd_param)).first() if opd_param.isdigit() else None
+    if opd is not None:
+        employees = employees.filter(
+            id__in=access.current_assignments(until).filter(opd=opd).values("employee_id")
+        )
+    rows = selectors.discipline_rows(employees, until) if first <= today else []
+    lines = exports.report_rows(rows, first, after)
+    title = opd.name if opd else (request.user.opd.name if request.user.opd else _("All OPD"))
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            exports.discipline_xlsx(lines, first, title),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="rekap-disiplin-{first:%Y-%m}.xlsx"'
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+    return render(
+        request,
+        "monitor/report.html",
+        {"lines": lines[:1000], "recaps": exports.opd_recaps(lines), "first": first,
+         "until": until, "opds": opds, "opd": opd},
+    )  # fmt: skip

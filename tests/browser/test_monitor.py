@@ -1,0 +1,103 @@
+"""BKPSDM's dashboard in real Chromium: a check-in that arrives while the page is open shows
+up in the numbers without a reload, under the strict Content Security Policy."""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from playwright.sync_api import expect
+
+from tests.world import PASSWORD, World
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+WIB = ZoneInfo("Asia/Jakarta")
+MONDAY_MORNING = datetime(2026, 11, 23, 7, 45, tzinfo=WIB)
+
+WATCH_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI}`);
+});
+"""
+
+
+def _schedules(world: World) -> None:
+    from tepat.org.models import ScheduleGroup
+    from tepat.presence.attendance import schedule_version_save
+    from tepat.rules.schedule import office_five_day_week, teacher_schedules
+    from tepat.rules.schedule_data import schedule_to_data
+
+    admin = world.users["admin_bkpsdm"]
+    for schedule in teacher_schedules():
+        schedule_version_save(
+            actor=admin,
+            group=ScheduleGroup.objects.get(code="guru"),
+            definition=schedule_to_data(schedule),
+        )
+    schedule_version_save(
+        actor=admin,
+        group=ScheduleGroup.objects.get(code="kantor-5hk"),
+        definition=schedule_to_data(office_five_day_week()),
+    )
+
+
+def _check_in(world: World, at: datetime) -> None:
+    from tepat.presence.models import CheckinEvent
+
+    CheckinEvent.objects.create(
+        idempotency_key="browser-monitor-1",
+        employee=world.teacher,
+        kind="in",
+        taken_at=at,
+        received_at=at,
+        source="phone",
+        status="accepted",
+        site=world.school_site,
+    )
+
+
+def test_the_dashboard_counts_a_check_in_without_reloading(
+    browser: Any, live_server: Any, world: World, settings: Any
+) -> None:
+    settings.TEPAT_MONITOR_POLL_MS = 1000
+    with time_machine.travel(MONDAY_MORNING, tick=True):
+        _schedules(world)
+        context = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta")
+        context.add_init_script(WATCH_VIOLATIONS)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            page.goto(f"{live_server.url}/akun/masuk/?next=/pantau/")
+            page.fill("#id_username", "bkpsdm")
+            page.fill("#id_password", PASSWORD)
+            page.click("button[type=submit].primary")
+            page.wait_for_url("**/pantau/")
+
+            checked_in = page.locator(f'[data-cell="opd-{world.dindik.pk}-checked_in"]')
+            not_yet = page.locator(f'[data-cell="opd-{world.dindik.pk}-not_yet"]')
+            total = page.locator('[data-cell="all-total-checked_in"]')
+            expect(checked_in).to_have_text("0")
+            expect(not_yet).to_have_text("4")
+            page.evaluate("window.__sameDocument = true")
+            stamp = page.locator("#live-updated").inner_text()
+
+            _check_in(world, MONDAY_MORNING.replace(hour=6, minute=55))
+
+            expect(checked_in).to_have_text("1")
+            expect(not_yet).to_have_text("3")
+            expect(total).to_have_text("1")
+            assert page.evaluate("window.__sameDocument") is True  # no reload happened
+            assert page.locator("#live-updated").inner_text() != stamp
+            expect(page.locator("#live-state")).to_be_hidden()
+            assert page.evaluate("window.__cspViolations") == []
+            assert errors == []
+        finally:
+            context.close()

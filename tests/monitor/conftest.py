@@ -1,0 +1,73 @@
+"""The monitor's world: the shared world, its schedules as policy data, and a clock stopped on
+Monday 23 November 2026 at 09:00 WIB (teachers start at 07:00, the offices at 07:30)."""
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from tests.world import TODAY, World
+
+WIB = ZoneInfo("Asia/Jakarta")
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
+
+
+@pytest.fixture
+def schedules(world: World) -> None:
+    from tepat.org.models import ScheduleGroup
+    from tepat.presence.attendance import schedule_version_save
+    from tepat.rules.schedule import office_five_day_week, teacher_schedules
+    from tepat.rules.schedule_data import schedule_to_data
+
+    admin = world.users["admin_bkpsdm"]
+    for schedule in teacher_schedules():
+        schedule_version_save(
+            actor=admin,
+            group=ScheduleGroup.objects.get(code="guru"),
+            definition=schedule_to_data(schedule),
+        )
+    schedule_version_save(
+        actor=admin,
+        group=ScheduleGroup.objects.get(code="kantor-5hk"),
+        definition=schedule_to_data(office_five_day_week()),
+    )
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def punch(world: World) -> Callable[..., Any]:
+    from tepat.presence.models import CheckinEvent
+
+    counter = iter(range(1, 10_000))
+
+    def make(
+        employee: Any,
+        hour: int,
+        minute: int,
+        *,
+        kind: str = "in",
+        status: str = "accepted",
+        day: date = TODAY,
+        device: Any = None,
+    ) -> Any:
+        at = datetime(day.year, day.month, day.day, hour, minute, tzinfo=WIB)
+        return CheckinEvent.objects.create(
+            idempotency_key=f"monitor-{next(counter)}",
+            employee=employee,
+            kind=kind,
+            taken_at=at,
+            received_at=at,
+            source="phone",
+            status=status,
+            device=device,
+        )
+
+    return make

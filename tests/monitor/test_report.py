@@ -1,0 +1,76 @@
+"""The monthly discipline recap per OPD, on screen and as XLSX: the list for the regent's
+meeting, scoped like every other monitor page, with formula-safe cells."""
+
+import io
+from datetime import date
+
+import pytest
+from django.test import Client
+from openpyxl import load_workbook
+
+from tepat.org.models import Employee
+from tests.monitor.days import verdicts, working_days_until
+from tests.world import TODAY, World, login
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+
+@pytest.fixture
+def absences(world: World) -> None:
+    verdicts(world.teacher2, working_days_until(TODAY, 10))  # 10-23 November
+    verdicts(world.nurse, [date(2026, 10, 5), date(2026, 10, 6), date(2026, 11, 2)])
+
+
+def _sheets(content: bytes) -> dict[str, list[tuple[object, ...]]]:
+    book = load_workbook(io.BytesIO(content))
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+
+
+@pytest.mark.usefixtures("absences")
+def test_bkpsdm_downloads_the_months_recap_by_opd_and_by_name(world: World) -> None:
+    client = login(Client(), world.users["admin_bkpsdm"])
+
+    response = client.get("/pantau/laporan/?bulan=2026-11&format=xlsx")
+
+    assert response.status_code == 200
+    assert "rekap-disiplin-2026-11.xlsx" in response["Content-Disposition"]
+    sheets = _sheets(response.content)
+    summary = sheets["Ringkasan OPD"]
+    assert summary[2] == (world.dindik.name, 1, 10, 0, 0, 1, 1)
+    assert summary[3] == (world.dinkes.name, 1, 1, 1, 0, 0, 0)
+    detail = {row[0]: row for row in sheets["Rincian"][1:]}
+    teacher2 = detail[world.teacher2.nip]
+    assert teacher2[5:10] == (10, 10, 10, 10, "berat")
+    assert teacher2[11] == "PP 94/2021 Pasal 11 ayat (2) huruf d angka 4 dan Pasal 15 ayat (2)"
+    assert detail[world.nurse.nip][5:7] == (1, 3)
+
+
+@pytest.mark.usefixtures("absences")
+def test_a_kepala_opd_gets_only_their_opd(world: World) -> None:
+    client = login(Client(), world.users["kepala_opd"])
+
+    sheets = _sheets(client.get("/pantau/laporan/?bulan=2026-11&format=xlsx").content)
+    page = client.get("/pantau/laporan/?bulan=2026-10").content.decode()
+
+    assert [row[0] for row in sheets["Rincian"][1:]] == [world.teacher2.nip]
+    assert world.nurse.name not in page
+
+
+@pytest.mark.usefixtures("absences")
+def test_a_name_that_looks_like_a_formula_stays_text(world: World) -> None:
+    Employee.objects.filter(pk=world.teacher2.pk).update(name='=HYPERLINK("http://x","klik")')
+    client = login(Client(), world.users["admin_bkpsdm"])
+
+    sheets = _sheets(client.get("/pantau/laporan/?bulan=2026-11&format=xlsx").content)
+
+    names = [row[1] for row in sheets["Rincian"][1:]]
+    assert '\'=HYPERLINK("http://x","klik")' in names
+
+
+def test_a_bad_month_falls_back_to_this_month(world: World) -> None:
+    client = login(Client(), world.users["admin_bkpsdm"])
+
+    response = client.get("/pantau/laporan/?bulan=2026-13")
+
+    assert response.status_code == 200
+    assert 'name="bulan" value="2026-11"' in response.content.decode()
