@@ -121,7 +121,7 @@ def test_the_not_checked_in_list_tells_a_silent_phone_from_no_phone(
     other = login(Client(), world.users["operator_other"])
     detail = other.get(f"/pantau/opd/{world.dinkes.pk}/").content.decode()
     assert world.kadinkes.name in detail
-    assert "no phone registered" in detail
+    assert "belum ada ponsel terdaftar" in detail
 
 
 def test_a_reviewed_check_in_counts_and_a_refused_one_never(
