@@ -36,6 +36,7 @@ from tepat.rules.kinerja_policy import (
     kinerja_policy_from_yaml,
     kinerja_policy_validate,
 )
+from tepat.uploads import CleanFile
 
 
 class IdempotencyConflict(Exception):
@@ -312,7 +313,7 @@ def _validate(
     return check
 
 
-def _attachment(raw: bytes | None) -> attachments.CleanAttachment | None:
+def _attachment(raw: bytes | None) -> CleanFile | None:
     if not raw:
         return None
     try:

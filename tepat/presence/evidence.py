@@ -4,7 +4,6 @@ under a name Tepat chooses. Photos are re-encoded; a PDF that carries JavaScript
 actions or embedded files is refused, because it would be opened by the approver."""
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -12,11 +11,16 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
-from tepat.presence.images import NotAnImage, image_format, image_reencode
+from tepat.uploads import (
+    CleanFile,
+    NotAnImage,
+    image_format,
+    image_reencode,
+    is_pdf,
+    pdf_complete,
+    pdf_has_active_content,
+)
 
-PDF_MAGIC = b"%PDF-"
-# Names of PDF features that run or launch something; a scanned letter never needs them.
-PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA|OpenAction|AA)\b")
 MAX_SIDE = 2400
 
 
@@ -45,19 +49,19 @@ def evidence_read(upload: UploadedFile[bytes], *, max_bytes: int) -> bytes:
     return raw
 
 
-def evidence_clean(raw: bytes) -> tuple[bytes, str, str]:
-    """(bytes to store, content type, extension) or EvidenceRejected."""
-    if raw.startswith(PDF_MAGIC):
-        if b"%%EOF" not in raw[-1024:]:
+def evidence_clean(raw: bytes) -> CleanFile:
+    """What will be stored, or EvidenceRejected."""
+    if is_pdf(raw):
+        if not pdf_complete(raw):
             raise EvidenceRejected(_("The PDF file is incomplete or damaged."))
-        if PDF_ACTIVE.search(raw):
+        if pdf_has_active_content(raw):
             raise EvidenceRejected(
                 _("The PDF contains scripts or embedded files; print it to PDF or scan it again.")
             )
-        return raw, "application/pdf", "pdf"
+        return CleanFile(raw, "pdf")
     if image_format(raw) is not None:
         try:
-            return image_reencode(raw, max_side=MAX_SIDE, quality=85), "image/jpeg", "jpg"
+            return image_reencode(raw, max_side=MAX_SIDE, quality=85)
         except NotAnImage:
             raise EvidenceRejected(_("The image file is damaged.")) from None
     raise EvidenceRejected(_("Evidence must be a PDF, JPEG or PNG file."))
@@ -66,12 +70,12 @@ def evidence_clean(raw: bytes) -> tuple[bytes, str, str]:
 def evidence_store(
     upload: UploadedFile[bytes], *, max_bytes: int, owner_key: str
 ) -> StoredEvidence:
-    clean, content_type, extension = evidence_clean(evidence_read(upload, max_bytes=max_bytes))
-    digest = hashlib.sha256(clean).hexdigest()
+    clean = evidence_clean(evidence_read(upload, max_bytes=max_bytes))
+    digest = hashlib.sha256(clean.content).hexdigest()
     path = default_storage.save(
-        f"evidence/{owner_key}/{digest[:20]}.{extension}", ContentFile(clean)
+        f"evidence/{owner_key}/{digest[:20]}.{clean.extension}", ContentFile(clean.content)
     )
-    return StoredEvidence(path=path, content_type=content_type, sha256=digest)
+    return StoredEvidence(path=path, content_type=clean.content_type, sha256=digest)
 
 
 def _too_large(max_bytes: int) -> str:

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
-from tepat.presence.images import NotAnImage, image_reencode
+from tepat.uploads import NotAnImage, image_reencode
 
 MAX_BYTES = 1_500_000
 MAX_SIDE = 1024
@@ -34,7 +34,7 @@ def selfie_decode(data_b64: str) -> bytes:
 def selfie_reencode(raw: bytes) -> bytes:
     """Return a fresh JPEG of the image's pixels; refuse anything that is not JPEG or PNG."""
     try:
-        return image_reencode(raw, max_side=MAX_SIDE)
+        return image_reencode(raw, max_side=MAX_SIDE).content
     except NotAnImage:
         raise SelfieRejected(_("The selfie must be a JPEG or PNG photo.")) from None
 

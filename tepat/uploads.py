@@ -1,0 +1,88 @@
+"""What Tepat keeps of a file a user uploads: a PDF, or the pixels of a JPEG or PNG photo.
+
+One place for the content checks every upload goes through (check-in selfies, absence
+evidence, work-report attachments), so a file is judged by its bytes, never by its name or
+the browser's content type. Photos are re-encoded, so nothing but pixels survives (no EXIF
+or GPS tags, no payload appended after the image data, no polyglot). Each caller keeps its
+own limits and its own Indonesian messages.
+"""
+
+import io
+import re
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+ALLOWED_IMAGE_FORMATS = frozenset({"JPEG", "PNG"})
+CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+PDF_MAGIC = b"%PDF-"
+# Names of PDF features that run or launch something; a scanned letter never needs them.
+PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA|OpenAction|AA)\b")
+# Decompression bombs: a tiny file that expands to gigabytes of pixels.
+Image.MAX_IMAGE_PIXELS = 40_000_000
+
+
+class NotAnImage(ValueError):
+    """The bytes are not a JPEG or PNG image Pillow can decode completely."""
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    """The bytes to store and the extension Tepat chose for them."""
+
+    content: bytes
+    extension: str
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.extension]
+
+
+def is_pdf(raw: bytes) -> bool:
+    return raw.startswith(PDF_MAGIC)
+
+
+def pdf_complete(raw: bytes) -> bool:
+    """The trailer is within the last kilobyte of a well-formed PDF (after any incremental
+    update); a renamed text file has neither header nor trailer."""
+    return is_pdf(raw) and b"%%EOF" in raw[-1024:]
+
+
+def pdf_has_active_content(raw: bytes) -> bool:
+    return PDF_ACTIVE.search(raw) is not None
+
+
+def image_format(raw: bytes) -> str | None:
+    """ "JPEG" or "PNG" when the content (not the name) is one of those, else None."""
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            return probe.format if probe.format in ALLOWED_IMAGE_FORMATS else None
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def image_reencode(
+    raw: bytes, *, max_side: int, quality: int = 80, keep_png: bool = False
+) -> CleanFile:
+    """A fresh image of the pixels, at most `max_side` on its longer side: a JPEG, or with
+    `keep_png` a PNG stays a PNG (keeping its transparency)."""
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            kind = probe.format
+            if kind not in ALLOWED_IMAGE_FORMATS:
+                raise NotAnImage(kind or "unknown")
+            probe.verify()
+        with Image.open(io.BytesIO(raw)) as image:
+            image.load()
+            as_png = keep_png and kind == "PNG"
+            keep_alpha = as_png and image.mode in {"RGBA", "LA", "P"}
+            pixels = image.convert("RGBA" if keep_alpha else "RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise NotAnImage("undecodable") from None
+    pixels.thumbnail((max_side, max_side))
+    out = io.BytesIO()
+    if as_png:
+        pixels.save(out, format="PNG", optimize=True)
+        return CleanFile(out.getvalue(), "png")
+    pixels.save(out, format="JPEG", quality=quality, optimize=True)
+    return CleanFile(out.getvalue(), "jpg")
