@@ -14,29 +14,33 @@ whose code is an absence type wins over the live judgement.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Literal, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from tepat.accounts.access import current_assignments
-from tepat.org.models import Employee, Unit, WorkSite
-from tepat.presence.attendance import work_calendar
+from tepat.org.models import Employee, Unit
+from tepat.presence.attendance import (
+    bands_in_force,
+    events_window,
+    schedules_in_force,
+    site_zones,
+    work_calendar,
+    zone_of,
+)
 from tepat.presence.models import (
     AttendanceDay,
-    BandsVersion,
     CheckinEvent,
     CheckinReview,
-    ScheduleVersion,
 )
 from tepat.rules import calendar as cal
 from tepat.rules import verdict
-from tepat.rules.schedule import Schedule, calendar_day
-from tepat.rules.schedule_data import bands_from_data, schedule_from_data
+from tepat.rules.schedule import calendar_day
 
 LiveStatus = Literal["checked_in", "late", "review", "not_yet", "excused", "off"]
 
@@ -68,22 +72,6 @@ class PresenceRow:
     minutes_late: int | None
     note: str
     """The absence type, or why the day is off."""
-
-
-def _zones(unit_ids: set[int]) -> dict[int, str]:
-    zones: dict[int, str] = {}
-    for unit_id, tz in (
-        WorkSite.objects.filter(unit_id__in=unit_ids, active=True)
-        .order_by("pk")
-        .values_list("unit_id", "timezone")
-    ):
-        zones.setdefault(unit_id, tz)
-    return zones
-
-
-def _bands(day: date) -> verdict.LatenessBands:
-    version = BandsVersion.objects.filter(valid_from__lte=day).order_by("-valid_from").first()
-    return verdict.kaur_2022_bands() if version is None else bands_from_data(version.definition)
 
 
 def _events(
@@ -150,21 +138,15 @@ def presence_today(employees: QuerySet[Employee], now: datetime) -> list[Presenc
         )
     ]  # fmt: skip
     group_ids = {a.schedule_group_id for a in assignments if a.schedule_group_id}
-    schedules: dict[int, Schedule] = {
-        v.group_id: schedule_from_data(v.definition)
-        for v in ScheduleVersion.objects.filter(group_id__in=group_ids, valid_from__lte=day)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .order_by("group_id", "valid_from")
+    schedules = {
+        group_id: schedule
+        for group_id, (_version, schedule) in schedules_in_force(group_ids, day).items()
     }
     calendars: dict[cal.CalendarKind, cal.WorkCalendar] = {}
-    bands = _bands(day)
+    bands = bands_in_force(day)[1]
     units = {a.unit_id for a in assignments}
-    zones = _zones(units | {a.unit_parent_id for a in assignments if a.unit_parent_id})
-    default_zone = timezone.get_current_timezone_name()
-    start = datetime.combine(day - timedelta(days=1), time(12), tzinfo=ZoneInfo(default_zone))
-    counted, pending = _events(
-        employees, start - timedelta(hours=3), start + timedelta(days=2, hours=3)
-    )
+    zones = site_zones(units | {a.unit_parent_id for a in assignments if a.unit_parent_id})
+    counted, pending = _events(employees, *events_window(day))
     stored = dict(
         AttendanceDay.objects.filter(
             employee_id__in=employees.values("pk"), day=day, day_code__in=verdict.ABSENCE_TYPES
@@ -174,7 +156,7 @@ def presence_today(employees: QuerySet[Employee], now: datetime) -> list[Presenc
     rows: list[PresenceRow] = []
     for a in assignments:
         kind: cal.CalendarKind = "school" if a.unit_kind == Unit.Kind.SEKOLAH else "office"
-        zone = zones.get(a.unit_id) or zones.get(a.unit_parent_id or 0) or default_zone
+        zone = zone_of(zones, a.unit_id, a.unit_parent_id)
         schedule = schedules.get(a.schedule_group_id or 0)
         status: LiveStatus
         judged: verdict.DayVerdict | None = None

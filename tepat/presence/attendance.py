@@ -133,7 +133,7 @@ def work_calendar(kind: cal.CalendarKind, day: date) -> cal.WorkCalendar:
     )
 
 
-def _bands_in_force(day: date) -> tuple[BandsVersion | None, verdict.LatenessBands]:
+def bands_in_force(day: date) -> tuple[BandsVersion | None, verdict.LatenessBands]:
     version = BandsVersion.objects.filter(valid_from__lte=day).order_by("-valid_from").first()
     if version is None:
         return None, verdict.kaur_2022_bands()
@@ -190,8 +190,22 @@ def _approved_absences(
     return found
 
 
-def _site_zones(unit_ids: set[int]) -> dict[int, str]:
-    """Each unit's zone from its first site (a bidang takes its parent's, via the walk below)."""
+def schedules_in_force(
+    group_ids: set[int], day: date
+) -> dict[int, tuple[ScheduleVersion, Schedule]]:
+    """Each schedule group's version in force on the day, read and validated once."""
+    found: dict[int, tuple[ScheduleVersion, Schedule]] = {}
+    for version in (
+        ScheduleVersion.objects.filter(group_id__in=group_ids, valid_from__lte=day)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .order_by("group_id", "valid_from")
+    ):
+        found[version.group_id] = (version, schedule_from_data(version.definition))
+    return found
+
+
+def site_zones(unit_ids: set[int]) -> dict[int, str]:
+    """Each unit's zone from its first site (a bidang takes its parent's: see `zone_of`)."""
     zones: dict[int, str] = {}
     for unit_id, tz in (
         WorkSite.objects.filter(unit_id__in=unit_ids, active=True)
@@ -200,6 +214,19 @@ def _site_zones(unit_ids: set[int]) -> dict[int, str]:
     ):
         zones.setdefault(unit_id, tz)
     return zones
+
+
+def zone_of(zones: dict[int, str], unit_id: int, parent_id: int | None) -> str:
+    """The unit's zone, else its parent's, else the regency's default."""
+    return zones.get(unit_id) or zones.get(parent_id or 0) or timezone.get_current_timezone_name()
+
+
+def events_window(day: date) -> tuple[datetime, datetime]:
+    """The punches that may belong to `day` in any zone: from noon the day before to noon the
+    day after (a night shift's morning punch), widened by three hours for WIT and WIB."""
+    zone = ZoneInfo(timezone.get_current_timezone_name())
+    start = datetime.combine(day - timedelta(days=1), time(12), tzinfo=zone)
+    return start - timedelta(hours=3), start + timedelta(days=2, hours=3)
 
 
 def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) -> int:
@@ -214,28 +241,16 @@ def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) ->
     )
     if not assignments:
         return 0
-    versions: dict[int, tuple[ScheduleVersion, Schedule]] = {}
-    for version in (
-        ScheduleVersion.objects.filter(
-            group_id__in={a.schedule_group_id for a in assignments}, valid_from__lte=day
-        )
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .order_by("group_id", "valid_from")
-    ):
-        versions[version.group_id] = (version, schedule_from_data(version.definition))
+    versions = schedules_in_force(
+        {a.schedule_group_id for a in assignments if a.schedule_group_id}, day
+    )
     calendars = {k: work_calendar(k, day) for k in ("office", "school")}
-    bands_version, bands = _bands_in_force(day)
-    unit_zone = _site_zones(
+    bands_version, bands = bands_in_force(day)
+    unit_zone = site_zones(
         {a.unit_id for a in assignments}
         | {a.unit.parent_id for a in assignments if a.unit.parent_id}
     )
-    default_zone = timezone.get_current_timezone_name()
-    start = datetime.combine(day - timedelta(days=1), time(12), tzinfo=ZoneInfo(default_zone))
-    events = _counted_events_by_employee(
-        [a.employee_id for a in assignments],
-        start - timedelta(hours=3),
-        start + timedelta(days=2, hours=3),
-    )
+    events = _counted_events_by_employee([a.employee_id for a in assignments], *events_window(day))
     absences = _approved_absences([a.employee_id for a in assignments], day)
     now = timezone.now()
     rows: list[AttendanceDay] = []
@@ -246,7 +261,7 @@ def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) ->
         version, schedule = found
         kind: cal.CalendarKind = "school" if a.unit.kind == Unit.Kind.SEKOLAH else "office"
         info = calendar_day(calendars[kind], schedule, day)
-        zone = unit_zone.get(a.unit_id) or unit_zone.get(a.unit.parent_id or 0) or default_zone
+        zone = zone_of(unit_zone, a.unit_id, a.unit.parent_id)
         result = verdict.classify_day(
             day,
             events.get(a.employee_id, []),
