@@ -29,8 +29,8 @@ from tepat.kinerja.models import (
     SkpIndicator,
     SkpResult,
 )
-from tepat.org.models import Assignment, Employee, Unit, WorkSite
-from tepat.presence.attendance import work_calendar
+from tepat.org.models import Assignment, Employee, Unit
+from tepat.presence.attendance import site_zones, work_calendar, zone_of
 from tepat.presence.models import AttendanceDay
 from tepat.rules import kinerja as rules
 from tepat.rules.kinerja_policy import (
@@ -77,18 +77,11 @@ def assignment_on(employee_id: int, day: date) -> Assignment | None:
 def employee_zone(employee_id: int, day: date) -> ZoneInfo:
     """The zone of the employee's work site (their unit's, or its parent's), for cutting days."""
     found = assignment_on(employee_id, day)
-    if found is not None:
-        units = [found.unit_id, *([found.unit.parent_id] if found.unit.parent_id else [])]
-        for unit_id in units:
-            zone = (
-                WorkSite.objects.filter(unit_id=unit_id, active=True)
-                .order_by("pk")
-                .values_list("timezone", flat=True)
-                .first()
-            )
-            if zone:
-                return ZoneInfo(zone)
-    return ZoneInfo(settings.TIME_ZONE)
+    if found is None:
+        return ZoneInfo(settings.TIME_ZONE)
+    parent_id = found.unit.parent_id
+    zones = site_zones({found.unit_id, *([parent_id] if parent_id else [])})
+    return ZoneInfo(zone_of(zones, found.unit_id, parent_id))
 
 
 def day_code(employee_id: int, day: date) -> str | None:
