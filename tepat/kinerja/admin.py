@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from tepat.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 from tepat.kinerja.models import (
     DailyReport,
     KinerjaPolicyVersion,
@@ -25,29 +26,8 @@ from tepat.rules.kinerja_policy import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class IndicatorInline(admin.TabularInline):  # type: ignore[type-arg]
+class IndicatorInline(ReadOnlyInline):
     model = SkpIndicator
-    extra = 0
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Skp)

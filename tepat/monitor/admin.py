@@ -6,18 +6,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from tepat.admin_readonly import ReadOnlyAdmin
 from tepat.monitor.models import AlertAction, DisciplineAlert, Notification
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class AlertActionInline(admin.TabularInline):  # type: ignore[type-arg]

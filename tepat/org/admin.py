@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import URLPattern, path
 
+from tepat.admin_readonly import ReadOnlyInline
 from tepat.org.admin_import import import_view
 from tepat.org.models import (
     Assignment,
@@ -18,17 +19,6 @@ from tepat.org.models import (
     WorkSite,
     WorkSiteLocationChange,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Regency)

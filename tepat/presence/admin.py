@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tepat.accounts.models import User
 from tepat.accounts.throttle import client_ip
+from tepat.admin_readonly import ReadOnlyAdmin
 from tepat.audit.services import audit_record
 from tepat.presence.absences import leave_policy_version_save, period_lock
 from tepat.presence.attendance import bands_version_save, schedule_version_save
@@ -34,17 +35,6 @@ from tepat.rules.leave import LeaveError, leave_policy_from_data
 from tepat.rules.schedule import ScheduleError
 from tepat.rules.schedule_data import bands_from_data, schedule_from_data
 from tepat.rules.verdict import BandsError
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(PresencePolicy)
