@@ -19,12 +19,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 import yaml
+
+from tepat.rules.policy_node import PolicyNode
 
 Rating = Literal["di_atas", "sesuai", "di_bawah"]
 """A supervisor's rating of hasil kerja or perilaku kerja against the expectation."""
@@ -241,6 +243,10 @@ def _check_percent(errors: list[str], what: str, value: Decimal) -> None:
         errors.append(f"{what} ({value}%) harus antara 0 dan 100%")
 
 
+def _error(text: str) -> KinerjaPolicyError:
+    return KinerjaPolicyError(f"Kebijakan e-Kinerja tidak valid: {text}")
+
+
 # --- YAML --------------------------------------------------------------------------------------
 
 
@@ -253,87 +259,10 @@ def kinerja_policy_from_yaml(text: str) -> KinerjaPolicy:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise KinerjaPolicyError(f"Berkas kebijakan bukan YAML yang sah: {exc}") from None
-    return _policy_from_data(_Node(data, "kebijakan"))
+    return _policy_from_data(PolicyNode(data, "kebijakan", _error))
 
 
-class _Node:
-    """A value read from YAML and where it sits, for error messages."""
-
-    def __init__(self, value: Any, path: str) -> None:
-        self.value = value
-        self.path = path
-
-    def fail(self, problem: str) -> KinerjaPolicyError:
-        return KinerjaPolicyError(f"Kebijakan e-Kinerja tidak valid: {self.path}: {problem}")
-
-    def _mapping(self) -> Mapping[Any, Any]:
-        if not isinstance(self.value, Mapping):
-            raise self.fail("harus berupa pemetaan (kunci: nilai)")
-        return self.value
-
-    def __getitem__(self, key: str) -> _Node:
-        mapping = self._mapping()
-        if key not in mapping:
-            raise _Node(None, f"{self.path}.{key}").fail("wajib diisi")
-        return _Node(mapping[key], f"{self.path}.{key}")
-
-    def is_null(self, key: str) -> bool:
-        return self[key].value is None
-
-    def items(self) -> list[tuple[str, _Node]]:
-        return [(str(k), _Node(v, f"{self.path}.{k}")) for k, v in self._mapping().items()]
-
-    def as_list(self) -> list[_Node]:
-        if self.value is None:
-            return []
-        if not isinstance(self.value, list):
-            raise self.fail("harus berupa daftar")
-        return [_Node(v, f"{self.path}[{i}]") for i, v in enumerate(self.value)]
-
-    def as_str(self) -> str:
-        if isinstance(self.value, bool) or not isinstance(self.value, (str, int)):
-            raise self.fail("harus berupa teks")
-        return str(self.value)
-
-    def as_int(self) -> int:
-        if isinstance(self.value, bool) or not isinstance(self.value, int):
-            raise self.fail("harus berupa bilangan bulat")
-        return self.value
-
-    def as_date(self) -> date:
-        if not isinstance(self.value, date):
-            raise self.fail("harus berupa tanggal (YYYY-MM-DD)")
-        return self.value
-
-    def as_time(self) -> time:
-        try:
-            return time.fromisoformat(self.as_str())
-        except ValueError:
-            raise self.fail("harus berupa jam (HH:MM)") from None
-
-    def as_decimal(self) -> Decimal:
-        value = self.value
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise self.fail("harus berupa angka")
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise self.fail(f"{value!r} bukan angka") from None
-        if not number.is_finite():
-            raise self.fail(f"{value!r} bukan angka")
-        return number
-
-    def as_strs(self) -> tuple[str, ...]:
-        return tuple(item.as_str() for item in self.as_list())
-
-    def as_choice(self, choices: tuple[str, ...]) -> str:
-        text = self.as_str()
-        if text not in choices:
-            raise self.fail(f"harus salah satu dari {', '.join(choices)}")
-        return text
-
-
-def _policy_from_data(root: _Node) -> KinerjaPolicy:
+def _policy_from_data(root: PolicyNode) -> KinerjaPolicy:
     report = root["report"]
     target = root["target"]
     matrix_node = root["predicate_matrix"]
@@ -341,10 +270,12 @@ def _policy_from_data(root: _Node) -> KinerjaPolicy:
     review = root["review"]
 
     matrix: dict[tuple[Rating, Rating], Predicate] = {}
-    for hasil, row in matrix_node["cells"].items():
+    for hasil_key, row in matrix_node["cells"].items():
+        hasil = str(hasil_key)
         if hasil not in RATINGS:
             raise row.fail(f"hasil kerja harus salah satu dari {', '.join(RATINGS)}")
-        for perilaku, cell in row.items():
+        for perilaku_key, cell in row.items():
+            perilaku = str(perilaku_key)
             if perilaku not in RATINGS:
                 raise cell.fail(f"perilaku kerja harus salah satu dari {', '.join(RATINGS)}")
             predicate = cell.as_choice(PREDICATES)
@@ -352,7 +283,8 @@ def _policy_from_data(root: _Node) -> KinerjaPolicy:
 
     percents: dict[str, Decimal] = {}
     if not productivity.is_null("predicate_percents"):
-        for predicate, percent in productivity["predicate_percents"].items():
+        for predicate_key, percent in productivity["predicate_percents"].items():
+            predicate = str(predicate_key)
             percents[predicate] = percent.as_decimal()
 
     late = report["late_accepted_days"]

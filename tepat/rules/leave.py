@@ -20,6 +20,7 @@ import yaml
 
 from tepat.rules.formatting import format_day
 from tepat.rules.nip import EmployeeKind
+from tepat.rules.policy_node import PolicyNode
 from tepat.rules.verdict import ABSENCE_LABELS, ABSENCE_TYPES, PARTIAL_ABSENCE_TYPES
 
 POLICY_DIR = Path(__file__).resolve().parent / "policies"
@@ -272,82 +273,88 @@ def request_window_label(first_day: date, last_day: date) -> str:
 
 def leave_policy_from_data(data: Any) -> LeavePolicy:
     """Build and validate a policy from its YAML/JSON form; LeaveError says what is wrong."""
-    root = _mapping(data, "kebijakan")
-    annual_data = _mapping(root.get("annual_leave"), "annual_leave")
+    root = PolicyNode(data, "kebijakan", LeaveError)
     annual: dict[EmployeeKind, AnnualLeaveRule] = {}
     for kind in EMPLOYEE_KINDS:
-        a = _mapping(annual_data.get(kind), f"annual_leave.{kind}")
+        a = root["annual_leave"][kind]
         annual[kind] = AnnualLeaveRule(
-            entitlement_days=_count(a, "entitlement_days", f"annual_leave.{kind}"),
-            min_service_years=_count(a, "min_service_years", f"annual_leave.{kind}"),
-            carry_max_days=_count(a, "carry_max_days", f"annual_leave.{kind}"),
-            two_years_unused_max_days=_count(
-                a, "two_years_unused_max_days", f"annual_leave.{kind}"
-            ),
-            article=_text(a, "article", f"annual_leave.{kind}"),
+            entitlement_days=a["entitlement_days"].as_count(),
+            min_service_years=a["min_service_years"].as_count(),
+            carry_max_days=a["carry_max_days"].as_count(),
+            two_years_unused_max_days=a["two_years_unused_max_days"].as_count(),
+            article=a["article"].as_text(),
         )
     types: dict[str, RequestTypeRule] = {}
-    for name, raw in _mapping(root.get("types"), "types").items():
-        path = f"types.{name}"
+    for key, t in root["types"].items():
+        name = str(key)
         if name not in REQUEST_TYPES:
-            raise LeaveError(f"{path}: jenis tidak dikenal")
-        t = _mapping(raw, path)
-        employees = t.get("employees")
+            raise t.fail("jenis tidak dikenal")
+        employees = t["employees"].value if t.has("employees") else None
         if (
             not isinstance(employees, list)
             or not employees
             or any(e not in EMPLOYEE_KINDS for e in employees)
         ):
-            raise LeaveError(f"{path}.employees: harus daftar dari {', '.join(EMPLOYEE_KINDS)}")
+            raise t["employees"].fail(f"harus daftar dari {', '.join(EMPLOYEE_KINDS)}")
         counted_in: CountedIn
-        if t.get("counted_in") == "working_days":
+        if t.has("counted_in") and t["counted_in"].value == "working_days":
             counted_in = "working_days"
-        elif t.get("counted_in") == "calendar_days":
+        elif t.has("counted_in") and t["counted_in"].value == "calendar_days":
             counted_in = "calendar_days"
         else:
-            raise LeaveError(f"{path}.counted_in: harus working_days atau calendar_days")
-        levels = _count(t, "approval_levels", path)
+            raise t["counted_in"].fail("harus working_days atau calendar_days")
+        levels = t["approval_levels"].as_count()
         if levels not in (1, 2):
-            raise LeaveError(f"{path}.approval_levels: harus 1 atau 2")
-        partial = bool(t.get("partial_day", False))
+            raise t["approval_levels"].fail("harus 1 atau 2")
+        partial = t.has("partial_day") and bool(t["partial_day"].value)
         if partial and name not in PARTIAL_ABSENCE_TYPES:
-            raise LeaveError(f"{path}.partial_day: {REQUEST_LABELS[name]} tidak dapat per jam")
+            raise t["partial_day"].fail(f"{REQUEST_LABELS[name]} tidak dapat per jam")
         types[name] = RequestTypeRule(
             type=name,
             employees=frozenset(employees),
             counted_in=counted_in,
-            max_days=_optional_count(t, "max_days", path),
-            max_days_pppk=_optional_count(t, "max_days_pppk", path),
+            max_days=_optional_count(t, "max_days"),
+            max_days_pppk=_optional_count(t, "max_days_pppk"),
             approval_levels=levels,
-            article=_text(t, "article", path),
-            min_service_years=_optional_count(t, "min_service_years", path) or 0,
-            evidence_from_days=_optional_count(t, "evidence_from_days", path),
-            second_level_from_days=_optional_count(t, "second_level_from_days", path),
+            article=t["article"].as_text(),
+            min_service_years=_optional_count(t, "min_service_years") or 0,
+            evidence_from_days=_optional_count(t, "evidence_from_days"),
+            second_level_from_days=_optional_count(t, "second_level_from_days"),
             partial_day=partial,
-            blocks_annual_leave=bool(t.get("blocks_annual_leave", False)),
-            max_per_month=_optional_count(t, "max_per_month", path),
+            blocks_annual_leave=t.has("blocks_annual_leave")
+            and bool(t["blocks_annual_leave"].value),
+            max_per_month=_optional_count(t, "max_per_month"),
         )
-    valid_from = root.get("valid_from")
-    if isinstance(valid_from, str):
-        try:
-            valid_from = date.fromisoformat(valid_from)
-        except ValueError:
-            valid_from = None
-    if not isinstance(valid_from, date):
-        raise LeaveError("valid_from: harus tanggal (YYYY-MM-DD)")
-    expiry = _count(root, "pending_expiry_days", "kebijakan")
+    expiry = root["pending_expiry_days"].as_count()
     if expiry < 1:
-        raise LeaveError("pending_expiry_days: paling sedikit 1 hari")
+        raise root["pending_expiry_days"].fail("paling sedikit 1 hari")
     return LeavePolicy(
-        name=_text(root, "name", "kebijakan"),
-        version=str(root.get("version", "1")),
-        regulation=_text(root, "regulation", "kebijakan"),
-        valid_from=valid_from,
+        name=root["name"].as_text(),
+        version=str(root["version"].value) if root.has("version") else "1",
+        regulation=root["regulation"].as_text(),
+        valid_from=_valid_from(root),
         pending_expiry_days=expiry,
-        evidence_max_bytes=_count(root, "evidence_max_bytes", "kebijakan"),
+        evidence_max_bytes=root["evidence_max_bytes"].as_count(),
         annual=annual,
         types=types,
     )
+
+
+def _valid_from(root: PolicyNode) -> date:
+    """A date from YAML, or its ISO text from JSON (a version saved in the database)."""
+    node = root["valid_from"]
+    if isinstance(node.value, str):
+        try:
+            return date.fromisoformat(node.value)
+        except ValueError:
+            pass
+    if not isinstance(node.value, date):
+        raise node.fail("harus tanggal (YYYY-MM-DD)")
+    return node.value
+
+
+def _optional_count(node: PolicyNode, key: str) -> int | None:
+    return node[key].as_count() if node.has(key) else None
 
 
 def leave_policy_load(name: str = DEFAULT_POLICY) -> LeavePolicy:
@@ -357,27 +364,3 @@ def leave_policy_load(name: str = DEFAULT_POLICY) -> LeavePolicy:
 
 def leave_policy_data(name: str = DEFAULT_POLICY) -> Any:
     return yaml.safe_load((POLICY_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
-
-
-def _mapping(value: Any, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise LeaveError(f"{path}: harus berupa pemetaan")
-    return value
-
-
-def _text(mapping: dict[str, Any], key: str, path: str) -> str:
-    value = mapping.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise LeaveError(f"{path}.{key}: wajib diisi")
-    return value.strip()
-
-
-def _count(mapping: dict[str, Any], key: str, path: str) -> int:
-    value = mapping.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise LeaveError(f"{path}.{key}: harus bilangan bulat ≥ 0")
-    return value
-
-
-def _optional_count(mapping: dict[str, Any], key: str, path: str) -> int | None:
-    return None if mapping.get(key) is None else _count(mapping, key, path)

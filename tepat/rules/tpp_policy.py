@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 from types import MappingProxyType
@@ -30,6 +30,7 @@ from typing import Any, Literal, get_args
 import yaml
 
 from tepat.rules.nip import EmployeeKind
+from tepat.rules.policy_node import PolicyNode
 
 AbsenceTreatment = Literal["present", "excused", "tk", "cut"]
 """How a day with an absence type counts for the discipline share.
@@ -497,6 +498,10 @@ def _pct(value: Decimal) -> str:
     return text.replace(".", ",") + "%"
 
 
+def _error(text: str) -> PolicyError:
+    return PolicyError(f"Kebijakan TPP tidak valid: {text}")
+
+
 # --- YAML --------------------------------------------------------------------------------------
 
 
@@ -509,7 +514,7 @@ def policy_from_yaml(text: str) -> TppPolicy:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"Berkas kebijakan bukan YAML yang sah: {exc}") from None
-    return _policy_from_data(_Node(data, "kebijakan"))
+    return _policy_from_data(PolicyNode(data, "kebijakan", _error))
 
 
 def policy_to_yaml(policy: TppPolicy) -> str:
@@ -520,88 +525,17 @@ def policy_to_yaml(policy: TppPolicy) -> str:
     return yaml.safe_dump(_policy_to_data(policy), sort_keys=False, allow_unicode=True, width=100)
 
 
-class _Node:
-    """A value read from YAML and where it sits, for error messages."""
-
-    def __init__(self, value: Any, path: str) -> None:
-        self.value = value
-        self.path = path
-
-    def fail(self, problem: str) -> PolicyError:
-        return PolicyError(f"Kebijakan TPP tidak valid: {self.path}: {problem}")
-
-    def _mapping(self) -> Mapping[Any, Any]:
-        if not isinstance(self.value, Mapping):
-            raise self.fail("harus berupa pemetaan (kunci: nilai)")
-        return self.value
-
-    def has(self, key: str) -> bool:
-        return key in self._mapping() and self._mapping()[key] is not None
-
-    def __getitem__(self, key: str) -> _Node:
-        mapping = self._mapping()
-        if key not in mapping:
-            raise _Node(None, f"{self.path}.{key}").fail("wajib diisi")
-        return _Node(mapping[key], f"{self.path}.{key}")
-
-    def get(self, key: str) -> _Node | None:
-        return self[key] if self.has(key) else None
-
-    def items(self) -> list[tuple[Any, _Node]]:
-        return [(k, _Node(v, f"{self.path}.{k}")) for k, v in self._mapping().items()]
-
-    def as_list(self) -> list[_Node]:
-        if self.value is None:
-            return []
-        if not isinstance(self.value, list):
-            raise self.fail("harus berupa daftar")
-        return [_Node(v, f"{self.path}[{i}]") for i, v in enumerate(self.value)]
-
-    def as_str(self) -> str:
-        if isinstance(self.value, bool) or not isinstance(self.value, (str, int)):
-            raise self.fail("harus berupa teks")
-        return str(self.value)
-
-    def as_int(self) -> int:
-        if isinstance(self.value, bool) or not isinstance(self.value, int):
-            raise self.fail("harus berupa bilangan bulat")
-        return self.value
-
-    def as_bool(self) -> bool:
-        if not isinstance(self.value, bool):
-            raise self.fail("harus true atau false")
-        return self.value
-
-    def as_date(self) -> date:
-        if not isinstance(self.value, date):
-            raise self.fail("harus berupa tanggal (YYYY-MM-DD)")
-        return self.value
-
-    def as_decimal(self) -> Decimal:
-        value = self.value
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise self.fail("harus berupa angka")
-        try:
-            # A float is read through its shortest repr: 0.5 -> "0.5", never 0.5000000000000001.
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise self.fail(f"{value!r} bukan angka") from None
-        if not number.is_finite():
-            raise self.fail(f"{value!r} bukan angka")
-        return number
-
-
-def _opt_decimal(node: _Node, key: str) -> Decimal | None:
+def _opt_decimal(node: PolicyNode, key: str) -> Decimal | None:
     child = node.get(key)
     return None if child is None else child.as_decimal()
 
 
-def _opt_str(node: _Node, key: str, default: str = "") -> str:
+def _opt_str(node: PolicyNode, key: str, default: str = "") -> str:
     child = node.get(key)
     return default if child is None else child.as_str()
 
 
-def _band_table(node: _Node) -> BandTable:
+def _band_table(node: PolicyNode) -> BandTable:
     bands = tuple(
         Band(
             code=band["code"].as_str(),
@@ -623,13 +557,13 @@ def _band_table(node: _Node) -> BandTable:
     )
 
 
-def _decimal_map(node: _Node | None) -> Mapping[str, Decimal]:
+def _decimal_map(node: PolicyNode | None) -> Mapping[str, Decimal]:
     if node is None:
         return MappingProxyType({})
     return MappingProxyType({str(k): v.as_decimal() for k, v in node.items()})
 
 
-def _policy_from_data(root: _Node) -> TppPolicy:
+def _policy_from_data(root: PolicyNode) -> TppPolicy:
     basic = root["basic"]
     amounts: dict[int, Decimal] = {}
     for kelas, amount in basic["amounts"].items():
