@@ -13,6 +13,14 @@ def world(db: None) -> Any:
     return world_build()
 
 
+@pytest.fixture
+def schedules(world: Any) -> None:
+    """The world's schedule groups get their working hours (see `world_schedules_save`)."""
+    from tests.world import world_schedules_save
+
+    world_schedules_save(world)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(request: pytest.FixtureRequest) -> None:
     """The production hasher costs ~0.5 s per password; tests only need it to round-trip."""

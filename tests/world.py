@@ -146,6 +146,27 @@ def world_build() -> World:
     )  # fmt: skip
 
 
+def world_schedules_save(world: World) -> None:
+    """The teachers' schedule versions (check-out 16:00, then 14:00) and the 5-day office
+    week, saved as policy data by BKPSDM."""
+    from tepat.presence.attendance import schedule_version_save
+    from tepat.rules.schedule import office_five_day_week, teacher_schedules
+    from tepat.rules.schedule_data import schedule_to_data
+
+    admin = world.users[Role.ADMIN_BKPSDM]
+    for schedule in teacher_schedules():
+        schedule_version_save(
+            actor=admin,
+            group=ScheduleGroup.objects.get(code="guru"),
+            definition=schedule_to_data(schedule),
+        )
+    schedule_version_save(
+        actor=admin,
+        group=ScheduleGroup.objects.get(code="kantor-5hk"),
+        definition=schedule_to_data(office_five_day_week()),
+    )
+
+
 def login(client: Client, user: User) -> Client:
     client.force_login(user, backend="tepat.accounts.backends.RoleBackend")
     return client

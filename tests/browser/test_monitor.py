@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from tests.world import PASSWORD, World
+from tests.world import PASSWORD, World, world_schedules_save
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,26 +25,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI}`);
 });
 """
-
-
-def _schedules(world: World) -> None:
-    from tepat.org.models import ScheduleGroup
-    from tepat.presence.attendance import schedule_version_save
-    from tepat.rules.schedule import office_five_day_week, teacher_schedules
-    from tepat.rules.schedule_data import schedule_to_data
-
-    admin = world.users["admin_bkpsdm"]
-    for schedule in teacher_schedules():
-        schedule_version_save(
-            actor=admin,
-            group=ScheduleGroup.objects.get(code="guru"),
-            definition=schedule_to_data(schedule),
-        )
-    schedule_version_save(
-        actor=admin,
-        group=ScheduleGroup.objects.get(code="kantor-5hk"),
-        definition=schedule_to_data(office_five_day_week()),
-    )
 
 
 def _check_in(world: World, at: datetime) -> None:
@@ -67,7 +47,7 @@ def test_the_dashboard_counts_a_check_in_without_reloading(
 ) -> None:
     settings.TEPAT_MONITOR_POLL_MS = 1000
     with time_machine.travel(MONDAY_MORNING, tick=True):
-        _schedules(world)
+        world_schedules_save(world)
         context = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta")
         context.add_init_script(WATCH_VIOLATIONS)
         page = context.new_page()

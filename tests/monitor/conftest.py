@@ -16,27 +16,6 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
 
 
 @pytest.fixture
-def schedules(world: World) -> None:
-    from tepat.org.models import ScheduleGroup
-    from tepat.presence.attendance import schedule_version_save
-    from tepat.rules.schedule import office_five_day_week, teacher_schedules
-    from tepat.rules.schedule_data import schedule_to_data
-
-    admin = world.users["admin_bkpsdm"]
-    for schedule in teacher_schedules():
-        schedule_version_save(
-            actor=admin,
-            group=ScheduleGroup.objects.get(code="guru"),
-            definition=schedule_to_data(schedule),
-        )
-    schedule_version_save(
-        actor=admin,
-        group=ScheduleGroup.objects.get(code="kantor-5hk"),
-        definition=schedule_to_data(office_five_day_week()),
-    )
-
-
-@pytest.fixture
 def clock() -> Iterator[Any]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller

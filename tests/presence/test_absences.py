@@ -12,7 +12,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from tepat.audit.models import AuditEntry
-from tepat.org.models import ScheduleGroup
 from tepat.presence.absences import (
     AbsenceInput,
     absence_request_decide,
@@ -22,7 +21,7 @@ from tepat.presence.absences import (
     absence_requests_expire,
     annual_leave_balance_for,
 )
-from tepat.presence.attendance import attendance_day_rebuild, schedule_version_save
+from tepat.presence.attendance import attendance_day_rebuild
 from tepat.presence.models import (
     AbsenceRequest,
     AttendanceDay,
@@ -30,8 +29,6 @@ from tepat.presence.models import (
     CheckinEvent,
     PeriodLock,
 )
-from tepat.rules.schedule import office_five_day_week, teacher_schedules
-from tepat.rules.schedule_data import schedule_to_data
 from tests.world import World
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -43,22 +40,6 @@ MONDAY = date(2026, 11, 16)
 def clock():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def schedules(world: World) -> None:
-    admin = world.users["admin_bkpsdm"]
-    for schedule in teacher_schedules():
-        schedule_version_save(
-            actor=admin,
-            group=ScheduleGroup.objects.get(code="guru"),
-            definition=schedule_to_data(schedule),
-        )
-    schedule_version_save(
-        actor=admin,
-        group=ScheduleGroup.objects.get(code="kantor-5hk"),
-        definition=schedule_to_data(office_five_day_week()),
-    )
 
 
 def pdf(body: bytes = b"1 0 obj << /Type /Catalog >> endobj") -> SimpleUploadedFile:

@@ -16,29 +16,13 @@ from tepat.presence.attendance import (
     schedule_version_save,
 )
 from tepat.presence.models import CalendarEntry, CheckinEvent, CheckinReview
-from tepat.rules.schedule import office_five_day_week, teacher_schedules
+from tepat.rules.schedule import teacher_schedules
 from tepat.rules.schedule_data import bands_to_data, schedule_to_data
 from tepat.rules.verdict import kaur_2022_bands
 from tests.world import World
 
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY = date(2026, 11, 16)
-
-
-@pytest.fixture
-def schedules(world: World) -> None:
-    admin = world.users["admin_bkpsdm"]
-    for schedule in teacher_schedules():
-        schedule_version_save(
-            actor=admin,
-            group=ScheduleGroup.objects.get(code="guru"),
-            definition=schedule_to_data(schedule),
-        )
-    schedule_version_save(
-        actor=admin,
-        group=ScheduleGroup.objects.get(code="kantor-5hk"),
-        definition=schedule_to_data(office_five_day_week()),
-    )
 
 
 def _punch(
