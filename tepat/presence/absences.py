@@ -34,7 +34,7 @@ from tepat.presence.models import (
     PeriodLock,
     ScheduleVersion,
 )
-from tepat.presence.tasks import attendance_day_rebuild_task
+from tepat.presence.tasks import days_rebuild_later
 from tepat.rules import leave
 from tepat.rules.calendar import CalendarKind
 from tepat.rules.nip import EmployeeKind, NipError, parse_nip
@@ -439,11 +439,5 @@ def _rebuild_after_commit(request: AbsenceRequest) -> None:
     """Past and present days change now; future days get their verdict when they come."""
     today = timezone.localdate()
     last = min(request.last_day, today)
-    days = [request.first_day + timedelta(n) for n in range((last - request.first_day).days + 1)]
-    employee_id = request.employee_id
-
-    def enqueue() -> None:
-        for day in days:
-            attendance_day_rebuild_task.enqueue(employee_id, day.isoformat())
-
-    transaction.on_commit(enqueue)
+    span = range((last - request.first_day).days + 1)
+    days_rebuild_later((request.employee_id, request.first_day + timedelta(n)) for n in span)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tepat.accounts.throttle import client_ip
 from tepat.presence import fingerspot, iclock, machines, punches
 from tepat.presence.models import Machine, MachineUpload
+from tepat.presence.tasks import days_rebuild_later
 
 logger = logging.getLogger(__name__)
 
@@ -261,9 +262,7 @@ def fingerspot_webhook(request: HttpRequest, secret: str) -> JsonResponse:
             report = punches.punches_record(machine, upload, [hook.punch], received_at=now)
             report.lines = 1
             punches.upload_finish(upload, report)
-            punches.days_rebuild_later(
-                report.days, before=now.astimezone(machines.zone(machine)).date()
-            )
+            days_rebuild_later(report.days, before=now.astimezone(machines.zone(machine)).date())
     except DatabaseError:
         logger.exception("Fingerspot punch for %s not saved", machine.serial)
         return JsonResponse({"error": "Belum tersimpan, kirim ulang."}, status=503)

@@ -120,7 +120,7 @@ def flag_resolve(
 
 
 def _held_events_accept(actor: Any, machine: Machine, network: str, reason: str) -> int:
-    from tepat.presence.punches import days_rebuild_later
+    from tepat.presence.tasks import days_rebuild_later
 
     held = list(
         CheckinEvent.objects.filter(

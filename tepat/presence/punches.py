@@ -22,6 +22,7 @@ from django.utils import timezone
 from tepat.org.models import Assignment, Employee
 from tepat.presence import iclock, machines
 from tepat.presence.models import CheckinEvent, Machine, MachinePunch, MachineUpload, PinMapping
+from tepat.presence.tasks import days_rebuild_later
 
 KEY_CHUNK = 900  # SQLite's default limit on parameters in one statement is 999
 BATCH = 1000
@@ -216,22 +217,6 @@ def punches_record(
     CheckinEvent.objects.bulk_create(events, batch_size=BATCH, ignore_conflicts=True)
     report.new = len(rows)
     return report
-
-
-def days_rebuild_later(days: Iterable[tuple[int, date]], *, before: date | None = None) -> None:
-    """Queue the verdict rebuild of each employee-day once the punches are committed. With
-    ``before``, only days before it: today's verdict is built by the nightly run, as for a
-    phone check-in (tasks.attendance_day_rebuild_task)."""
-    from tepat.presence.tasks import attendance_day_rebuild_task
-
-    wanted = sorted({(e, d) for e, d in days if before is None or d < before})
-
-    def enqueue() -> None:
-        for employee_id, day in wanted:
-            attendance_day_rebuild_task.enqueue(employee_id, day.isoformat())
-
-    if wanted:
-        transaction.on_commit(enqueue)
 
 
 def attlog_ingest(

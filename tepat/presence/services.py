@@ -440,10 +440,9 @@ def _replayed(ctx: EmployeeCheckinContext, existing: CheckinEvent, key: str) -> 
 
 def day_rebuild_later(event: CheckinEvent) -> None:
     """Queue the rebuild of the event's day once the event is committed."""
-    from tepat.presence.tasks import attendance_day_rebuild_task
+    from tepat.presence.tasks import days_rebuild_later
 
-    employee_id, day = event.employee_id, timezone.localdate(event.taken_at).isoformat()
-    transaction.on_commit(lambda: attendance_day_rebuild_task.enqueue(employee_id, day))
+    days_rebuild_later([(event.employee_id, timezone.localdate(event.taken_at))])
 
 
 @transaction.atomic
