@@ -265,8 +265,9 @@ class ScheduleVersion(models.Model):
         return f"{self.name} ({self.valid_from:%d-%m-%Y})"
 
 
-class BandsVersion(models.Model):
-    """TL/PSW lateness bands in force from a date (policy data, JSON per rules.schedule_data)."""
+class DatedPolicyVersion(models.Model):
+    """Policy data in force from a date, one version per date, with its legal basis; the JSON
+    definition is validated by the rules core before a service saves it."""
 
     valid_from = models.DateField(_("valid from"), unique=True)
     name = models.CharField(_("name"), max_length=128)
@@ -274,12 +275,19 @@ class BandsVersion(models.Model):
     definition = models.JSONField(_("definition"))
 
     class Meta:
-        verbose_name = _("lateness bands")
-        verbose_name_plural = _("lateness bands")
+        abstract = True
         ordering = ["-valid_from"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.valid_from:%d-%m-%Y})"
+
+
+class BandsVersion(DatedPolicyVersion):
+    """TL/PSW lateness bands in force from a date (policy data, JSON per rules.schedule_data)."""
+
+    class Meta(DatedPolicyVersion.Meta):
+        verbose_name = _("lateness bands")
+        verbose_name_plural = _("lateness bands")
 
 
 class CalendarEntry(models.Model):
@@ -672,22 +680,13 @@ class MachineFlag(models.Model):
         return f"{self.machine_id} {self.kind} {self.raised_at:%Y-%m-%d %H:%M}"
 
 
-class LeavePolicyVersion(models.Model):
+class LeavePolicyVersion(DatedPolicyVersion):
     """Who may ask for which leave, for how long, with what evidence (policy data, JSON per
     ``tepat.rules.leave``). Without a row, the policy shipped with Tepat applies."""
 
-    valid_from = models.DateField(_("valid from"), unique=True)
-    name = models.CharField(_("name"), max_length=128)
-    legal_basis = models.CharField(_("legal basis"), max_length=255)
-    definition = models.JSONField(_("definition"))
-
-    class Meta:
+    class Meta(DatedPolicyVersion.Meta):
         verbose_name = _("leave policy")
         verbose_name_plural = _("leave policies")
-        ordering = ["-valid_from"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.valid_from:%d-%m-%Y})"
 
 
 class AbsenceRequest(models.Model):
