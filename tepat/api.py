@@ -1,5 +1,6 @@
 """The JSON API root under /api/v1/ and its one mapping of errors to HTTP answers."""
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,18 +39,27 @@ def error_message(kind: str) -> str:
     return _("This value is not valid.")
 
 
-def _field_path(loc: Any) -> str:
-    return ".".join(str(part) for part in loc if part not in {"body", "query", "path", "payload"})
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Pydantic's errors as {field, message}; the field path without ninja's request parts."""
+    return [
+        {
+            "field": ".".join(
+                str(part)
+                for part in err.get("loc", ())
+                if part not in {"body", "query", "path", "payload"}
+            ),
+            "message": error_message(err.get("type", "")),
+        }
+        for err in errors
+    ]
 
 
 @api.exception_handler(NinjaValidationError)
 def on_invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [
-        {"field": _field_path(err.get("loc", ())), "message": error_message(err.get("type", ""))}
-        for err in exc.errors
-    ]
     return api.create_response(
-        request, {"detail": _("The request is not valid."), "errors": errors}, status=422
+        request,
+        {"detail": _("The request is not valid."), "errors": field_errors(exc.errors)},
+        status=422,
     )
 
 

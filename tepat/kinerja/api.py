@@ -19,7 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic import field_validator
 
 from tepat.accounts.models import User
-from tepat.api import api, error_message
+from tepat.api import api, field_errors
 from tepat.kinerja import attachments, selectors, services
 from tepat.kinerja.models import DailyReport
 from tepat.org.models import Employee
@@ -116,14 +116,10 @@ def _create_one(
     try:
         data = data or ReportIn.model_validate(raw)
     except PydanticValidationError as exc:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": error_message(e["type"])}
-            for e in exc.errors()
-        ]
         return 422, {
             "id": raw.get("id"),
             "detail": _("The request is not valid."),
-            "errors": errors,
+            "errors": field_errors(exc.errors()),
         }
     try:
         with transaction.atomic():

@@ -20,7 +20,7 @@ from pydantic import field_validator
 
 from tepat.accounts import throttle
 from tepat.accounts.models import User
-from tepat.api import api, error_message
+from tepat.api import api, field_errors
 from tepat.org.models import Employee
 from tepat.presence import selectors, selfies, services
 from tepat.presence.auth import AppTokenAuth
@@ -143,15 +143,11 @@ def _checkin_one(
     try:
         data = data or CheckinIn.model_validate(raw)
     except PydanticValidationError as exc:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": error_message(e["type"])}
-            for e in exc.errors()
-        ]
         return 422, {
             "id": raw.get("id"),
             "detail": _("The request is not valid."),
             "code": "invalid",
-            "errors": errors,
+            "errors": field_errors(exc.errors()),
         }
     try:
         outcome = services.checkin_record(ctx, _checkin_input(data, raw), received_at=now)
