@@ -4,13 +4,16 @@ One place for the content checks every upload goes through (check-in selfies, ab
 evidence, work-report attachments), so a file is judged by its bytes, never by its name or
 the browser's content type. Photos are re-encoded, so nothing but pixels survives (no EXIF
 or GPS tags, no payload appended after the image data, no polyglot). Each caller keeps its
-own limits and its own Indonesian messages.
+own limits and its own Indonesian messages. A stored file goes back out only through
+`private_download`, after the view has checked who may see it.
 """
 
 import io
 import re
 from dataclasses import dataclass
 
+from django.core.files.storage import default_storage
+from django.http import FileResponse
 from PIL import Image, UnidentifiedImageError
 
 ALLOWED_IMAGE_FORMATS = frozenset({"JPEG", "PNG"})
@@ -86,3 +89,17 @@ def image_reencode(
         return CleanFile(out.getvalue(), "png")
     pixels.save(out, format="JPEG", quality=quality, optimize=True)
     return CleanFile(out.getvalue(), "jpg")
+
+
+def private_download(path: str, *, filename: str, content_type: str) -> FileResponse:
+    """A stored upload as a download: never shown inline, never sniffed into a page, never
+    cached by a shared proxy."""
+    response = FileResponse(
+        default_storage.open(path, "rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

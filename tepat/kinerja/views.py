@@ -8,7 +8,6 @@ from uuid import uuid4
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -29,6 +28,7 @@ from tepat.kinerja.forms import (
 from tepat.kinerja.models import DailyReport
 from tepat.org.models import Employee
 from tepat.rules.kinerja_policy import PREDICATE_LABELS
+from tepat.uploads import private_download
 
 
 def _employee(request: AuthedRequest) -> Employee:
@@ -163,15 +163,11 @@ def attachment_download(request: AuthedRequest, report_id: int) -> FileResponse:
     if not report.attachment:
         raise PermissionDenied(_("This report has no attachment."))
     extension = report.attachment.rsplit(".", 1)[-1]
-    response = FileResponse(
-        default_storage.open(report.attachment, "rb"),
-        as_attachment=True,
+    return private_download(
+        report.attachment,
         filename=f"lampiran-{report.employee.nip}-{report.day:%Y%m%d}-{report.pk}.{extension}",
         content_type=report.attachment_type or "application/octet-stream",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

@@ -4,7 +4,6 @@ for the OPD operator), the approval queue with bulk decisions, one request, its 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from tepat.accounts.models import AuthedRequest
 from tepat.presence import absences, selectors
 from tepat.presence.forms import AbsenceDecisionForm, AbsenceForm
 from tepat.presence.models import AbsenceRequest
+from tepat.uploads import private_download
 
 
 @login_required
@@ -142,15 +142,11 @@ def absence_evidence(request: AuthedRequest, request_id: int) -> FileResponse:
     if not item.evidence:
         raise Http404(_("This request has no evidence."))
     extension = "pdf" if item.evidence_type == "application/pdf" else "jpg"
-    response = FileResponse(
-        default_storage.open(item.evidence, "rb"),
-        as_attachment=True,
+    return private_download(
+        item.evidence,
         filename=f"bukti-{item.employee.nip}-{item.pk}.{extension}",
         content_type=item.evidence_type,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _add_errors(form: AbsenceForm, exc: ValidationError) -> None:

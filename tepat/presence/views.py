@@ -12,7 +12,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tepat.accounts import access
 from tepat.accounts.models import AuthedRequest
 from tepat.presence import exports, selectors, services
+from tepat.uploads import private_download
 
 STATIC = Path(__file__).resolve().parent / "static" / "presence"
 
@@ -124,15 +124,11 @@ def selfie_download(request: AuthedRequest, event_id: int) -> FileResponse:
         access.employees_reviewable_by(request.user), own_employee_id=request.user.employee_id
     )
     event = get_object_or_404(events, pk=event_id)
-    response = FileResponse(
-        default_storage.open(event.selfie, "rb"),
-        as_attachment=True,
+    return private_download(
+        event.selfie,
         filename=f"swafoto-{event.employee.nip}-{event.taken_at:%Y%m%d-%H%M}.jpg",
         content_type="image/jpeg",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
