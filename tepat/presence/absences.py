@@ -9,6 +9,7 @@ rebuilt. An approved "lupa absen" becomes a new ledger event authored by the app
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,10 +49,16 @@ LIVE = (Status.PENDING, Status.APPROVED)
 # --- Policy -------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _shipped_leave_policy() -> leave.LeavePolicy:
+    # A file inside the package: it does not change while the process runs.
+    return leave.leave_policy_load()
+
+
 def leave_policy_in_force(day: date) -> leave.LeavePolicy:
     version = LeavePolicyVersion.objects.filter(valid_from__lte=day).first()
     if version is None:
-        return leave.leave_policy_load()
+        return _shipped_leave_policy()
     return leave.leave_policy_from_data(version.definition)
 
 
