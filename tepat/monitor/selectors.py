@@ -10,7 +10,8 @@ from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from tepat.accounts.access import current_assignments
 from tepat.org.models import Employee
-from tepat.presence.models import AttendanceDay, CheckinEvent, PhoneDevice
+from tepat.presence.machines import SILENT_AFTER
+from tepat.presence.models import AttendanceDay, CheckinEvent, Machine, PhoneDevice
 from tepat.rules import discipline
 from tepat.rules.nip import EmployeeKind
 
@@ -72,15 +73,20 @@ class MachineStatus:
     last_contact: datetime | None
 
 
-def site_machine_status(unit_ids: Iterable[int]) -> dict[int, list[MachineStatus]]:
-    """The fingerprint machines serving each unit, by unit id.
-
-    Extension point: e-Presensi has no machine registry yet. When it arrives (a model in
-    ``tepat.presence`` with the machine's site and last contact), read it here in one query;
-    the not-checked-in list already shows what this returns, and "no machine registered" when
-    a unit has none."""
-    del unit_ids
-    return {}
+def site_machine_status(unit_ids: Iterable[int], now: datetime) -> dict[int, list[MachineStatus]]:
+    """The active attendance machines serving each unit, by unit id, in one query. A machine
+    is online when it called within the registry's silence limit, so "not checked in" at a
+    school whose machine is offline reads as a machine problem, not a missing person."""
+    found: dict[int, list[MachineStatus]] = {}
+    rows = (
+        Machine.objects.filter(status=Machine.Status.ACTIVE, unit_id__in=list(unit_ids))
+        .order_by("serial")
+        .values_list("unit_id", "name", "serial", "last_contact_at")
+    )
+    for unit_id, name, serial, last_contact in rows:
+        online = last_contact is not None and now - last_contact < SILENT_AFTER
+        found.setdefault(unit_id, []).append(MachineStatus(name or serial, online, last_contact))
+    return found
 
 
 # --- discipline ----------------------------------------------------------------------------

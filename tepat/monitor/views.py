@@ -122,7 +122,7 @@ def opd_detail(request: AuthedRequest, opd_id: int) -> HttpResponse:
     shown = shown[:1000]
     absent = [r.employee_id for r in shown if r.status in ("not_yet", "review")]
     phones = selectors.phone_contacts(absent)
-    machines = selectors.site_machine_status({r.unit_id for r in shown})
+    machines = selectors.site_machine_status({r.unit_id for r in shown}, timezone.now())
     context.update(
         opd=opd,
         entries=[

@@ -176,3 +176,28 @@ def test_the_tally_costs_the_same_queries_for_six_or_sixty_people(
 
     assert len(rows) == 60
     assert len(many) == len(few) <= 10
+
+
+def test_the_not_checked_in_list_shows_whether_the_school_machine_is_calling(
+    world: World, punch: Callable[..., Any]
+) -> None:
+    from tepat.presence.models import Machine
+
+    _morning(world, punch)
+    Machine.objects.create(
+        serial="SCH0001", name="Mesin ruang guru", status="active", unit=world.school,
+        last_contact_at=timezone.now() - timedelta(minutes=5),
+    )  # fmt: skip
+    Machine.objects.create(
+        serial="SCH0002", name="Mesin gerbang", status="active", unit=world.school,
+        last_contact_at=timezone.now() - timedelta(hours=3),
+    )  # fmt: skip
+    Machine.objects.create(serial="OLD0001", name="Mesin lama", status="retired", unit=world.school)
+    client = login(Client(), world.users["kepala_opd"])
+
+    page = client.get(f"/pantau/opd/{world.dindik.pk}/").content.decode()
+
+    assert world.principal.name in page  # a school head, not checked in
+    assert "Mesin ruang guru: online" in page
+    assert 'Mesin gerbang: <span class="stale">offline</span>' in page
+    assert "Mesin lama" not in page
