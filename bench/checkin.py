@@ -45,8 +45,14 @@ def log(msg: str) -> None:
     print(f"[bench {datetime.now():%H:%M:%S}] {msg}", flush=True)
 
 
-def _psql() -> psycopg.Connection:
-    return psycopg.connect(common.DATABASE_URL, autocommit=True)
+def _psql(dbname: str | None = None) -> psycopg.Connection:
+    """The bench database, or with `dbname` another one on the same server."""
+    if dbname is None:
+        return psycopg.connect(common.DATABASE_URL, autocommit=True)
+    return psycopg.connect(
+        host=common.PG_HOST, port=common.PG_PORT, user=common.PG_USER, dbname=dbname,
+        autocommit=True,
+    )  # fmt: skip
 
 
 # --- The server ----------------------------------------------------------------------------
@@ -650,7 +656,8 @@ def main(argv: list[str] | None = None) -> int:
         "app_root": str(common.APP_ROOT),
     }
 
-    with _psql() as conn:
+    # Server-wide facts, read before the setup step has created the bench database.
+    with _psql("postgres") as conn:
         pg_version = conn.execute("SHOW server_version").fetchone()[0]
         pg_settings = dict(
             conn.execute(
