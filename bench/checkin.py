@@ -35,7 +35,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import checkin_sign, common, procs, profile, report
+from bench import checkin_sign, common, procs, profile, report, sections
 
 VENV_BIN = common.ROOT / ".venv" / "bin"
 LUA = Path(__file__).resolve().parent / "checkin.lua"
@@ -788,7 +788,7 @@ def main(argv: list[str] | None = None) -> int:
     out_json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     log(f"results: {out_json}")
     if not args.no_report:
-        Path(args.out).write_text(report.render(results), encoding="utf-8")
+        sections.head_write(report.render(results), Path(args.out))
         log(f"report: {args.out}")
     print(json.dumps(results["summary"], indent=2))
     return 0
