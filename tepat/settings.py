@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "tepat.org",
     "tepat.presence",
     "tepat.kinerja",
+    "tepat.tpp",
     "tepat.monitor",
     "django.contrib.admin",
     "django.contrib.auth",

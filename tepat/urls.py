@@ -19,6 +19,7 @@ urlpatterns = [
     path("presensi/", include((presence_urls.office_urlpatterns, "presence_office"))),
     path("kinerja/", include("tepat.kinerja.urls")),
     path("pantau/", include("tepat.monitor.urls")),
+    path("tpp/", include("tepat.tpp.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

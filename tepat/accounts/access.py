@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, Role, User
 from tepat.org.models import Assignment, Employee, Opd, Unit, WorkSite
 from tepat.presence.models import AbsenceRequest, Machine
+from tepat.tpp.models import TppResult, TppRun
 
 # Roles that may change organisation data; the auditor reads everything, changes nothing.
 ORG_WRITER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
@@ -234,3 +235,49 @@ def absence_requests_decidable_by(user: Any, on: date | None = None) -> QuerySet
         | Q(level_done=0, employee_id__in=standing_in)
         | Q(level_done=1, levels_required=2, employee_id__in=second)
     )
+
+
+# --- e-TPP ----------------------------------------------------------------------------------
+
+TPP_ADMIN_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
+"""Who writes and approves TPP policies, starts monthly runs and accepts them."""
+
+
+TPP_RUN_VIEWER_ROLES = REGENCY_WIDE_ROLES | OPD_SCOPED_ROLES
+
+
+def tpp_runs_visible_to(user: Any) -> QuerySet[TppRun]:
+    """The monthly runs: regency-wide roles and OPD staff see the list (OPD staff then see
+    only their OPD's results in it); an ASN sees only their own months."""
+    if user.is_authenticated and user.is_active and user.role in TPP_RUN_VIEWER_ROLES:
+        return TppRun.objects.all()
+    return TppRun.objects.none()
+
+
+def tpp_results_visible_to(user: Any) -> QuerySet[TppResult]:
+    """TPP results the user may read: everyone's for the regency, the OPD's for its operator
+    and head (by the OPD the month was booked to), and one's own for every employee."""
+    if not user.is_authenticated or not user.is_active:
+        return TppResult.objects.none()
+    if user.role in REGENCY_WIDE_ROLES:
+        return TppResult.objects.all()
+    own = Q(employee_id=user.employee_id) if user.employee_id else Q(pk__in=[])
+    if user.role in OPD_SCOPED_ROLES:
+        return TppResult.objects.filter(Q(opd_id=user.opd_id) | own)
+    return TppResult.objects.filter(own)
+
+
+def tpp_result_for_user(user: Any, result_id: int) -> TppResult:
+    try:
+        return (
+            tpp_results_visible_to(user).select_related("employee", "opd", "run").get(id=result_id)
+        )
+    except TppResult.DoesNotExist:
+        raise Http404(_("Result not found.")) from None
+
+
+def tpp_run_for_user(user: Any, run_id: int) -> TppRun:
+    try:
+        return tpp_runs_visible_to(user).select_related("policy").get(id=run_id)
+    except TppRun.DoesNotExist:
+        raise Http404(_("Run not found.")) from None

@@ -1,0 +1,87 @@
+"""Reads for the e-TPP pages: totals per OPD, the difference a recompute makes per person,
+and an employee's accepted months. Scoping comes from `tepat.accounts.access`."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from tepat.tpp.models import TppResult, TppRun
+
+
+def opd_totals(results: QuerySet[TppResult]) -> list[dict[str, Any]]:
+    """Per OPD: employees, errors, gross, withholdings and net."""
+    return [
+        dict(row)
+        for row in results.values("opd_id", "opd__code", "opd__name")
+        .annotate(
+            employees=Count("id"),
+            errors=Count("id", filter=~Q(error="")),
+            gross=Sum("gross"),
+            withholdings=Sum("withholdings"),
+            net=Sum("net"),
+        )
+        .order_by("opd__name")
+    ]
+
+
+@dataclass(frozen=True)
+class ResultChange:
+    """One person whose month differs between the accepted run and the recompute."""
+
+    employee_id: int
+    name: str
+    nip: str
+    opd_id: int
+    old_net: Decimal | None
+    new_net: Decimal | None
+    removed: tuple[str, ...]
+    """Explanation lines only in the accepted result."""
+    added: tuple[str, ...]
+    """Explanation lines only in the recompute."""
+
+    @property
+    def difference(self) -> Decimal:
+        return (self.new_net or Decimal(0)) - (self.old_net or Decimal(0))
+
+
+def run_changes(run: TppRun, visible: QuerySet[TppResult]) -> list[ResultChange]:
+    """The people whose net or explanation a recompute changes, against the accepted run it
+    would replace; `visible` is the user's scope from `access` (two queries in all)."""
+    if run.previous_id is None:
+        return []
+    fields = ("employee_id", "employee__name", "employee__nip", "opd_id", "net", "explanation")
+    new = {r["employee_id"]: r for r in visible.filter(run=run).values(*fields)}
+    old = {r["employee_id"]: r for r in visible.filter(run_id=run.previous_id).values(*fields)}
+    changes = []
+    for employee_id in sorted(set(new) | set(old)):
+        a, b = old.get(employee_id), new.get(employee_id)
+        if a and b and a["net"] == b["net"] and a["explanation"] == b["explanation"]:
+            continue
+        either = b or a
+        assert either is not None
+        old_lines = list(a["explanation"]) if a else []
+        new_lines = list(b["explanation"]) if b else []
+        changes.append(
+            ResultChange(
+                employee_id=employee_id,
+                name=either["employee__name"],
+                nip=either["employee__nip"],
+                opd_id=either["opd_id"],
+                old_net=a["net"] if a else None,
+                new_net=b["net"] if b else None,
+                removed=tuple(line for line in old_lines if line not in new_lines),
+                added=tuple(line for line in new_lines if line not in old_lines),
+            )
+        )
+    return changes
+
+
+def accepted_results_of(employee_id: int) -> QuerySet[TppResult]:
+    """An employee's months that count (the accepted run of each month), newest first."""
+    return (
+        TppResult.objects.filter(employee_id=employee_id, run__status=TppRun.Status.ACCEPTED)
+        .select_related("run", "run__policy", "opd")
+        .order_by("-run__year", "-run__month")
+    )

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from tepat.tpp import views
+
+app_name = "tpp"
+urlpatterns = [
+    path("", views.run_list, name="run_list"),
+    path("mulai/", views.run_start, name="run_start"),
+    path("run/<int:run_id>/", views.run_detail, name="run_detail"),
+    path("run/<int:run_id>/terima/", views.run_accept, name="run_accept"),
+    path("run/<int:run_id>/opd/<int:opd_id>/", views.run_opd, name="run_opd"),
+    path("hasil/<int:result_id>/", views.result_detail, name="result_detail"),
+    path("saya/", views.my_tpp, name="my_tpp"),
+]

@@ -1,0 +1,130 @@
+"""e-TPP pages: the monthly runs (start, progress, per-OPD results, a recompute's difference
+and its acceptance) and, for every employee, "why is my TPP this amount?". Views parse, scope
+through `tepat.accounts.access` and call one service or selector."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tepat.accounts import access
+from tepat.accounts.models import AuthedRequest
+from tepat.tpp import selectors, services
+from tepat.tpp.models import TppRun
+
+
+def _errors(request: AuthedRequest, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _staff_only(request: AuthedRequest) -> None:
+    access.require_role(request.user, access.TPP_RUN_VIEWER_ROLES)
+
+
+@login_required
+@require_GET
+def run_list(request: AuthedRequest) -> HttpResponse:
+    """The monthly runs, newest first; BKPSDM starts a run here."""
+    _staff_only(request)
+    runs = access.tpp_runs_visible_to(request.user).select_related("policy", "started_by")[:60]
+    return render(
+        request,
+        "tpp/run_list.html",
+        {"runs": runs, "can_run": request.user.role in access.TPP_ADMIN_ROLES},
+    )
+
+
+@login_required
+@require_POST
+def run_start(request: AuthedRequest) -> HttpResponse:
+    access.require_role(request.user, access.TPP_ADMIN_ROLES)
+    try:
+        first = date.fromisoformat(request.POST.get("bulan", "") + "-01")
+    except ValueError:
+        messages.error(request, _("Month must be given as YYYY-MM."))
+        return redirect("tpp:run_list")
+    try:
+        run = services.tpp_run_start(actor=request.user, year=first.year, month=first.month)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("tpp:run_list")
+    messages.success(request, _("The run is queued; this page shows its progress."))
+    return redirect("tpp:run_detail", run_id=run.pk)
+
+
+@login_required
+@require_GET
+def run_detail(request: AuthedRequest, run_id: int) -> HttpResponse:
+    """Progress while computing; then totals per OPD and, for a recompute, who changes."""
+    run = access.tpp_run_for_user(request.user, run_id)
+    visible = access.tpp_results_visible_to(request.user)
+    in_run = visible.filter(run=run)
+    changes = selectors.run_changes(run, visible) if run.status == TppRun.Status.COMPUTED else []
+    return render(
+        request,
+        "tpp/run_detail.html",
+        {
+            "run": run,
+            "busy": run.status in {TppRun.Status.QUEUED, TppRun.Status.RUNNING},
+            "totals": selectors.opd_totals(in_run),
+            "changes": changes,
+            "can_accept": request.user.role in access.TPP_ADMIN_ROLES
+            and run.status == TppRun.Status.COMPUTED,
+        },
+    )
+
+
+@login_required
+@require_POST
+def run_accept(request: AuthedRequest, run_id: int) -> HttpResponse:
+    run = access.tpp_run_for_user(request.user, run_id)
+    try:
+        services.tpp_run_accept(actor=request.user, run=run)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("The run is accepted: its results now count for the month."))
+    return redirect("tpp:run_detail", run_id=run.pk)
+
+
+@login_required
+@require_GET
+def run_opd(request: AuthedRequest, run_id: int, opd_id: int) -> HttpResponse:
+    """One OPD's results of a run, person by person."""
+    run = access.tpp_run_for_user(request.user, run_id)
+    opd = get_object_or_404(access.opds_visible_to(request.user), pk=opd_id)
+    results = (
+        access.tpp_results_visible_to(request.user)
+        .filter(run=run, opd=opd)
+        .select_related("employee")
+        .order_by("employee__name")
+    )
+    return render(request, "tpp/run_opd.html", {"run": run, "opd": opd, "results": results})
+
+
+@login_required
+@require_GET
+def result_detail(request: AuthedRequest, result_id: int) -> HttpResponse:
+    result = access.tpp_result_for_user(request.user, result_id)
+    return render(request, "tpp/result_detail.html", {"result": result, "mine": False})
+
+
+@login_required
+@require_GET
+def my_tpp(request: AuthedRequest) -> HttpResponse:
+    """Why is my TPP this amount? The accepted months, the chosen one explained line by line."""
+    if request.user.employee_id is None:
+        raise PermissionDenied(_("This page is for accounts of employees."))
+    months = list(selectors.accepted_results_of(request.user.employee_id))
+    chosen = months[0] if months else None
+    wanted = request.GET.get("bulan", "")
+    for result in months:
+        if f"{result.run.year}-{result.run.month:02d}" == wanted:
+            chosen = result
+    return render(request, "tpp/my_tpp.html", {"months": months, "result": chosen, "mine": True})
