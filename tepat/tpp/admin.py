@@ -22,6 +22,10 @@ from tepat.tpp.services import (
 )
 
 MAX_YAML_BYTES = 256 * 1024
+SHOWN_FIELDS = [
+    "name", "version", "regulation", "valid_from", "valid_to", "status", "created_by",
+    "edited_by", "approved_by", "approved_at", "definition",
+]  # fmt: skip
 
 
 class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -38,7 +42,8 @@ class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["definition"].required = False
+        if "definition" in self.fields:  # absent when an approved version is shown read-only
+            self.fields["definition"].required = False
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -70,6 +75,16 @@ class TppPolicyVersionAdmin(admin.ModelAdmin[TppPolicyVersion]):
     ]  # fmt: skip
     list_filter = ["status"]
     actions = ["approve", "export_yaml"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None and obj.status != TppPolicyVersion.Status.DRAFT:
+            return SHOWN_FIELDS
+        return ["yaml_file", "definition"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None and obj.status != TppPolicyVersion.Status.DRAFT:
+            return SHOWN_FIELDS
+        return []
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         allowed = super().has_change_permission(request, obj)
