@@ -3,6 +3,7 @@ rebuild and the monthly evaluation would leave them. November 2026 has 21 weekda
 schedule groups have no hours set, so Monday to Friday are the working days."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -47,6 +48,9 @@ def month_store(
         month=MONTH,
         defaults={
             "approved_minutes": minutes,
+            "productivity_percent": min(Decimal(100), Decimal(minutes * 100) / 6750).quantize(
+                Decimal("0.01")
+            ),
             "method": "minutes",
             "policy_name": "kinerja_default",
             "policy_version": "1",
