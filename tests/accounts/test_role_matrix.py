@@ -31,6 +31,23 @@ def _alert_path(employee: Any) -> str:
     return f"/pantau/peringatan/{alert.pk}/"
 
 
+def _tpp_result(world: World) -> Any:
+    """An accepted November run with one result, the teacher's (booked to Dinas Pendidikan)."""
+    from tepat.tpp.models import TppPolicyVersion, TppResult, TppRun
+
+    run, _ = TppRun.objects.get_or_create(
+        year=2026, month=11, status="accepted",
+        defaults={"policy": TppPolicyVersion.objects.get(name="kaur_style"), "rules_version": "tpp-1"},
+    )  # fmt: skip
+    result, _ = TppResult.objects.get_or_create(
+        run=run, employee=world.teacher,
+        defaults={"opd": world.dindik, "unit": world.school, "kelas_jabatan": 8, "golongan": "IX",
+                  "net": 4549198, "policy_name": "kaur_style", "policy_version": "1",
+                  "rules_version": "tpp-1", "explanation": ["TPP bersih: Rp 4.549.198"]},
+    )  # fmt: skip
+    return result
+
+
 ROLES = [
     "anon", "asn", "atasan", "operator_opd", "kepala_opd", "admin_bkpsdm", "auditor",
     "superadmin", "operator_other",
@@ -386,6 +403,30 @@ CASES: list[Case] = [
         "get",
         _expect(REGENCY, anon=DENY),
     ),
+    # e-TPP: runs for BKPSDM and OPD staff (each OPD sees only its own results), one's own
+    # months for every employee.
+    ("tpp:run_list", lambda w: "/tpp/", "get", _expect(STAFF)),
+    ("tpp:run_start", lambda w: "/tpp/mulai/", "post", _expect({"admin_bkpsdm", "superadmin"})),
+    ("tpp:run_detail", lambda w: f"/tpp/run/{_tpp_result(w).run_id}/", "get", _expect(STAFF)),
+    (
+        "tpp:run_accept",
+        lambda w: f"/tpp/run/{_tpp_result(w).run_id}/terima/",
+        "post",
+        _expect({"admin_bkpsdm", "superadmin"}),
+    ),
+    (
+        "tpp:run_opd",
+        lambda w: f"/tpp/run/{_tpp_result(w).run_id}/opd/{w.dindik.pk}/",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
+    (
+        "tpp:result_detail",
+        lambda w: f"/tpp/hasil/{_tpp_result(w).pk}/",
+        "get",
+        _expect({"asn"} | DINDIK_STAFF),
+    ),
+    ("tpp:my_tpp", lambda w: "/tpp/saya/", "get", _expect(EMPLOYEES)),
     # Attendance machines: the registry and flags for staff, each machine scoped to its OPD.
     ("presence_office:machine_list", lambda w: "/presensi/mesin/", "get", _expect(STAFF)),
     ("presence_office:machine_flags", lambda w: "/presensi/mesin/tanda/", "get", _expect(STAFF)),

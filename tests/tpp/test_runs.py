@@ -21,9 +21,7 @@ from tests.world import World
 
 
 def _computed(world: World) -> TppRun:
-    run = tpp_run_start(
-        actor=world.users[Role.ADMIN_BKPSDM], year=YEAR, month=MONTH, enqueue=False
-    )
+    run = tpp_run_start(actor=world.users[Role.ADMIN_BKPSDM], year=YEAR, month=MONTH, enqueue=False)
     return tpp_run_compute(run.pk)
 
 
@@ -150,9 +148,7 @@ def test_the_command_refuses_a_bad_month(db: None) -> None:
 
 def test_a_failed_run_leaves_no_results(world: World, monkeypatch: Any) -> None:
     world_month_store(world)
-    run = tpp_run_start(
-        actor=world.users[Role.ADMIN_BKPSDM], year=YEAR, month=MONTH, enqueue=False
-    )
+    run = tpp_run_start(actor=world.users[Role.ADMIN_BKPSDM], year=YEAR, month=MONTH, enqueue=False)
 
     def broken(*args: Any) -> None:
         raise RuntimeError("database went away")
