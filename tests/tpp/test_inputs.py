@@ -5,8 +5,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from tepat.org.models import Assignment, Employee
-from tepat.rules.tpp import tpp_month_compute
+from tepat.rules.tpp import TppInputError, tpp_month_compute
 from tepat.rules.tpp_policy import policy_load
 from tepat.tpp.inputs import GatheredMonth, employee_ids_in_month, employee_months_gather
 from tepat.tpp.models import PltAppointment
@@ -26,7 +28,8 @@ def test_a_clean_month_has_21_working_days_and_pays_the_whole_basic(world: World
     month_store(world.teacher2)
     gathered = _gather(world.teacher2)
     assert len(gathered.month.working_days) == 21
-    assert gathered.opd_id == world.dindik.pk and gathered.kelas_jabatan == 8
+    assert gathered.opd_id == world.dindik.pk
+    assert gathered.kelas_jabatan == 8
     result = tpp_month_compute(gathered.month, KAUR)
     assert result.basic == Decimal("4595150.00")
     assert result.gross == Decimal("4595150")
@@ -90,7 +93,8 @@ def test_a_mid_month_transfer_pays_each_kelas_for_its_working_days(world: World)
     )  # fmt: skip
     month_store(world.teacher2, days={date(2026, 11, 12): {"minutes_late": 45}})
     gathered = _gather(world.teacher2)
-    assert gathered.kelas_jabatan == 10 and gathered.unit_id == world.dindik_office.pk
+    assert gathered.kelas_jabatan == 10
+    assert gathered.unit_id == world.dindik_office.pk
     result = tpp_month_compute(gathered.month, KAUR)
     # The golden case kaur_transfer_mid_month, gathered from the database.
     assert [(s.kelas_jabatan, s.days, s.rupiah) for s in result.basic_segments] == [
@@ -114,7 +118,8 @@ def test_a_new_employee_is_paid_from_the_first_day_in_post(world: World) -> None
     assert newcomer.pk in employee_ids_in_month(YEAR, MONTH)
     month = _gather(newcomer).month
     assert month.start_date == date(2026, 11, 16)
-    assert len(month.working_days) == 21 and len(month.days) == 11
+    assert len(month.working_days) == 21
+    assert len(month.days) == 11
     result = tpp_month_compute(month, KAUR)
     assert result.days_in_post == 11
     assert result.basic == Decimal("2051211.90")  # 3.915.950 × 11/21
@@ -128,7 +133,8 @@ def test_a_plt_for_the_whole_month_gets_the_top_up_of_the_acting_post(world: Wor
     )  # fmt: skip
     month_store(world.nurse)
     month = _gather(world.nurse, TTU).month
-    assert month.is_plt and month.plt_kelas_jabatan == 12
+    assert month.is_plt
+    assert month.plt_kelas_jabatan == 12
     assert TTU.plt is not None
     assert tpp_month_compute(month, TTU).plt_paid > 0
 
@@ -146,12 +152,9 @@ def test_a_plt_for_part_of_the_month_is_noted_not_paid(world: World) -> None:
 
 def test_a_missing_verdict_is_named_by_the_rules_core(world: World) -> None:
     month_store(world.teacher2, last=WEEKDAYS[-2])
-    try:
-        tpp_month_compute(_gather(world.teacher2).month, KAUR)
-    except ValueError as exc:
-        assert "30-11-2026 belum ada" in str(exc)
-    else:
-        raise AssertionError("a month with a missing day was computed")
+    month = _gather(world.teacher2).month
+    with pytest.raises(TppInputError, match="30-11-2026 belum ada"):
+        tpp_month_compute(month, KAUR)
 
 
 def test_the_regency_is_read_in_a_fixed_number_of_queries(

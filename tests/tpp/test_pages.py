@@ -32,7 +32,8 @@ def test_bkpsdm_starts_a_month_and_sees_it_computed_per_opd(
     run = TppRun.objects.get()
     assert response["Location"] == f"/tpp/run/{run.pk}/"
     page = client.get(response["Location"]).content.decode()
-    assert "Dinas Pendidikan dan Kebudayaan" in page and "Dinas Kesehatan" in page
+    assert "Dinas Pendidikan dan Kebudayaan" in page
+    assert "Dinas Kesehatan" in page
     assert "6 / 6" in page
     assert 'http-equiv="refresh"' not in page  # computed: no more reloading
     client.post(f"/tpp/run/{run.pk}/terima/")
@@ -41,9 +42,7 @@ def test_bkpsdm_starts_a_month_and_sees_it_computed_per_opd(
 
 
 def test_a_queued_run_page_reloads_itself_to_show_progress(world: World) -> None:
-    run = tpp_run_start(
-        actor=world.users[Role.ADMIN_BKPSDM], year=YEAR, month=MONTH, enqueue=False
-    )
+    run = tpp_run_start(actor=world.users[Role.ADMIN_BKPSDM], year=YEAR, month=MONTH, enqueue=False)
     page = login(Client(), world.users[Role.ADMIN_BKPSDM]).get(f"/tpp/run/{run.pk}/")
     assert 'http-equiv="refresh"' in page.content.decode()
 
@@ -63,7 +62,8 @@ def test_an_opd_operator_sees_only_their_opds_totals_and_people(world: World) ->
     assert "Dinas Kesehatan" in page
     assert "Dinas Pendidikan" not in page
     people = client.get(f"/tpp/run/{run.pk}/opd/{world.dinkes.pk}/").content.decode()
-    assert world.nurse.name in people and world.teacher.name not in people
+    assert world.nurse.name in people
+    assert world.teacher.name not in people
     assert client.get(f"/tpp/run/{run.pk}/opd/{world.dindik.pk}/").status_code == 404
 
 
@@ -76,7 +76,8 @@ def test_my_tpp_explains_the_amount_line_by_line(world: World) -> None:
     assert "4.531.001" in page.split("TPP bersih")[0]  # the summary table, before the lines
     assert "04-11-2026 TL2: 1% × Rp 1.838.060 (porsi disiplin) = Rp 18.380,60" in page
     assert "Perbup Kaur 03/2022 Pasal 9 ayat (3)" in page
-    assert "kaur_style" in page and "tpp-1" in page
+    assert "kaur_style" in page
+    assert "tpp-1" in page
     assert "TPP bersih: Rp 4.576.769 − Rp 45.768 = Rp 4.531.001" in page
 
 

@@ -14,7 +14,6 @@ from tepat.tpp.models import TppPolicyVersion
 from tepat.tpp.services import tpp_policy_approve, tpp_policy_draft_save, tpp_policy_in_force
 from tests.world import World, login
 
-
 SHIPPED = (POLICY_DIR / "kaur_style.yaml").read_text(encoding="utf-8")
 
 
@@ -50,7 +49,8 @@ def test_a_draft_with_a_band_gap_and_a_bad_split_is_refused_in_indonesian(world:
         tpp_policy_draft_save(actor=world.users[Role.ADMIN_BKPSDM], definition=text)
     messages = " ".join(caught.value.messages)
     assert "harus berjumlah 100%" in messages
-    assert "TL1" in messages and "TL2" in messages  # the gap between 30 and 35 minutes
+    assert "TL1" in messages
+    assert "TL2" in messages
     assert not TppPolicyVersion.objects.filter(version="2").exists()
 
 
@@ -114,7 +114,8 @@ def test_the_back_office_imports_a_yaml_file_and_exports_yaml(world: World) -> N
     )
     assert response.status_code == 302, response.content[:2000]
     draft = TppPolicyVersion.objects.get(name="kaur_style", version="2")
-    assert draft.status == "draft" and draft.valid_from == date(2027, 1, 1)
+    assert draft.status == "draft"
+    assert draft.valid_from == date(2027, 1, 1)
     exported = client.post(
         "/admin/tpp/tpppolicyversion/",
         {"action": "export_yaml", "_selected_action": [draft.pk]},

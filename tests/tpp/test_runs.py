@@ -39,7 +39,8 @@ def test_a_run_stores_every_amount_the_explanation_and_the_inputs(world: World) 
     run = _computed(world)
     assert run.status == TppRun.Status.COMPUTED
     assert (run.progress_done, run.progress_total, run.error_count) == (6, 6, 0)
-    assert run.rules_version == "tpp-1" and run.policy.name == "kaur_style"
+    assert run.rules_version == "tpp-1"
+    assert run.policy.name == "kaur_style"
     result = TppResult.objects.get(run=run, employee=world.teacher2)
     assert (result.basic, result.discipline_share, result.productivity_share) == (
         Decimal("4595150.00"), Decimal("1838060.00"), Decimal("2757090.00"),
@@ -96,7 +97,8 @@ def test_a_recompute_shows_who_changes_and_replaces_the_month_only_when_accepted
     # discipline share 1.838.060 = 18.380,60; paid 1.819.679, gross 4.576.769, BPJS 45.768).
     month_store(world.teacher2, days={date(2026, 11, 4): {"minutes_late": 45}})
     second = _computed(world)
-    assert second.is_recompute and second.previous == first
+    assert second.is_recompute
+    assert second.previous == first
     changes = run_changes(second, tpp_results_visible_to(bkpsdm))
     assert [(c.employee_id, c.old_net, c.new_net) for c in changes] == [
         (world.teacher2.pk, Decimal("4549198"), Decimal("4531001")),
@@ -134,7 +136,8 @@ def test_the_command_computes_through_the_same_service(world: World) -> None:
     out = StringIO()
     call_command("tpp_run", "--month", "2026-11", stdout=out)
     run = TppRun.objects.get()
-    assert run.status == TppRun.Status.COMPUTED and run.started_by is None
+    assert run.status == TppRun.Status.COMPUTED
+    assert run.started_by is None
     assert "6 pegawai" in out.getvalue()
     assert TppResult.objects.filter(run=run).count() == 6
 
@@ -157,5 +160,6 @@ def test_a_failed_run_leaves_no_results(world: World, monkeypatch: Any) -> None:
     with pytest.raises(RuntimeError):
         tpp_run_compute(run.pk)
     run.refresh_from_db()
-    assert run.status == TppRun.Status.FAILED and "database went away" in run.failure
+    assert run.status == TppRun.Status.FAILED
+    assert "database went away" in run.failure
     assert not TppResult.objects.filter(run=run).exists()
