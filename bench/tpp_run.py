@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
+from importlib import import_module
 
 DB_NAME = os.environ.get("BENCH_TPP_DB", "tepat_tpp_bench")
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -67,6 +68,7 @@ def _weekdays() -> list[date]:
 
 
 def _build(employees: int, seed: int) -> None:
+    from django.apps import apps as django_apps
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -81,6 +83,8 @@ def _build(employees: int, seed: int) -> None:
             "TRUNCATE tpp_tppresult, tpp_tpprun, kinerja_monthlyevaluation, "
             "presence_attendanceday, org_assignment, org_employee, org_unit, org_opd CASCADE"
         )
+    # The cascade empties the users and so the policy versions they wrote: ship them again.
+    import_module("tepat.tpp.migrations.0002_ship_kaur_and_ttu_policies").ship(django_apps, None)
     with transaction.atomic():
         opds = Opd.objects.bulk_create(
             Opd(code=f"OPD{i:02d}", name=f"OPD Bench {i:02d}", kind="dinas") for i in range(OPDS)
@@ -130,10 +134,15 @@ def _build(employees: int, seed: int) -> None:
         MonthlyEvaluation.objects.bulk_create(
             (
                 MonthlyEvaluation(
-                    employee=person, year=YEAR, month=MONTH,
-                    approved_minutes=rng.randint(4500, 7500), method="minutes",
-                    policy_name="kinerja_default", policy_version="1",
-                    rules_version="kinerja-1", computed_at=now,
+                    employee=person,
+                    year=YEAR,
+                    month=MONTH,
+                    approved_minutes=rng.randint(4500, 7500),
+                    method="minutes",
+                    policy_name="kinerja_default",
+                    policy_version="1",
+                    rules_version="kinerja-1",
+                    computed_at=now,
                 )  # fmt: skip
                 for person in people
             ),
@@ -231,7 +240,11 @@ def _machine() -> str:
         ["psql", f"{PG}/postgres", "-Atc", "SHOW server_version"],
         capture_output=True, text=True, check=False,
     ).stdout.strip()  # fmt: skip
-    return f"{os.cpu_count()} cores ({cpu}), PostgreSQL {pg or '?'}, Python {platform.python_version()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores ({cpu}), load average {load} at the end (the machine is "
+        f"shared), PostgreSQL {pg or '?'}, Python {platform.python_version()}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,9 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         _build(args.employees, args.seed)
     result = _measure(args.runs)
     target = "below" if statistics.median(result["totals"]) < 60 else "ABOVE"
-    command = "python -m bench.tpp_run" + (
-        f" --employees {args.employees}" if args.employees != 100_000 else ""
-    ) + (f" --runs {args.runs}" if args.runs != 3 else "")
+    command = (
+        "python -m bench.tpp_run"
+        + (f" --employees {args.employees}" if args.employees != 100_000 else "")
+        + (f" --runs {args.runs}" if args.runs != 3 else "")
+    )
     markdown = f"""## Monthly TPP run (`bench/tpp_run.py`)
 
 {result["employees"]:,} employees × {days} working days of November 2026
