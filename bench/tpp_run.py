@@ -76,7 +76,7 @@ def _build(employees: int, seed: int) -> None:
     from tepat.org.models import Assignment, Employee, Opd, Unit
     from tepat.presence.models import AttendanceDay
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible by the seed
     log("emptying")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -143,7 +143,7 @@ def _build(employees: int, seed: int) -> None:
                     policy_version="1",
                     rules_version="kinerja-1",
                     computed_at=now,
-                )  # fmt: skip
+                )
                 for person in people
             ),
             batch_size=5000,
@@ -230,10 +230,9 @@ def _spread(values: list[float]) -> str:
 def _machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            models = [line for line in info if line.startswith("model name")]
+        cpu = models[0].split(":", 1)[1].strip() if models else cpu
     except OSError:
         pass
     pg = subprocess.run(
