@@ -76,7 +76,7 @@ class TppPolicyVersionAdmin(admin.ModelAdmin[TppPolicyVersion]):
     list_filter = ["status"]
     actions = ["approve", "export_yaml"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None and obj.status != TppPolicyVersion.Status.DRAFT:
             return SHOWN_FIELDS
         return ["yaml_file", "definition"]
