@@ -11,19 +11,10 @@ from django.contrib.auth.backends import ModelBackend
 
 from tepat.accounts.models import Role
 
-BKPSDM_APPS = frozenset(
-    {
-        "org",
-        "accounts",
-        "audit",
-        "presence",
-        "kinerja",
-        "tpp",
-        "monitor",
-        "axes",
-        "django_tasks_database",
-    }
-)
+BKPSDM_APPS = frozenset({
+    "org", "accounts", "audit", "presence", "kinerja", "tpp", "monitor", "axes",
+    "django_tasks_database",
+})  # fmt: skip
 # Alerts change through the monitor's audited pages only; the admin shows them.
 READ_ONLY_APPS = frozenset({"audit", "monitor"})
 
