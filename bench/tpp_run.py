@@ -195,12 +195,13 @@ def _measure(runs: int) -> dict:
     from tepat.tpp.models import TppResult, TppRun
     from tepat.tpp.services import CHUNK, tpp_policy_in_force, tpp_run_compute, tpp_run_start
 
-    totals, gathers = [], []
+    totals, gathers, cpu = [], [], []
     for n in range(runs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         run = tpp_run_start(actor=None, year=YEAR, month=MONTH, enqueue=False)
         run = tpp_run_compute(run.pk)
         totals.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
         log(f"run {n + 1}: {totals[-1]:.1f} s, {run.progress_done} employees, "
             f"{run.error_count} errors")  # fmt: skip
         TppRun.objects.filter(pk=run.pk).update(status=TppRun.Status.DISCARDED)
@@ -216,6 +217,7 @@ def _measure(runs: int) -> dict:
     return {
         "totals": totals,
         "gathers": gathers,
+        "cpu": cpu,
         "employees": run.progress_done,
         "errors": run.error_count,
         "rows": TppResult.objects.filter(run=run).count(),
@@ -261,7 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     if _size() != args.employees * days:
         _build(args.employees, args.seed)
     result = _measure(args.runs)
-    target = "below" if statistics.median(result["totals"]) < 60 else "ABOVE"
+    target = "met" if statistics.median(result["totals"]) < 60 else "NOT met"
+    if args.employees < 100_000:
+        target = f"not measured here (a reduced run of {args.employees:,} employees)"
+    per_employee = statistics.median(result["cpu"]) / max(1, result["employees"]) * 1000
     command = (
         "python -m bench.tpp_run"
         + (f" --employees {args.employees}" if args.employees != 100_000 else "")
@@ -278,10 +283,13 @@ could not be computed).
 |---|---|
 | whole run: gather, compute, write | {_spread(result["totals"])} |
 | gathering the inputs only | {_spread(result["gathers"])} |
+| Python CPU time of the whole run (this process) | {_spread(result["cpu"])} |
 
-Target < 60 s: {target} it. Machine: {_machine()}. Command: `{command}`.
-The rest of the run after gathering is the pure rules core (about 0.8 ms per employee,
-one Python process) and the bulk inserts.
+Target (100,000 employees in < 60 s): {target}. The run's own process used
+{per_employee:.2f} ms of CPU per employee; one process at that rate needs
+{per_employee * 100:.0f} s for 100,000 before any waiting on PostgreSQL. Most of it is the pure
+rules core (about 0.8 ms per employee on an idle core, explanation text included).
+Machine: {_machine()}. Command: `{command}`.
 """
     print(markdown)
     if not args.no_write:
