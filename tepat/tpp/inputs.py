@@ -52,8 +52,8 @@ ABSENCE_CODES: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class GatheredMonth:
-    """One employee's month as read: the rules input, or why there is none, and where the
-    employee stood at the end of the month (for the per-OPD lists)."""
+    """One employee's month as read: the rules input, notes on what it leaves out, and where
+    the employee stood at the end of the month (for the per-OPD lists)."""
 
     employee_id: int
     opd_id: int
@@ -167,7 +167,8 @@ def employee_months_gather(
     year: int, month: int, employee_ids: Sequence[int], policy: TppPolicy
 ) -> list[GatheredMonth]:
     """The month of each employee in `employee_ids`, in that order (ids without any
-    assignment in the month are left out). Six queries whatever the length of the list."""
+    assignment in the month are left out). At most eight queries (five for the
+    people, the schedule versions, a calendar per kind) whatever the length of the list."""
     first, last = month_bounds(year, month)
     ids = list(employee_ids)
     working = WorkingDays(first, last)
