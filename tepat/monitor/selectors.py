@@ -1,19 +1,22 @@
 """Reads for the monitor pages other than today's tally (see ``live``): the phone's last
 contact and the site's machine, so "no signal" can be told from "not at work"; and each
-employee's PP 94/2021 discipline counts, from the stored daily verdicts."""
+employee's PP 94/2021 discipline counts, from the stored daily verdicts; the sanctions decided,
+and which of them a month's TPP must cut."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from tepat.accounts.access import current_assignments
+from tepat.monitor.models import Sanction
 from tepat.org.models import Employee
 from tepat.presence.machines import SILENT_AFTER
 from tepat.presence.models import AttendanceDay, CheckinEvent, Machine, PhoneDevice
 from tepat.rules import discipline
 from tepat.rules.nip import EmployeeKind
+from tepat.rules.tpp import SanctionInput
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,11 @@ LEVEL_RANK = {"peringatan": 1, "ringan": 2, "sedang": 3, "berat": 4}
 STREAK_LOOKBACK = timedelta(days=31)
 
 
+def employee_kind(employee: Employee) -> EmployeeKind:
+    """PNS or PPPK, as the discipline rules name them."""
+    return "PPPK" if employee.kind == Employee.Kind.PPPK else "PNS"
+
+
 def discipline_policy() -> discipline.DisciplinePolicy:
     return discipline.discipline_policy_load()
 
@@ -208,9 +216,8 @@ def discipline_rows(
     for employee_id, found in by_employee.items():
         a = people.get(employee_id)
         e = a.employee if a is not None else names[employee_id]
-        kind: EmployeeKind = "PPPK" if e.kind == Employee.Kind.PPPK else "PNS"
         status = discipline.discipline_status(
-            found, policy, year=on.year, kind=kind, tk_codes=tk_codes
+            found, policy, year=on.year, kind=employee_kind(e), tk_codes=tk_codes
         )
         rows.append(
             DisciplineRow(
@@ -228,3 +235,50 @@ def discipline_rows(
             )
         )
     return sorted(rows, key=lambda r: (tuple(-n for n in r.severity), r.name))
+
+
+# --- sanctions decided -----------------------------------------------------------------------
+
+
+def sanctions_current() -> QuerySet[Sanction]:
+    """The rows in force: the newest of each correction chain, not annulled."""
+    return Sanction.objects.filter(corrected_by__isnull=True, annulled=False)
+
+
+def sanctions_in_force(
+    year: int, month: int, *, codes: Collection[str] | None = None
+) -> dict[int, list[SanctionInput]]:
+    """Every decided sanction that covers some of the month, by employee id, for the TPP run.
+
+    A sanction covers whole months from the month of its TMT for the months the SK sets (its
+    own month alone when it has none, as a reprimand). ``codes``: only these kinds, e.g. the
+    codes of the TPP policy's sanction table (a reprimand cuts nothing there, and the TPP core
+    refuses a code it does not know)."""
+    first = date(year, month, 1)
+    after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    rows = sanctions_current().filter(effective_from__lt=after)
+    if codes is not None:
+        rows = rows.filter(kind__in=list(codes))
+    found: dict[int, list[SanctionInput]] = {}
+    for s in rows.order_by("employee_id", "effective_from", "pk"):
+        _start, last = discipline.sanction_months_touched(s.effective_from, s.months)
+        if last < first:
+            continue
+        found.setdefault(s.employee_id, []).append(
+            SanctionInput(
+                code=s.kind,
+                starts=s.effective_from,
+                decree=s.decree_text,
+            )
+        )
+    return found
+
+
+def sanctions_of(employee_id: int) -> list[Sanction]:
+    """An employee's sanction records, corrections included, the newest first; each row knows
+    whether a later row replaced it (``corrected_by``)."""
+    return list(
+        Sanction.objects.filter(employee_id=employee_id)
+        .select_related("author", "alert", "corrected_by")
+        .order_by("-recorded_at", "-pk")
+    )

@@ -24,7 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tepat.accounts import access
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
 from tepat.monitor import exports, live, selectors, services
-from tepat.monitor.models import AlertAction, DisciplineAlert, Notification
+from tepat.monitor.forms import SanctionCorrectionForm, SanctionForm
+from tepat.monitor.models import AlertAction, DisciplineAlert, Notification, Sanction
 from tepat.org.models import Employee, Opd
 
 # Who watches today's presence: BKPSDM for the regency, the Kepala OPD and the OPD operator
@@ -169,12 +170,117 @@ def discipline_detail(request: AuthedRequest, employee_id: int) -> HttpResponse:
     employee = access.employee_for_user(request.user, employee_id, today)
     policy = selectors.discipline_policy()
     rows = selectors.discipline_rows(Employee.objects.filter(pk=employee.pk), today, policy=policy)
+    may_record = access.employees_sanctionable_by(request.user).filter(pk=employee.pk).exists()
     return render(
         request,
         "monitor/discipline_detail.html",
         {"employee": employee, "row": rows[0] if rows else None, "today": today,
-         "policy": policy},
+         "policy": policy, "sanctions": selectors.sanctions_of(employee.pk),
+         "may_record": may_record},
     )  # fmt: skip
+
+
+# --- the sanction decided --------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sanction_new(request: AuthedRequest, employee_id: int) -> HttpResponse:
+    """BKPSDM records the sanction decided (the SK) for one employee; the alert it answers is
+    closed with it."""
+    employee = get_object_or_404(access.employees_sanctionable_by(request.user), pk=employee_id)
+    policy = selectors.discipline_policy()
+    alerts = DisciplineAlert.objects.filter(employee=employee).exclude(
+        status=DisciplineAlert.Status.WITHDRAWN
+    )
+    initial = {}
+    alert_param = request.GET.get("peringatan", "")
+    if alert_param.isdigit():
+        initial["alert"] = alerts.filter(pk=int(alert_param)).first()
+    form = SanctionForm(
+        request.POST or None,
+        initial=initial,
+        kinds=policy.sanction_kinds_for(selectors.employee_kind(employee)),
+        alerts=alerts,
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.sanction_record(
+                    actor=request.user,
+                    employee=employee,
+                    decision=form.decision(),
+                    alert=form.cleaned_data["alert"],
+                    policy=policy,
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("The sanction is recorded."))
+                return redirect("monitor:discipline_detail", employee_id=employee.pk)
+        status = 400
+    return render(
+        request,
+        "monitor/sanction_form.html",
+        {"employee": employee, "form": form, "original": None},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sanction_correct(request: AuthedRequest, sanction_id: int) -> HttpResponse:
+    """Correct or annul a recorded sanction: a new row replaces it; the old one stays."""
+    original = get_object_or_404(
+        Sanction.objects.filter(
+            employee__in=access.employees_sanctionable_by(request.user)
+        ).select_related("employee"),
+        pk=sanction_id,
+    )
+    employee = original.employee
+    policy = selectors.discipline_policy()
+    form = SanctionCorrectionForm(
+        request.POST or None,
+        initial={
+            "kind": original.kind, "decree_number": original.decree_number,
+            "decided_on": original.decided_on, "effective_from": original.effective_from,
+            "months": original.months,
+        },
+        kinds=policy.sanction_kinds_for(selectors.employee_kind(employee)),
+    )  # fmt: skip
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.sanction_correct(
+                    actor=request.user,
+                    sanction=original,
+                    decision=None if form.cleaned_data["annul"] else form.decision(),
+                    reason=form.cleaned_data["reason"],
+                    policy=policy,
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("The correction is recorded."))
+                return redirect("monitor:discipline_detail", employee_id=employee.pk)
+        status = 400
+    return render(
+        request,
+        "monitor/sanction_form.html",
+        {"employee": employee, "form": form, "original": original},
+        status=status,
+    )
+
+
+def _form_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form: per field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 # --- alerts ----------------------------------------------------------------------------------
@@ -248,6 +354,10 @@ def alert_detail(request: AuthedRequest, alert_id: int) -> HttpResponse:
             "alert": alert,
             "actions": alert.actions.select_related("actor").order_by("at", "pk"),
             "form": form if allowed else None,
+            "sanctions": alert.sanctions.order_by("recorded_at", "pk"),
+            "may_record_sanction": access.employees_sanctionable_by(request.user)
+            .filter(pk=alert.employee_id)
+            .exists(),
         },
         status=status,
     )
