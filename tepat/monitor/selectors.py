@@ -1,19 +1,28 @@
 """Reads for the monitor pages other than today's tally (see ``live``): the phone's last
 contact and the site's machine, so "no signal" can be told from "not at work"; and each
 employee's PP 94/2021 discipline counts, from the stored daily verdicts; the sanctions decided,
-and which of them a month's TPP must cut."""
+and which of them a month's TPP must cut; and what waits for a decision in the review queues."""
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery
 
 from tepat.accounts.access import current_assignments
+from tepat.kinerja.models import DailyReport
 from tepat.monitor.models import Sanction
 from tepat.org.models import Employee
 from tepat.presence.machines import SILENT_AFTER
-from tepat.presence.models import AttendanceDay, CheckinEvent, Machine, PhoneDevice
+from tepat.presence.models import (
+    AbsenceRequest,
+    AttendanceDay,
+    CheckinEvent,
+    Machine,
+    MachineFlag,
+    PhoneDevice,
+)
 from tepat.rules import discipline
 from tepat.rules.nip import EmployeeKind
 from tepat.rules.tpp import SanctionInput
@@ -281,4 +290,104 @@ def sanctions_of(employee_id: int) -> list[Sanction]:
         Sanction.objects.filter(employee_id=employee_id)
         .select_related("author", "alert", "corrected_by")
         .order_by("-recorded_at", "-pk")
+    )
+
+
+# --- what waits for a decision ---------------------------------------------------------------
+
+
+@dataclass
+class QueueCount:
+    count: int = 0
+    oldest: datetime | None = None
+    """When the item waiting longest arrived."""
+
+    def add(self, count: int, oldest: datetime | None) -> None:
+        self.count += count
+        if oldest is not None and (self.oldest is None or oldest < self.oldest):
+            self.oldest = oldest
+
+
+QUEUES = ("checkins", "absences", "reports", "machine_flags")
+
+
+@dataclass
+class OpdBacklog:
+    opd_id: int | None
+    name: str
+    queues: dict[str, QueueCount]
+
+    @property
+    def total(self) -> int:
+        return sum(q.count for q in self.queues.values())
+
+
+def _per_opd(
+    rows: QuerySet[Any], employee_field: str, arrived_field: str, on: date
+) -> list[tuple[int | None, int, datetime | None]]:
+    """(OPD id, count, oldest arrival) of ``rows``, each counted in its employee's OPD on
+    ``on``: one grouped query."""
+    opd_of = current_assignments(on).filter(employee_id=OuterRef(employee_field)).values("opd_id")
+    return list(
+        rows.order_by()
+        .annotate(opd_key=Subquery(opd_of[:1]))
+        .values("opd_key")
+        .annotate(n=Count("pk"), oldest=Min(arrived_field))
+        .values_list("opd_key", "n", "oldest")
+    )
+
+
+def review_backlog(
+    *,
+    employees: QuerySet[Employee],
+    machines: QuerySet[Machine],
+    opds: dict[int, str],
+    on: date,
+) -> list[OpdBacklog]:
+    """What waits for a decision, per OPD: flagged check-ins, absence requests, daily work
+    reports and open machine signals, each with its count and the oldest arrival. Only the
+    people of ``employees`` and the machines of ``machines`` count; OPDs outside ``opds``
+    (someone between posts) are summed under no OPD. The longest wait first."""
+    found: dict[int | None, OpdBacklog] = {}
+
+    def backlog(opd_id: int | None) -> OpdBacklog:
+        key = opd_id if opd_id in opds else None
+        if key not in found:
+            found[key] = OpdBacklog(
+                key, opds.get(key, "—") if key else "—", {q: QueueCount() for q in QUEUES}
+            )
+        return found[key]
+
+    sources: dict[str, list[tuple[int | None, int, datetime | None]]] = {
+        "checkins": _per_opd(
+            CheckinEvent.objects.filter(
+                status=CheckinEvent.Status.REVIEW, employee__in=employees, reviews__isnull=True
+            ),
+            "employee_id", "received_at", on,
+        ),
+        "absences": _per_opd(
+            AbsenceRequest.objects.filter(
+                status=AbsenceRequest.Status.PENDING, employee__in=employees
+            ),
+            "employee_id", "submitted_at", on,
+        ),
+        "reports": _per_opd(
+            DailyReport.objects.filter(status=DailyReport.Status.PENDING, employee__in=employees),
+            "employee_id", "received_at", on,
+        ),
+        "machine_flags": list(
+            MachineFlag.objects.filter(machine__in=machines, resolved_at__isnull=True)
+            .order_by()
+            .values("machine__unit__opd_id")
+            .annotate(n=Count("pk"), oldest=Min("raised_at"))
+            .values_list("machine__unit__opd_id", "n", "oldest")
+        ),
+    }  # fmt: skip
+    for queue, rows in sources.items():
+        for opd_id, n, oldest in rows:
+            backlog(opd_id).queues[queue].add(n, oldest)
+    far_future = datetime.max.replace(tzinfo=UTC)
+    return sorted(
+        (b for b in found.values() if b.total),
+        key=lambda b: (min(q.oldest or far_future for q in b.queues.values()), b.name),
     )

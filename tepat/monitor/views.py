@@ -283,6 +283,41 @@ def _form_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+# --- what waits for a decision ----------------------------------------------------------------
+
+QUEUE_PAGES = {
+    "checkins": (gettext_lazy("Flagged check-ins"), "presence_office:review_list"),
+    "absences": (gettext_lazy("Absence requests"), "presence_office:absence_queue"),
+    "reports": (gettext_lazy("Daily work reports"), "kinerja:review_queue"),
+    "machine_flags": (gettext_lazy("Machine signals"), "presence_office:machine_flags"),
+}
+
+
+@login_required
+@require_GET
+def review_overview(request: AuthedRequest) -> HttpResponse:
+    """What waits for a decision, per OPD: how many and since when, with links to the queues.
+    BKPSDM sees the regency, a Kepala OPD or OPD operator their own OPD."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    today = timezone.localdate()
+    opds = dict(access.opds_visible_to(request.user).values_list("pk", "name"))
+    backlog = selectors.review_backlog(
+        employees=access.employees_visible_to(request.user, today),
+        machines=access.machines_visible_to(request.user),
+        opds=opds,
+        on=today,
+    )
+    totals = {q: selectors.QueueCount() for q in selectors.QUEUES}
+    for row in backlog:
+        for q, count in row.queues.items():
+            totals[q].add(count.count, count.oldest)
+    return render(
+        request,
+        "monitor/review_overview.html",
+        {"backlog": backlog, "totals": totals, "queues": QUEUE_PAGES},
+    )
+
+
 # --- alerts ----------------------------------------------------------------------------------
 
 

@@ -304,6 +304,8 @@ CASES: list[Case] = [
         "get",
         _expect(REGENCY | {"operator_other"}),
     ),
+    # What waits for a decision, per OPD: scoped like the dashboard.
+    ("monitor:review_overview", lambda w: "/pantau/antrean/", "get", _expect(STAFF)),
     # The sanction decided is recorded and corrected by BKPSDM only (tests/monitor).
     (
         "monitor:sanction_new",
