@@ -164,6 +164,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # How discipline alerts reach people (tepat.monitor.channels): the in-app inbox and email by
 # default; a gateway registered by its own app (WhatsApp, SMS) is added by name here.
 TEPAT_NOTIFY_CHANNELS = env_list("TEPAT_NOTIFY_CHANNELS", ["in_app", "email"])
+# The government that issues the printed reports ("Kabupaten Mukomuko"): their letterhead and
+# the place of the signature. Empty: the reports name no government.
+TEPAT_REGENCY_NAME = env_str("TEPAT_REGENCY_NAME", "")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -422,8 +422,8 @@ def notification_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def report(request: AuthedRequest) -> HttpResponse:
-    """The month's discipline recap per OPD, on screen and as XLSX: counts up to the month's
-    last day (or today, for the running month)."""
+    """The month's discipline recap per OPD, on screen, as XLSX and as a PDF to sign: counts
+    up to the month's last day (or today, for the running month)."""
     access.require_role(request.user, DASHBOARD_ROLES)
     today = timezone.localdate()
     try:
@@ -442,20 +442,39 @@ def report(request: AuthedRequest) -> HttpResponse:
         )
     rows = selectors.discipline_rows(employees, until) if first <= today else []
     lines = exports.report_rows(rows, first, after)
-    title = opd.name if opd else (request.user.opd.name if request.user.opd else _("All OPD"))
-    if request.GET.get("format") == "xlsx":
-        response = HttpResponse(
+    own = opd or request.user.opd
+    title = own.name if own else _("All OPD")
+    wanted = request.GET.get("format")
+    if wanted == "xlsx":
+        return _download(
             exports.discipline_xlsx(lines, first, title),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"rekap-disiplin-{first:%Y-%m}.xlsx",
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="rekap-disiplin-{first:%Y-%m}.xlsx"'
+    if wanted == "pdf":
+        government = settings.TEPAT_REGENCY_NAME
+        signature = exports.Signature(
+            office=f"Kepala {own.name}" if own else "Kepala BKPSDM",
+            place=government.removeprefix("Kabupaten ").removeprefix("Kota "),
+            day=today,
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return _download(
+            exports.discipline_pdf(
+                lines, first, until, title, government=government, signature=signature
+            ),
+            "application/pdf",
+            f"rekap-disiplin-{first:%Y-%m}.pdf",
+        )
     return render(
         request,
         "monitor/report.html",
         {"lines": lines[:1000], "recaps": exports.opd_recaps(lines), "first": first,
          "until": until, "opds": opds, "opd": opd},
     )  # fmt: skip
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
