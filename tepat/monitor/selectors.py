@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractMonth
 
 from tepat.accounts.access import current_assignments
 from tepat.kinerja.models import DailyReport
@@ -391,3 +392,85 @@ def review_backlog(
         (b for b in found.values() if b.total),
         key=lambda b: (min(q.oldest or far_future for q in b.queues.values()), b.name),
     )
+
+
+# --- trends ----------------------------------------------------------------------------------
+
+TREND_MEASURES = ("tk", "tl", "psw")
+
+
+@dataclass
+class MonthCounts:
+    """Working days in a month: absent without a valid reason (TK), arrived late (TL), left
+    early (PSW, a missing check-out included), and all the working days judged."""
+
+    tk: int = 0
+    tl: int = 0
+    psw: int = 0
+    days: int = 0
+
+    def add(self, other: "MonthCounts") -> None:
+        self.tk += other.tk
+        self.tl += other.tl
+        self.psw += other.psw
+        self.days += other.days
+
+
+@dataclass
+class OpdTrend:
+    opd_id: int | None
+    name: str
+    months: dict[int, MonthCounts]
+    """By month number, 1 to 12; only months with judged days."""
+
+    def totals(self) -> MonthCounts:
+        total = MonthCounts()
+        for m in self.months.values():
+            total.add(m)
+        return total
+
+
+def months_summed(trends: Iterable[OpdTrend]) -> dict[int, MonthCounts]:
+    """Several OPDs' months added up, by month number."""
+    summed: dict[int, MonthCounts] = {}
+    for trend in trends:
+        for month, counts in trend.months.items():
+            summed.setdefault(month, MonthCounts()).add(counts)
+    return summed
+
+
+def monthly_trend(
+    employees: QuerySet[Employee], year: int, on: date, opds: dict[int, str]
+) -> list[OpdTrend]:
+    """TK, TL and PSW working days per OPD and month of ``year`` up to ``on``, from the stored
+    daily verdicts. Each person counts in the OPD they belong to on ``on`` (the trend follows
+    today's organisation). Grouped per person and month in the database (at most twelve rows a
+    person), then summed per OPD here."""
+    rows = (
+        AttendanceDay.objects.filter(
+            employee__in=employees, day__gte=date(year, 1, 1), day__lte=min(on, date(year, 12, 31))
+        )
+        .exclude(day_code=discipline.DAY_OFF)
+        .annotate(month=ExtractMonth("day"))
+        .values("employee_id", "month")
+        .annotate(
+            tk=Count("pk", filter=Q(day_code=discipline.DAY_TK)),
+            tl=Count("pk", filter=Q(in_code__startswith="TL")),
+            psw=Count("pk", filter=Q(out_code__startswith="PSW")),
+            days=Count("pk"),
+        )
+        .order_by()
+        .values_list("employee_id", "month", "tk", "tl", "psw", "days")
+    )
+    opd_of = dict(
+        current_assignments(on).filter(employee__in=employees).values_list("employee_id", "opd_id")
+    )
+    found: dict[int | None, OpdTrend] = {}
+    for employee_id, month, tk, tl, psw, days in rows:
+        opd_id = opd_of.get(employee_id)
+        key = opd_id if opd_id in opds else None
+        trend = found.get(key)
+        if trend is None:
+            trend = found[key] = OpdTrend(key, opds.get(key, "—") if key else "—", {})
+        trend.months.setdefault(month, MonthCounts()).add(MonthCounts(tk, tl, psw, days))
+    return sorted(found.values(), key=lambda t: t.name)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("data/", views.dashboard_data, name="dashboard_data"),
     path("opd/<int:opd_id>/", views.opd_detail, name="opd_detail"),
+    path("tren/", views.trends, name="trends"),
     path("antrean/", views.review_overview, name="review_overview"),
     path("disiplin/", views.discipline_list, name="discipline_list"),
     path("disiplin/<int:employee_id>/", views.discipline_detail, name="discipline_detail"),

@@ -16,14 +16,14 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tepat.accounts import access
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
-from tepat.monitor import exports, live, selectors, services
+from tepat.monitor import charts, exports, live, selectors, services
 from tepat.monitor.forms import SanctionCorrectionForm, SanctionForm
 from tepat.monitor.models import AlertAction, DisciplineAlert, Notification, Sanction
 from tepat.org.models import Employee, Opd
@@ -316,6 +316,60 @@ def review_overview(request: AuthedRequest) -> HttpResponse:
         "monitor/review_overview.html",
         {"backlog": backlog, "totals": totals, "queues": QUEUE_PAGES},
     )
+
+
+# --- trends ----------------------------------------------------------------------------------
+
+TREND_SERIES = (
+    ("tk", gettext_lazy("TK: absent without a valid reason"), "#a01818", ""),
+    ("tl", gettext_lazy("TL: arrived late"), "#b54708", "10 5"),
+    ("psw", gettext_lazy("PSW: left early"), "#1d4ed8", "3 5"),
+)
+
+
+@login_required
+@require_GET
+def trends(request: AuthedRequest) -> HttpResponse:
+    """TK, TL and PSW working days per month over a year, for the user's OPDs together or one
+    OPD: a chart drawn on the server, the numbers in a table beside it, and each OPD's year."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    today = timezone.localdate()
+    year_param = request.GET.get("tahun", "")
+    year = today.year
+    if year_param.isdigit() and 2000 <= int(year_param) <= today.year:
+        year = int(year_param)
+    until = min(today, date(year, 12, 31))
+    opds = dict(access.opds_visible_to(request.user).values_list("pk", "name"))
+    by_opd = selectors.monthly_trend(
+        access.employees_visible_to(request.user, until), year, until, opds
+    )
+    opd_param = request.GET.get("opd", "")
+    chosen = next((t for t in by_opd if opd_param.isdigit() and t.opd_id == int(opd_param)), None)
+    if chosen is None and opd_param.isdigit() and int(opd_param) in opds:
+        chosen = selectors.OpdTrend(int(opd_param), opds[int(opd_param)], {})
+    shown = chosen.months if chosen else selectors.months_summed(by_opd)
+    months = range(1, until.month + 1)
+    x_labels = [formats.date_format(date(year, m, 1), "M") for m in range(1, 13)]
+    chart = charts.line_chart(
+        x_labels,
+        [
+            charts.Series(key, str(label), [
+                getattr(shown.get(m, selectors.MonthCounts()), key) if m in months else None
+                for m in range(1, 13)
+            ], colour, dash)
+            for key, label, colour, dash in TREND_SERIES
+        ],
+    )  # fmt: skip
+    return render(
+        request,
+        "monitor/trends.html",
+        {
+            "chart": chart, "year": year, "years": range(today.year, today.year - 5, -1),
+            "chosen": chosen, "opds": opds,
+            "table": [(x_labels[m - 1], shown.get(m, selectors.MonthCounts())) for m in months],
+            "by_opd": by_opd, "series": TREND_SERIES,
+        },
+    )  # fmt: skip
 
 
 # --- alerts ----------------------------------------------------------------------------------

@@ -304,6 +304,7 @@ CASES: list[Case] = [
         "get",
         _expect(REGENCY | {"operator_other"}),
     ),
+    ("monitor:trends", lambda w: "/pantau/tren/", "get", _expect(STAFF)),
     # What waits for a decision, per OPD: scoped like the dashboard.
     ("monitor:review_overview", lambda w: "/pantau/antrean/", "get", _expect(STAFF)),
     # The sanction decided is recorded and corrected by BKPSDM only (tests/monitor).
