@@ -164,6 +164,23 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # How discipline alerts reach people (tepat.monitor.channels): the in-app inbox and email by
 # default; a gateway registered by its own app (WhatsApp, SMS) is added by name here.
 TEPAT_NOTIFY_CHANNELS = env_list("TEPAT_NOTIFY_CHANNELS", ["in_app", "email"])
+# Email for the alerts' email channel: the regency's SMTP relay (Diskominfo's mail server or a
+# provider's). The password may come from EMAIL_HOST_PASSWORD_FILE. A short timeout, because
+# the alerts run delivers in line and a dead relay must not hold it for minutes: an unsent
+# message stays on its row and is tried again on the next run.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise RuntimeError(
+        "EMAIL_USE_TLS (STARTTLS, port 587) and EMAIL_USE_SSL (port 465) exclude each other"
+    )
+EMAIL_TIMEOUT = int(env_str("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tepat <tepat@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The government that issues the printed reports ("Kabupaten Mukomuko"): their letterhead and
 # the place of the signature. Empty: the reports name no government.
 TEPAT_REGENCY_NAME = env_str("TEPAT_REGENCY_NAME", "")
