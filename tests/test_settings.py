@@ -87,8 +87,9 @@ def test_the_alerts_mail_relay_comes_from_the_environment(tmp_path: Path) -> Non
         "DEFAULT_FROM_EMAIL": "Tepat <tepat@mukomukokab.go.id>",
     }  # fmt: skip
     show = (
-        "from django.conf import settings as s; print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS,"
-        " s.EMAIL_HOST_PASSWORD == 'rahasia-relay', s.DEFAULT_FROM_EMAIL, s.EMAIL_TIMEOUT)"
+        "from django.conf import settings as s; o = s.MAILERS['default']['OPTIONS'];"
+        " print(o['host'], o['port'], o['use_tls'], o['password'] == 'rahasia-relay',"
+        " s.DEFAULT_FROM_EMAIL, o['timeout'])"
     )
 
     result = _manage("shell", "-c", show, env=env, tmp_path=tmp_path)

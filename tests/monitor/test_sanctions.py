@@ -5,6 +5,7 @@ editing; and the TPP run reads, per month, the sanctions that cut it."""
 from datetime import date
 
 import pytest
+from django.db import DatabaseError, transaction
 from django.test import Client
 
 from tepat.audit.models import AuditEntry
@@ -213,3 +214,14 @@ def test_the_tpp_run_can_ask_only_for_the_kinds_its_policy_cuts(world: World) ->
     assert set(everything) == {world.teacher2.pk, world.nurse.pk}
     assert [s.code for s in cuts[world.teacher2.pk]] == ["PEMOTONGAN_25_6_BULAN"]
     assert world.nurse.pk not in cuts
+
+
+def test_the_database_refuses_to_edit_a_recorded_sanction(world: World) -> None:
+    sanction = sanction_record(actor=world.users["admin_bkpsdm"], employee=world.teacher2,
+                               decision=CUT_6)  # fmt: skip
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Sanction.objects.filter(pk=sanction.pk).update(decree_number="800/999/2026")
+
+    sanction.refresh_from_db()
+    assert sanction.decree_number == "800/123/BKPSDM/2026"
