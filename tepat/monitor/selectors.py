@@ -394,6 +394,15 @@ def review_backlog(
     )
 
 
+def backlog_totals(backlog: Iterable[OpdBacklog]) -> dict[str, QueueCount]:
+    """Each queue over all the OPDs shown."""
+    totals = {q: QueueCount() for q in QUEUES}
+    for row in backlog:
+        for q, count in row.queues.items():
+            totals[q].add(count.count, count.oldest)
+    return totals
+
+
 # --- trends ----------------------------------------------------------------------------------
 
 TREND_MEASURES = ("tk", "tl", "psw")

@@ -307,14 +307,10 @@ def review_overview(request: AuthedRequest) -> HttpResponse:
         opds=opds,
         on=today,
     )
-    totals = {q: selectors.QueueCount() for q in selectors.QUEUES}
-    for row in backlog:
-        for q, count in row.queues.items():
-            totals[q].add(count.count, count.oldest)
     return render(
         request,
         "monitor/review_overview.html",
-        {"backlog": backlog, "totals": totals, "queues": QUEUE_PAGES},
+        {"backlog": backlog, "totals": selectors.backlog_totals(backlog), "queues": QUEUE_PAGES},
     )
 
 
@@ -367,7 +363,7 @@ def trends(request: AuthedRequest) -> HttpResponse:
             "chart": chart, "year": year, "years": range(today.year, today.year - 5, -1),
             "chosen": chosen, "opds": opds,
             "table": [(x_labels[m - 1], shown.get(m, selectors.MonthCounts())) for m in months],
-            "by_opd": by_opd, "series": TREND_SERIES,
+            "by_opd": by_opd,
         },
     )  # fmt: skip
 
