@@ -165,6 +165,38 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # How discipline alerts reach people (tepat.monitor.channels): the in-app inbox and email by
 # default; a gateway registered by its own app (WhatsApp, SMS) is added by name here.
 TEPAT_NOTIFY_CHANNELS = env_list("TEPAT_NOTIFY_CHANNELS", ["in_app", "email"])
+# Email for the alerts' email channel: the regency's SMTP relay (Diskominfo's mail server or a
+# provider's), read from the EMAIL_* variables into Django 6.1's MAILERS (the EMAIL_* settings
+# are deprecated). The password may come from EMAIL_HOST_PASSWORD_FILE. A short timeout, because
+# the alerts run delivers in line and a dead relay must not hold it for minutes: an unsent
+# message stays on its row and is tried again on the next run.
+email_starttls = env_bool("EMAIL_USE_TLS", False)  # lower case: not a (deprecated) setting
+email_ssl = env_bool("EMAIL_USE_SSL", False)
+if email_starttls and email_ssl:
+    raise RuntimeError(
+        "EMAIL_USE_TLS (STARTTLS, port 587) and EMAIL_USE_SSL (port 465) exclude each other"
+    )
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env_str("EMAIL_HOST", "localhost"),
+            "port": int(
+                env_str("EMAIL_PORT", "465" if email_ssl else "587" if email_starttls else "25")
+            ),
+            "username": env_str("EMAIL_HOST_USER", ""),
+            "password": env_str("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": email_starttls,
+            "use_ssl": email_ssl,
+            "timeout": int(env_str("EMAIL_TIMEOUT", "10")),
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tepat <tepat@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The government that issues the printed reports ("Kabupaten Mukomuko"): their letterhead and
+# the place of the signature. Empty: the reports name no government.
+TEPAT_REGENCY_NAME = env_str("TEPAT_REGENCY_NAME", "")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

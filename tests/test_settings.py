@@ -76,3 +76,34 @@ def test_assets_are_served_by_tepat_itself() -> None:
     response = Client().get("/static/tepat/tepat.css")
     assert response.status_code == 200
     assert b"--brand" in b"".join(response.streaming_content)  # type: ignore[attr-defined]
+
+
+def test_the_alerts_mail_relay_comes_from_the_environment(tmp_path: Path) -> None:
+    password = tmp_path / "smtp-password"
+    password.write_text("rahasia-relay\n", encoding="utf-8")
+    env = {
+        "EMAIL_HOST": "mail.mukomukokab.go.id", "EMAIL_PORT": "587", "EMAIL_USE_TLS": "1",
+        "EMAIL_HOST_USER": "tepat", "EMAIL_HOST_PASSWORD_FILE": str(password),
+        "DEFAULT_FROM_EMAIL": "Tepat <tepat@mukomukokab.go.id>",
+    }  # fmt: skip
+    show = (
+        "from django.conf import settings as s; o = s.MAILERS['default']['OPTIONS'];"
+        " print(o['host'], o['port'], o['use_tls'], o['password'] == 'rahasia-relay',"
+        " s.DEFAULT_FROM_EMAIL, o['timeout'])"
+    )
+
+    result = _manage("shell", "-c", show, env=env, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "mail.mukomukokab.go.id 587 True True Tepat <tepat@mukomukokab.go.id> 10"
+    )
+
+
+def test_starttls_and_ssl_together_are_refused(tmp_path: Path) -> None:
+    env = {"EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}
+
+    result = _manage("check", env=env, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert "EMAIL_USE_SSL" in result.stderr

@@ -148,6 +148,18 @@ def employees_device_approvable_by(user: Any, on: date | None = None) -> QuerySe
     return employees_visible_to(user, on)
 
 
+# The sanction actually decided (the SK) is recorded by BKPSDM, for anyone in the regency: it
+# drives the TPP cut, so it is not left to the OPD that proposed it (issue #8).
+SANCTION_RECORDER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
+
+
+def employees_sanctionable_by(user: Any, on: date | None = None) -> QuerySet[Employee]:
+    """For whom the user may record or correct a decided disciplinary sanction."""
+    if not user.is_authenticated or not user.is_active or user.role not in SANCTION_RECORDER_ROLES:
+        return Employee.objects.none()
+    return Employee.objects.all()
+
+
 MACHINE_MANAGER_ROLES = frozenset({Role.OPERATOR_OPD, Role.ADMIN_BKPSDM, Role.SUPERADMIN})
 
 

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from tepat.admin_readonly import ReadOnlyAdmin
-from tepat.monitor.models import AlertAction, DisciplineAlert, Notification
+from tepat.monitor.models import AlertAction, DisciplineAlert, Notification, Sanction
 
 
 class AlertActionInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -41,3 +41,15 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ["recipient__username", "subject"]
     date_hierarchy = "created_at"
     list_select_related = ["recipient"]
+
+
+@admin.register(Sanction)
+class SanctionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "recorded_at", "employee", "kind", "decree_number", "effective_from", "months",
+        "annulled", "author",
+    ]  # fmt: skip
+    list_filter = ["kind", "level", "annulled"]
+    search_fields = ["employee__nip", "employee__name", "decree_number"]
+    date_hierarchy = "recorded_at"
+    list_select_related = ["employee", "author"]

@@ -1,5 +1,8 @@
 """Discipline alerts, what was done about them, and the notifications they sent.
 
+A ``Sanction`` is the sanction BKPSDM recorded as decided (the SK); append-only, a correction
+is a new row pointing at the one it replaces.
+
 An alert is one PP 94/2021 threshold crossing (``tepat.rules.discipline.ThresholdCrossing``):
 unique on its key (employee, year, threshold, occurrence), so recomputing the counts never
 raises it twice. Its text (level, sanction, article) is kept as it was when raised. What people
@@ -160,3 +163,68 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.recipient_id}: {self.subject}"
+
+
+class Sanction(models.Model):
+    """A disciplinary sanction as decided (the SK), recorded by BKPSDM. Append-only: a
+    correction is a new row whose ``corrects`` points at the row it replaces (one-to-one, so a
+    row is replaced at most once and the chain stays a line); an annulment (the SK revoked, an
+    appeal granted) is a correction with ``annulled`` set. Only the newest row of a chain that
+    is not annulled is in force. ``kind`` is a code of the discipline policy's
+    ``sanction_kinds``; the tunjangan kinerja cuts share their codes with the TPP policies."""
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+    )
+    opd = models.ForeignKey(
+        "org.Opd", verbose_name=_("OPD"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("sanction"), max_length=40)
+    kind_label = models.CharField(_("sanction"), max_length=200)
+    level = models.CharField(_("level"), max_length=12)
+    article = models.TextField(_("article"))
+    decree_number = models.CharField(_("SK number"), max_length=100)
+    decided_on = models.DateField(_("decided on"))
+    effective_from = models.DateField(_("in effect from (TMT)"))
+    months = models.PositiveSmallIntegerField(_("months"), null=True, blank=True)
+    alert = models.ForeignKey(
+        DisciplineAlert,
+        verbose_name=_("alert"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sanctions",
+    )
+    corrects = models.OneToOneField(
+        "self",
+        verbose_name=_("corrects"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrected_by",
+    )
+    annulled = models.BooleanField(_("annulled"), default=False)
+    note = models.TextField(_("note"), blank=True)
+    policy = models.CharField(_("policy version"), max_length=64)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    recorded_at = models.DateTimeField(_("recorded"))
+
+    class Meta:
+        verbose_name = _("disciplinary sanction")
+        verbose_name_plural = _("disciplinary sanctions")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            models.Index(fields=["employee", "recorded_at"], name="sanction_employee_idx"),
+            models.Index(fields=["effective_from"], name="sanction_effective_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.kind} {self.decree_number}"
+
+    @property
+    def decree_text(self) -> str:
+        """The SK as the TPP explanation and the alert's history name it."""
+        return f"SK {self.decree_number} tanggal {self.decided_on:%d-%m-%Y}"

@@ -1,19 +1,32 @@
 """Reads for the monitor pages other than today's tally (see ``live``): the phone's last
 contact and the site's machine, so "no signal" can be told from "not at work"; and each
-employee's PP 94/2021 discipline counts, from the stored daily verdicts."""
+employee's PP 94/2021 discipline counts, from the stored daily verdicts; the sanctions decided,
+and which of them a month's TPP must cut; and what waits for a decision in the review queues."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractMonth
 
 from tepat.accounts.access import current_assignments
+from tepat.kinerja.models import DailyReport
+from tepat.monitor.models import Sanction
 from tepat.org.models import Employee
 from tepat.presence.machines import SILENT_AFTER
-from tepat.presence.models import AttendanceDay, CheckinEvent, Machine, PhoneDevice
+from tepat.presence.models import (
+    AbsenceRequest,
+    AttendanceDay,
+    CheckinEvent,
+    Machine,
+    MachineFlag,
+    PhoneDevice,
+)
 from tepat.rules import discipline
 from tepat.rules.nip import EmployeeKind
+from tepat.rules.tpp import SanctionInput
 
 
 @dataclass(frozen=True)
@@ -122,6 +135,11 @@ LEVEL_RANK = {"peringatan": 1, "ringan": 2, "sedang": 3, "berat": 4}
 STREAK_LOOKBACK = timedelta(days=31)
 
 
+def employee_kind(employee: Employee) -> EmployeeKind:
+    """PNS or PPPK, as the discipline rules name them."""
+    return "PPPK" if employee.kind == Employee.Kind.PPPK else "PNS"
+
+
 def discipline_policy() -> discipline.DisciplinePolicy:
     return discipline.discipline_policy_load()
 
@@ -208,9 +226,8 @@ def discipline_rows(
     for employee_id, found in by_employee.items():
         a = people.get(employee_id)
         e = a.employee if a is not None else names[employee_id]
-        kind: EmployeeKind = "PPPK" if e.kind == Employee.Kind.PPPK else "PNS"
         status = discipline.discipline_status(
-            found, policy, year=on.year, kind=kind, tk_codes=tk_codes
+            found, policy, year=on.year, kind=employee_kind(e), tk_codes=tk_codes
         )
         rows.append(
             DisciplineRow(
@@ -228,3 +245,241 @@ def discipline_rows(
             )
         )
     return sorted(rows, key=lambda r: (tuple(-n for n in r.severity), r.name))
+
+
+# --- sanctions decided -----------------------------------------------------------------------
+
+
+def sanctions_current() -> QuerySet[Sanction]:
+    """The rows in force: the newest of each correction chain, not annulled."""
+    return Sanction.objects.filter(corrected_by__isnull=True, annulled=False)
+
+
+def sanctions_in_force(
+    year: int, month: int, *, codes: Collection[str] | None = None
+) -> dict[int, list[SanctionInput]]:
+    """Every decided sanction that covers some of the month, by employee id, for the TPP run.
+
+    A sanction covers whole months from the month of its TMT for the months the SK sets (its
+    own month alone when it has none, as a reprimand). ``codes``: only these kinds, e.g. the
+    codes of the TPP policy's sanction table (a reprimand cuts nothing there, and the TPP core
+    refuses a code it does not know)."""
+    first = date(year, month, 1)
+    after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    rows = sanctions_current().filter(effective_from__lt=after)
+    if codes is not None:
+        rows = rows.filter(kind__in=list(codes))
+    found: dict[int, list[SanctionInput]] = {}
+    for s in rows.order_by("employee_id", "effective_from", "pk"):
+        _start, last = discipline.sanction_months_touched(s.effective_from, s.months)
+        if last < first:
+            continue
+        found.setdefault(s.employee_id, []).append(
+            SanctionInput(
+                code=s.kind,
+                starts=s.effective_from,
+                decree=s.decree_text,
+            )
+        )
+    return found
+
+
+def sanctions_of(employee_id: int) -> list[Sanction]:
+    """An employee's sanction records, corrections included, the newest first; each row knows
+    whether a later row replaced it (``corrected_by``)."""
+    return list(
+        Sanction.objects.filter(employee_id=employee_id)
+        .select_related("author", "alert", "corrected_by")
+        .order_by("-recorded_at", "-pk")
+    )
+
+
+# --- what waits for a decision ---------------------------------------------------------------
+
+
+@dataclass
+class QueueCount:
+    count: int = 0
+    oldest: datetime | None = None
+    """When the item waiting longest arrived."""
+
+    def add(self, count: int, oldest: datetime | None) -> None:
+        self.count += count
+        if oldest is not None and (self.oldest is None or oldest < self.oldest):
+            self.oldest = oldest
+
+
+QUEUES = ("checkins", "absences", "reports", "machine_flags")
+
+
+@dataclass
+class OpdBacklog:
+    opd_id: int | None
+    name: str
+    queues: dict[str, QueueCount]
+
+    @property
+    def total(self) -> int:
+        return sum(q.count for q in self.queues.values())
+
+
+def _per_opd(
+    rows: QuerySet[Any], employee_field: str, arrived_field: str, on: date
+) -> list[tuple[int | None, int, datetime | None]]:
+    """(OPD id, count, oldest arrival) of ``rows``, each counted in its employee's OPD on
+    ``on``: one grouped query."""
+    opd_of = current_assignments(on).filter(employee_id=OuterRef(employee_field)).values("opd_id")
+    return list(
+        rows.order_by()
+        .annotate(opd_key=Subquery(opd_of[:1]))
+        .values("opd_key")
+        .annotate(n=Count("pk"), oldest=Min(arrived_field))
+        .values_list("opd_key", "n", "oldest")
+    )
+
+
+def review_backlog(
+    *,
+    employees: QuerySet[Employee],
+    machines: QuerySet[Machine],
+    opds: dict[int, str],
+    on: date,
+) -> list[OpdBacklog]:
+    """What waits for a decision, per OPD: flagged check-ins, absence requests, daily work
+    reports and open machine signals, each with its count and the oldest arrival. Only the
+    people of ``employees`` and the machines of ``machines`` count; OPDs outside ``opds``
+    (someone between posts) are summed under no OPD. The longest wait first."""
+    found: dict[int | None, OpdBacklog] = {}
+
+    def backlog(opd_id: int | None) -> OpdBacklog:
+        key = opd_id if opd_id in opds else None
+        if key not in found:
+            found[key] = OpdBacklog(
+                key, opds.get(key, "—") if key else "—", {q: QueueCount() for q in QUEUES}
+            )
+        return found[key]
+
+    sources: dict[str, list[tuple[int | None, int, datetime | None]]] = {
+        "checkins": _per_opd(
+            CheckinEvent.objects.filter(
+                status=CheckinEvent.Status.REVIEW, employee__in=employees, reviews__isnull=True
+            ),
+            "employee_id", "received_at", on,
+        ),
+        "absences": _per_opd(
+            AbsenceRequest.objects.filter(
+                status=AbsenceRequest.Status.PENDING, employee__in=employees
+            ),
+            "employee_id", "submitted_at", on,
+        ),
+        "reports": _per_opd(
+            DailyReport.objects.filter(status=DailyReport.Status.PENDING, employee__in=employees),
+            "employee_id", "received_at", on,
+        ),
+        "machine_flags": list(
+            MachineFlag.objects.filter(machine__in=machines, resolved_at__isnull=True)
+            .order_by()
+            .values("machine__unit__opd_id")
+            .annotate(n=Count("pk"), oldest=Min("raised_at"))
+            .values_list("machine__unit__opd_id", "n", "oldest")
+        ),
+    }  # fmt: skip
+    for queue, rows in sources.items():
+        for opd_id, n, oldest in rows:
+            backlog(opd_id).queues[queue].add(n, oldest)
+    far_future = datetime.max.replace(tzinfo=UTC)
+    return sorted(
+        (b for b in found.values() if b.total),
+        key=lambda b: (min(q.oldest or far_future for q in b.queues.values()), b.name),
+    )
+
+
+def backlog_totals(backlog: Iterable[OpdBacklog]) -> dict[str, QueueCount]:
+    """Each queue over all the OPDs shown."""
+    totals = {q: QueueCount() for q in QUEUES}
+    for row in backlog:
+        for q, count in row.queues.items():
+            totals[q].add(count.count, count.oldest)
+    return totals
+
+
+# --- trends ----------------------------------------------------------------------------------
+
+TREND_MEASURES = ("tk", "tl", "psw")
+
+
+@dataclass
+class MonthCounts:
+    """Working days in a month: absent without a valid reason (TK), arrived late (TL), left
+    early (PSW, a missing check-out included), and all the working days judged."""
+
+    tk: int = 0
+    tl: int = 0
+    psw: int = 0
+    days: int = 0
+
+    def add(self, other: "MonthCounts") -> None:
+        self.tk += other.tk
+        self.tl += other.tl
+        self.psw += other.psw
+        self.days += other.days
+
+
+@dataclass
+class OpdTrend:
+    opd_id: int | None
+    name: str
+    months: dict[int, MonthCounts]
+    """By month number, 1 to 12; only months with judged days."""
+
+    def totals(self) -> MonthCounts:
+        total = MonthCounts()
+        for m in self.months.values():
+            total.add(m)
+        return total
+
+
+def months_summed(trends: Iterable[OpdTrend]) -> dict[int, MonthCounts]:
+    """Several OPDs' months added up, by month number."""
+    summed: dict[int, MonthCounts] = {}
+    for trend in trends:
+        for month, counts in trend.months.items():
+            summed.setdefault(month, MonthCounts()).add(counts)
+    return summed
+
+
+def monthly_trend(
+    employees: QuerySet[Employee], year: int, on: date, opds: dict[int, str]
+) -> list[OpdTrend]:
+    """TK, TL and PSW working days per OPD and month of ``year`` up to ``on``, from the stored
+    daily verdicts. Each person counts in the OPD they belong to on ``on`` (the trend follows
+    today's organisation). Grouped per person and month in the database (at most twelve rows a
+    person), then summed per OPD here."""
+    rows = (
+        AttendanceDay.objects.filter(
+            employee__in=employees, day__gte=date(year, 1, 1), day__lte=min(on, date(year, 12, 31))
+        )
+        .exclude(day_code=discipline.DAY_OFF)
+        .annotate(month=ExtractMonth("day"))
+        .values("employee_id", "month")
+        .annotate(
+            tk=Count("pk", filter=Q(day_code=discipline.DAY_TK)),
+            tl=Count("pk", filter=Q(in_code__startswith="TL")),
+            psw=Count("pk", filter=Q(out_code__startswith="PSW")),
+            days=Count("pk"),
+        )
+        .order_by()
+        .values_list("employee_id", "month", "tk", "tl", "psw", "days")
+    )
+    opd_of = dict(
+        current_assignments(on).filter(employee__in=employees).values_list("employee_id", "opd_id")
+    )
+    found: dict[int | None, OpdTrend] = {}
+    for employee_id, month, tk, tl, psw, days in rows:
+        opd_id = opd_of.get(employee_id)
+        key = opd_id if opd_id in opds else None
+        trend = found.get(key)
+        if trend is None:
+            trend = found[key] = OpdTrend(key, opds.get(key, "—") if key else "—", {})
+        trend.months.setdefault(month, MonthCounts()).add(MonthCounts(tk, tl, psw, days))
+    return sorted(found.values(), key=lambda t: t.name)

@@ -1,5 +1,6 @@
 """Writes of the monitor: raising discipline alerts, escalating them, recording what people
-did about them, and delivering notifications. Every write is audited.
+did about them, recording the sanction decided, and delivering notifications. Every write is
+audited.
 
 ``discipline_alerts_run`` is idempotent: an alert is unique on its threshold crossing and a
 notification on (alert, recipient, channel, purpose), so running it twice on the same data
@@ -21,7 +22,7 @@ from tepat.accounts import access
 from tepat.accounts.models import Role, User
 from tepat.audit.services import audit_record
 from tepat.monitor import channels, selectors
-from tepat.monitor.models import AlertAction, DisciplineAlert, Notification
+from tepat.monitor.models import AlertAction, DisciplineAlert, Notification, Sanction
 from tepat.org.models import Employee
 from tepat.rules import discipline
 
@@ -333,6 +334,168 @@ def alert_action_record(
                 reason=note,
             )
     return done
+
+
+# --- the sanction decided ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SanctionDecision:
+    """What an SK says, as BKPSDM enters it."""
+
+    kind: str
+    decree_number: str
+    decided_on: date
+    effective_from: date
+    months: int | None = None
+    """Empty: the duration the regulation fixes for the kind."""
+    note: str = ""
+
+
+def _sanction_fields(
+    employee: Employee, decision: SanctionDecision, policy: discipline.DisciplinePolicy
+) -> dict[str, Any]:
+    """The checked columns of a sanction row, or a ValidationError naming the field."""
+    kind_code = selectors.employee_kind(employee)
+    kind = policy.sanction_kind(decision.kind)
+    if kind is None or kind_code not in kind.applies_to:
+        raise ValidationError(
+            {"kind": _("This sanction cannot be imposed on a %(kind)s.") % {"kind": kind_code}}
+        )
+    decree = decision.decree_number.strip()
+    if not decree:
+        raise ValidationError({"decree_number": _("Write the number of the decision (SK).")})
+    if decision.decided_on > timezone.localdate():
+        raise ValidationError({"decided_on": _("A decision cannot be dated in the future.")})
+    months = decision.months if decision.months is not None else kind.months
+    if kind.months is not None and months != kind.months:
+        raise ValidationError(
+            {"months": _("%(regulation)s sets %(months)s months for this sanction.")
+             % {"regulation": kind.article, "months": kind.months}}
+        )  # fmt: skip
+    if months is not None and months < 1:
+        raise ValidationError({"months": _("At least one month.")})
+    return {
+        "kind": kind.code, "kind_label": kind.label, "level": kind.level,
+        "article": kind.article, "decree_number": decree, "decided_on": decision.decided_on,
+        "effective_from": decision.effective_from, "months": months,
+        "note": decision.note.strip(), "policy": policy.label[:64],
+    }  # fmt: skip
+
+
+def _sanction_audit(actor: User, action: str, sanction: Sanction, reason: str = "") -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=sanction,
+        summary=f"{sanction.employee.nip} {sanction.kind} SK {sanction.decree_number}",
+        after={"kind": sanction.kind, "decree_number": sanction.decree_number,
+               "decided_on": sanction.decided_on.isoformat(),
+               "effective_from": sanction.effective_from.isoformat(), "months": sanction.months,
+               "annulled": sanction.annulled, "corrects": sanction.corrects_id,
+               "alert": sanction.alert_id},
+        reason=reason,
+    )  # fmt: skip
+
+
+def sanction_record(
+    *,
+    actor: User,
+    employee: Employee,
+    decision: SanctionDecision,
+    alert: DisciplineAlert | None = None,
+    policy: discipline.DisciplinePolicy | None = None,
+) -> Sanction:
+    """Record the sanction decided for ``employee``. An alert it answers is linked and, while
+    still active, closed by BKPSDM with the SK as the note."""
+    if not access.employees_sanctionable_by(actor).filter(pk=employee.pk).exists():
+        raise PermissionDenied(_("You may not record a sanction for this employee."))
+    if alert is not None and alert.employee_id != employee.pk:
+        raise ValidationError({"alert": _("The alert is about someone else.")})
+    fields = _sanction_fields(employee, decision, policy or selectors.discipline_policy())
+    now = timezone.now()
+    assignment = access.current_assignments(timezone.localdate()).filter(employee=employee)
+    with transaction.atomic():
+        sanction = Sanction.objects.create(
+            employee=employee,
+            opd_id=assignment.values_list("opd_id", flat=True).first(),
+            alert=alert,
+            author=actor,
+            recorded_at=now,
+            **fields,
+        )
+        _sanction_audit(actor, "sanction.record", sanction)
+        if alert is not None:
+            _alert_close_by_sanction(actor, alert, sanction, now)
+    return sanction
+
+
+def _alert_close_by_sanction(
+    actor: User, alert: DisciplineAlert, sanction: Sanction, now: datetime
+) -> None:
+    alert = DisciplineAlert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status not in DisciplineAlert.ACTIVE:
+        return
+    before = alert.status
+    alert.status = DisciplineAlert.Status.CLOSED
+    alert.save(update_fields=["status"])
+    note = f"{sanction.decree_text}: {sanction.kind_label}"
+    AlertAction.objects.create(
+        alert=alert, kind=AlertAction.Kind.CLOSE, actor=actor, note=note, at=now
+    )
+    audit_record(
+        actor=actor,
+        action="discipline_alert.close",
+        obj=alert,
+        before={"status": before},
+        after={"status": alert.status, "sanction": sanction.pk},
+        reason=note,
+    )
+
+
+def sanction_correct(
+    *,
+    actor: User,
+    sanction: Sanction,
+    decision: SanctionDecision | None,
+    reason: str,
+    policy: discipline.DisciplinePolicy | None = None,
+) -> Sanction:
+    """Replace a recorded sanction by a new row (``decision``), or annul it (``decision`` is
+    None). The row replaced stays as it was; only the newest of a chain can be corrected."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Write why the record is corrected.")})
+    employee = sanction.employee
+    if not access.employees_sanctionable_by(actor).filter(pk=employee.pk).exists():
+        raise PermissionDenied(_("You may not record a sanction for this employee."))
+    with transaction.atomic():
+        original = Sanction.objects.select_for_update().get(pk=sanction.pk)
+        if original.annulled or Sanction.objects.filter(corrects=original).exists():
+            raise ValidationError(_("This record was already corrected; correct the newest one."))
+        if decision is None:
+            fields = {
+                f: getattr(original, f)
+                for f in ("kind", "kind_label", "level", "article", "decree_number", "decided_on",
+                          "effective_from", "months", "policy")
+            }  # fmt: skip
+        else:
+            fields = _sanction_fields(employee, decision, policy or selectors.discipline_policy())
+        fields["note"] = reason  # a correction row says why it was made
+        corrected = Sanction.objects.create(
+            employee=employee,
+            opd_id=original.opd_id,
+            alert=original.alert,
+            corrects=original,
+            annulled=decision is None,
+            author=actor,
+            recorded_at=timezone.now(),
+            **fields,
+        )
+        _sanction_audit(
+            actor, "sanction.annul" if decision is None else "sanction.correct", corrected, reason
+        )
+    return corrected
 
 
 def notification_mark_read(*, actor: User, notifications: Iterable[Notification]) -> int:

@@ -16,15 +16,16 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tepat.accounts import access
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
-from tepat.monitor import exports, live, selectors, services
-from tepat.monitor.models import AlertAction, DisciplineAlert, Notification
+from tepat.monitor import charts, exports, live, selectors, services
+from tepat.monitor.forms import SanctionCorrectionForm, SanctionForm
+from tepat.monitor.models import AlertAction, DisciplineAlert, Notification, Sanction
 from tepat.org.models import Employee, Opd
 
 # Who watches today's presence: BKPSDM for the regency, the Kepala OPD and the OPD operator
@@ -169,11 +170,201 @@ def discipline_detail(request: AuthedRequest, employee_id: int) -> HttpResponse:
     employee = access.employee_for_user(request.user, employee_id, today)
     policy = selectors.discipline_policy()
     rows = selectors.discipline_rows(Employee.objects.filter(pk=employee.pk), today, policy=policy)
+    may_record = access.employees_sanctionable_by(request.user).filter(pk=employee.pk).exists()
     return render(
         request,
         "monitor/discipline_detail.html",
         {"employee": employee, "row": rows[0] if rows else None, "today": today,
-         "policy": policy},
+         "policy": policy, "sanctions": selectors.sanctions_of(employee.pk),
+         "may_record": may_record},
+    )  # fmt: skip
+
+
+# --- the sanction decided --------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sanction_new(request: AuthedRequest, employee_id: int) -> HttpResponse:
+    """BKPSDM records the sanction decided (the SK) for one employee; the alert it answers is
+    closed with it."""
+    employee = get_object_or_404(access.employees_sanctionable_by(request.user), pk=employee_id)
+    policy = selectors.discipline_policy()
+    alerts = DisciplineAlert.objects.filter(employee=employee).exclude(
+        status=DisciplineAlert.Status.WITHDRAWN
+    )
+    initial = {}
+    alert_param = request.GET.get("peringatan", "")
+    if alert_param.isdigit():
+        initial["alert"] = alerts.filter(pk=int(alert_param)).first()
+    form = SanctionForm(
+        request.POST or None,
+        initial=initial,
+        kinds=policy.sanction_kinds_for(selectors.employee_kind(employee)),
+        alerts=alerts,
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.sanction_record(
+                    actor=request.user,
+                    employee=employee,
+                    decision=form.decision(),
+                    alert=form.cleaned_data["alert"],
+                    policy=policy,
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("The sanction is recorded."))
+                return redirect("monitor:discipline_detail", employee_id=employee.pk)
+        status = 400
+    return render(
+        request,
+        "monitor/sanction_form.html",
+        {"employee": employee, "form": form, "original": None},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sanction_correct(request: AuthedRequest, sanction_id: int) -> HttpResponse:
+    """Correct or annul a recorded sanction: a new row replaces it; the old one stays."""
+    original = get_object_or_404(
+        Sanction.objects.filter(
+            employee__in=access.employees_sanctionable_by(request.user)
+        ).select_related("employee"),
+        pk=sanction_id,
+    )
+    employee = original.employee
+    policy = selectors.discipline_policy()
+    form = SanctionCorrectionForm(
+        request.POST or None,
+        initial={
+            "kind": original.kind, "decree_number": original.decree_number,
+            "decided_on": original.decided_on, "effective_from": original.effective_from,
+            "months": original.months,
+        },
+        kinds=policy.sanction_kinds_for(selectors.employee_kind(employee)),
+    )  # fmt: skip
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.sanction_correct(
+                    actor=request.user,
+                    sanction=original,
+                    decision=None if form.cleaned_data["annul"] else form.decision(),
+                    reason=form.cleaned_data["reason"],
+                    policy=policy,
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("The correction is recorded."))
+                return redirect("monitor:discipline_detail", employee_id=employee.pk)
+        status = 400
+    return render(
+        request,
+        "monitor/sanction_form.html",
+        {"employee": employee, "form": form, "original": original},
+        status=status,
+    )
+
+
+def _form_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form: per field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+# --- what waits for a decision ----------------------------------------------------------------
+
+QUEUE_PAGES = {
+    "checkins": (gettext_lazy("Flagged check-ins"), "presence_office:review_list"),
+    "absences": (gettext_lazy("Absence requests"), "presence_office:absence_queue"),
+    "reports": (gettext_lazy("Daily work reports"), "kinerja:review_queue"),
+    "machine_flags": (gettext_lazy("Machine signals"), "presence_office:machine_flags"),
+}
+
+
+@login_required
+@require_GET
+def review_overview(request: AuthedRequest) -> HttpResponse:
+    """What waits for a decision, per OPD: how many and since when, with links to the queues.
+    BKPSDM sees the regency, a Kepala OPD or OPD operator their own OPD."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    today = timezone.localdate()
+    opds = dict(access.opds_visible_to(request.user).values_list("pk", "name"))
+    backlog = selectors.review_backlog(
+        employees=access.employees_visible_to(request.user, today),
+        machines=access.machines_visible_to(request.user),
+        opds=opds,
+        on=today,
+    )
+    return render(
+        request,
+        "monitor/review_overview.html",
+        {"backlog": backlog, "totals": selectors.backlog_totals(backlog), "queues": QUEUE_PAGES},
+    )
+
+
+# --- trends ----------------------------------------------------------------------------------
+
+TREND_SERIES = (
+    ("tk", gettext_lazy("TK: absent without a valid reason"), "#a01818", ""),
+    ("tl", gettext_lazy("TL: arrived late"), "#b54708", "10 5"),
+    ("psw", gettext_lazy("PSW: left early"), "#1d4ed8", "3 5"),
+)
+
+
+@login_required
+@require_GET
+def trends(request: AuthedRequest) -> HttpResponse:
+    """TK, TL and PSW working days per month over a year, for the user's OPDs together or one
+    OPD: a chart drawn on the server, the numbers in a table beside it, and each OPD's year."""
+    access.require_role(request.user, DASHBOARD_ROLES)
+    today = timezone.localdate()
+    year_param = request.GET.get("tahun", "")
+    year = today.year
+    if year_param.isdigit() and 2000 <= int(year_param) <= today.year:
+        year = int(year_param)
+    until = min(today, date(year, 12, 31))
+    opds = dict(access.opds_visible_to(request.user).values_list("pk", "name"))
+    by_opd = selectors.monthly_trend(
+        access.employees_visible_to(request.user, until), year, until, opds
+    )
+    opd_param = request.GET.get("opd", "")
+    chosen = next((t for t in by_opd if opd_param.isdigit() and t.opd_id == int(opd_param)), None)
+    if chosen is None and opd_param.isdigit() and int(opd_param) in opds:
+        chosen = selectors.OpdTrend(int(opd_param), opds[int(opd_param)], {})
+    shown = chosen.months if chosen else selectors.months_summed(by_opd)
+    months = range(1, until.month + 1)
+    x_labels = [formats.date_format(date(year, m, 1), "M") for m in range(1, 13)]
+    chart = charts.line_chart(
+        x_labels,
+        [
+            charts.Series(key, str(label), [
+                getattr(shown.get(m, selectors.MonthCounts()), key) if m in months else None
+                for m in range(1, 13)
+            ], colour, dash)
+            for key, label, colour, dash in TREND_SERIES
+        ],
+    )  # fmt: skip
+    return render(
+        request,
+        "monitor/trends.html",
+        {
+            "chart": chart, "year": year, "years": range(today.year, today.year - 5, -1),
+            "chosen": chosen, "opds": opds,
+            "table": [(x_labels[m - 1], shown.get(m, selectors.MonthCounts())) for m in months],
+            "by_opd": by_opd,
+        },
     )  # fmt: skip
 
 
@@ -248,6 +439,10 @@ def alert_detail(request: AuthedRequest, alert_id: int) -> HttpResponse:
             "alert": alert,
             "actions": alert.actions.select_related("actor").order_by("at", "pk"),
             "form": form if allowed else None,
+            "sanctions": alert.sanctions.order_by("recorded_at", "pk"),
+            "may_record_sanction": access.employees_sanctionable_by(request.user)
+            .filter(pk=alert.employee_id)
+            .exists(),
         },
         status=status,
     )
@@ -277,8 +472,8 @@ def notification_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def report(request: AuthedRequest) -> HttpResponse:
-    """The month's discipline recap per OPD, on screen and as XLSX: counts up to the month's
-    last day (or today, for the running month)."""
+    """The month's discipline recap per OPD, on screen, as XLSX and as a PDF to sign: counts
+    up to the month's last day (or today, for the running month)."""
     access.require_role(request.user, DASHBOARD_ROLES)
     today = timezone.localdate()
     try:
@@ -297,20 +492,39 @@ def report(request: AuthedRequest) -> HttpResponse:
         )
     rows = selectors.discipline_rows(employees, until) if first <= today else []
     lines = exports.report_rows(rows, first, after)
-    title = opd.name if opd else (request.user.opd.name if request.user.opd else _("All OPD"))
-    if request.GET.get("format") == "xlsx":
-        response = HttpResponse(
+    own = opd or request.user.opd
+    title = own.name if own else _("All OPD")
+    wanted = request.GET.get("format")
+    if wanted == "xlsx":
+        return _download(
             exports.discipline_xlsx(lines, first, title),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"rekap-disiplin-{first:%Y-%m}.xlsx",
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="rekap-disiplin-{first:%Y-%m}.xlsx"'
+    if wanted == "pdf":
+        government = settings.TEPAT_REGENCY_NAME
+        signature = exports.Signature(
+            office=f"Kepala {own.name}" if own else "Kepala BKPSDM",
+            place=government.removeprefix("Kabupaten ").removeprefix("Kota "),
+            day=today,
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return _download(
+            exports.discipline_pdf(
+                lines, first, until, title, government=government, signature=signature
+            ),
+            "application/pdf",
+            f"rekap-disiplin-{first:%Y-%m}.pdf",
+        )
     return render(
         request,
         "monitor/report.html",
         {"lines": lines[:1000], "recaps": exports.opd_recaps(lines), "first": first,
          "until": until, "opds": opds, "opd": opd},
     )  # fmt: skip
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -31,6 +31,10 @@ Outlook and escalation: `discipline_outlook` names the thresholds the employee i
 and how many more TK days reach each (the "heading for a sanction" list); `escalation_due_on`
 gives the day an alert the atasan has not acted on goes to BKPSDM (policy `escalation`,
 PP 94/2021 Pasal 26 ayat (1) and Pasal 28).
+
+Sanctions decided: `policy.sanction_kinds` lists what an SK may impose (PP 94/2021 Pasal 8, and the
+PPPK path), with the duration the regulation fixes; the tunjangan kinerja cuts carry the same codes
+as the TPP policies' sanction tables. `sanction_months_touched` gives the months one covers.
 """
 
 from __future__ import annotations
@@ -75,6 +79,29 @@ class DisciplineThreshold:
 
 
 @dataclass(frozen=True)
+class SanctionKind:
+    """A sanction a decision (SK) may impose. `code` is shared with the TPP policies' sanction
+    tables, so a recorded tunjangan kinerja cut needs no mapping to reach the TPP."""
+
+    code: str
+    label: str
+    level: DisciplineLevel
+    months: int | None
+    """The duration the regulation fixes; None when it has none (a reprimand, a dismissal)."""
+    applies_to: tuple[EmployeeKind, ...]
+    article: str
+
+
+def sanction_months_touched(starts: date, months: int | None) -> tuple[date, date]:
+    """The first days of the first and the last month a sanction taking effect on `starts`
+    covers: `months` whole months from the month of `starts`, or that month alone when the
+    sanction has no duration."""
+    first = starts.replace(day=1)
+    index = first.year * 12 + first.month - 1 + max((months or 1) - 1, 0)
+    return first, date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
 class DisciplinePolicy:
     name: str
     version: str
@@ -86,10 +113,18 @@ class DisciplinePolicy:
     atasan_response_days: int | None = None
     """Calendar days the atasan has to act on an alert before BKPSDM is told (None: never)."""
     escalation_article: str = ""
+    sanction_kinds: tuple[SanctionKind, ...] = ()
+    """The sanctions a decision may impose, from the lightest to the heaviest."""
 
     @property
     def label(self) -> str:
         return f"{self.name} versi {self.version}"
+
+    def sanction_kind(self, code: str) -> SanctionKind | None:
+        return next((k for k in self.sanction_kinds if k.code == code), None)
+
+    def sanction_kinds_for(self, kind: EmployeeKind) -> tuple[SanctionKind, ...]:
+        return tuple(k for k in self.sanction_kinds if kind in k.applies_to)
 
     def in_force_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -350,7 +385,49 @@ def discipline_policy_validate(policy: DisciplinePolicy) -> list[str]:
                 f"({previous} hari); urutkan dari yang teringan"
             )
         last_by_basis[t.basis] = t.min_days
+    sanction_codes: set[str] = set()
+    for k in policy.sanction_kinds:
+        if k.code in sanction_codes:
+            errors.append(f"Kode hukuman {k.code} dipakai lebih dari sekali")
+        sanction_codes.add(k.code)
+        if k.months is not None and k.months < 1:
+            errors.append(f"{k.code}: lama hukuman harus paling sedikit 1 bulan")
+        if not k.applies_to:
+            errors.append(f"{k.code}: belum disebut berlaku untuk PNS atau PPPK")
     return errors
+
+
+def _sanction_kinds_from(raw_kinds: Any) -> tuple[SanctionKind, ...]:
+    if raw_kinds is None:
+        return ()
+    if not isinstance(raw_kinds, list):
+        raise DisciplineError("Kebijakan disiplin tidak valid: sanction_kinds harus berupa daftar")
+    kinds = []
+    for i, raw in enumerate(raw_kinds):
+        path = f"sanction_kinds[{i}]"
+        item = _mapping(raw, path)
+        level = _text(item, "level", path)
+        if level not in get_args(DisciplineLevel):
+            raise DisciplineError(f"{path}.level: {level!r} tidak dikenal")
+        months = item.get("months")
+        if months is not None and (isinstance(months, bool) or not isinstance(months, int)):
+            raise DisciplineError(f"{path}.months: harus bilangan bulat atau null")
+        applies_to = item.get("applies_to")
+        if not isinstance(applies_to, list) or not all(
+            a in get_args(EmployeeKind) for a in applies_to
+        ):
+            raise DisciplineError(f"{path}.applies_to: harus daftar berisi PNS dan/atau PPPK")
+        kinds.append(
+            SanctionKind(
+                code=_text(item, "code", path),
+                label=_text(item, "label", path),
+                level=level,  # type: ignore[arg-type]  # checked above
+                months=months,
+                applies_to=tuple(applies_to),
+                article=_text(item, "article", path),
+            )
+        )
+    return tuple(kinds)
 
 
 def discipline_policy_from_yaml(text: str) -> DisciplinePolicy:
@@ -408,6 +485,7 @@ def discipline_policy_from_yaml(text: str) -> DisciplinePolicy:
         thresholds=tuple(thresholds),
         atasan_response_days=response_days,
         escalation_article=escalation_article,
+        sanction_kinds=_sanction_kinds_from(root.get("sanction_kinds")),
     )
 
 

@@ -49,6 +49,27 @@ def _tpp_result(world: World) -> Any:
     return result
 
 
+def _sanction_path(employee: Any) -> str:
+    """A recorded sanction about ``employee``'s correction page, made on demand."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from tepat.accounts.models import User
+    from tepat.monitor.models import Sanction
+
+    sanction, _ = Sanction.objects.get_or_create(
+        employee=employee, decree_number="800/1/2026",
+        defaults={
+            "kind": "TEGURAN_LISAN", "kind_label": "Teguran lisan", "level": "ringan",
+            "article": "PP 94/2021 Pasal 8", "decided_on": date(2026, 11, 2),
+            "effective_from": date(2026, 11, 2), "policy": "pp94_2021 versi 1",
+            "author": User.objects.get(username="bkpsdm"), "recorded_at": timezone.now(),
+        },
+    )  # fmt: skip
+    return f"/pantau/hukuman/{sanction.pk}/koreksi/"
+
+
 ROLES = [
     "anon", "asn", "atasan", "operator_opd", "kepala_opd", "admin_bkpsdm", "auditor",
     "superadmin", "operator_other",
@@ -300,6 +321,22 @@ CASES: list[Case] = [
         lambda w: f"/pantau/disiplin/{w.nurse.pk}/",
         "get",
         _expect(REGENCY | {"operator_other"}),
+    ),
+    ("monitor:trends", lambda w: "/pantau/tren/", "get", _expect(STAFF)),
+    # What waits for a decision, per OPD: scoped like the dashboard.
+    ("monitor:review_overview", lambda w: "/pantau/antrean/", "get", _expect(STAFF)),
+    # The sanction decided is recorded and corrected by BKPSDM only (tests/monitor).
+    (
+        "monitor:sanction_new",
+        lambda w: f"/pantau/disiplin/{w.teacher.pk}/hukuman/",
+        "get",
+        _expect({"admin_bkpsdm", "superadmin"}),
+    ),
+    (
+        "monitor:sanction_correct",
+        lambda w: _sanction_path(w.nurse),
+        "get",
+        _expect({"admin_bkpsdm", "superadmin"}),
     ),
     # Alerts: read by whoever may see the employee (acting is tested in tests/monitor).
     ("monitor:alert_list", lambda w: "/pantau/peringatan/", "get", _expect(ALL)),

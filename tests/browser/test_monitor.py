@@ -1,7 +1,9 @@
 """BKPSDM's dashboard in real Chromium: a check-in that arrives while the page is open shows
 up in the numbers without a reload, under the strict Content Security Policy."""
 
+import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,8 @@ pytestmark = [
 ]
 
 WIB = ZoneInfo("Asia/Jakarta")
+# Set TEPAT_SCREENSHOTS to a folder to look at the pages the browser tests saw.
+SCREENSHOTS = os.environ.get("TEPAT_SCREENSHOTS", "")
 MONDAY_MORNING = datetime(2026, 11, 23, 7, 45, tzinfo=WIB)
 
 WATCH_VIOLATIONS = """
@@ -25,6 +29,11 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI}`);
 });
 """
+
+
+def _screenshot(page: Any, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
 
 
 def _check_in(world: World, at: datetime) -> None:
@@ -81,3 +90,41 @@ def test_the_dashboard_counts_a_check_in_without_reloading(
             assert errors == []
         finally:
             context.close()
+
+
+def test_the_trend_chart_the_queues_and_the_sanction_form_obey_the_policy(
+    browser: Any, live_server: Any, world: World
+) -> None:
+    """The trend chart is inline SVG drawn with attributes only: it renders at full width and
+    the strict CSP reports nothing; so do the review overview and the sanction form."""
+    from datetime import date
+
+    from tests.monitor.days import verdicts
+
+    verdicts(world.teacher2, [date(2026, 10, 5), date(2026, 11, 2), date(2026, 11, 3)])
+    context = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta")
+    context.add_init_script(WATCH_VIOLATIONS)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(f"{live_server.url}/akun/masuk/?next=/pantau/tren/")
+        page.fill("#id_username", "bkpsdm")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit].primary")
+        page.wait_for_url("**/pantau/tren/")
+        chart = page.locator("#trend-chart")
+        expect(chart).to_be_visible()
+        assert chart.bounding_box()["width"] > 300
+        expect(page.locator('#trend-chart [data-series="tk"] circle')).not_to_have_count(0)
+        _screenshot(page, "trends.png")
+        page.goto(f"{live_server.url}/pantau/antrean/")
+        expect(page.locator("#review-backlog")).to_be_visible()
+        page.goto(f"{live_server.url}/pantau/disiplin/{world.teacher2.pk}/hukuman/")
+        expect(page.locator("#sanction-form")).to_be_visible()
+        _screenshot(page, "sanction.png")
+        assert page.evaluate("window.__cspViolations") == []
+        assert errors == []
+    finally:
+        context.close()

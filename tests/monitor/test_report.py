@@ -3,10 +3,12 @@ meeting, scoped like every other monitor page, with formula-safe cells."""
 
 import io
 from datetime import date
+from typing import Any
 
 import pytest
 from django.test import Client
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from tepat.org.models import Employee
 from tests.monitor.days import verdicts, working_days_until
@@ -74,3 +76,55 @@ def test_a_bad_month_falls_back_to_this_month(world: World) -> None:
 
     assert response.status_code == 200
     assert 'name="bulan" value="2026-11"' in response.content.decode()
+
+
+def _pdf_text(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.mark.usefixtures("absences")
+def test_the_recap_prints_as_an_a4_pdf_in_indonesian_with_a_signature_block(
+    world: World, settings: Any
+) -> None:
+    settings.TEPAT_REGENCY_NAME = "Kabupaten Mukomuko"
+    client = login(Client(), world.users["admin_bkpsdm"])
+
+    response = client.get("/pantau/laporan/?bulan=2026-11&format=pdf")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "rekap-disiplin-2026-11.pdf" in response["Content-Disposition"]
+    page = PdfReader(io.BytesIO(response.content)).pages[0]
+    assert sorted((round(float(page.mediabox.width)), round(float(page.mediabox.height)))) == [
+        595, 842,
+    ]  # fmt: skip
+    text = _pdf_text(response.content)
+    assert "KABUPATEN MUKOMUKO" in text
+    assert "REKAP DISIPLIN PEGAWAI BULAN NOVEMBER 2026" in text
+    assert "dihitung sampai 23 November 2026" in text
+    assert world.teacher2.nip in text
+    assert world.nurse.nip in text
+    assert "PP 94/2021 Pasal 11 ayat (2) huruf d angka 4" in text
+    assert "Mukomuko, 23 November 2026" in text
+    assert "Kepala BKPSDM" in text
+    assert "NIP. ....." in text
+
+
+@pytest.mark.usefixtures("absences")
+def test_a_kepala_opds_pdf_holds_only_their_opd_and_is_signed_by_them(world: World) -> None:
+    client = login(Client(), world.users["kepala_opd"])
+
+    text = _pdf_text(client.get("/pantau/laporan/?bulan=2026-11&format=pdf").content)
+
+    assert world.teacher2.nip in text
+    assert world.nurse.nip not in text
+    assert f"Kepala {world.dindik.name}" in text
+
+
+def test_a_month_without_absences_prints_nihil(world: World) -> None:
+    client = login(Client(), world.users["admin_bkpsdm"])
+
+    text = _pdf_text(client.get("/pantau/laporan/?bulan=2026-11&format=pdf").content)
+
+    assert "Nihil" in text
