@@ -4,7 +4,7 @@
 other apps stored: the org assignments per day (kelas jabatan, golongan, schedule group), the
 daily verdicts (`presence.AttendanceDay`, approved absences included), the working days from
 the schedule versions and the calendar, e-Kinerja's stored `MonthlyEvaluation`, the Plt
-appointments and the disciplinary sanctions.
+appointments and the disciplinary sanctions BKPSDM recorded (`monitor.Sanction`).
 
 It is set-based: a fixed handful of queries per call whatever the number of employees (the
 caller passes chunks of a few thousand ids), so the whole regency is read in a few dozen
@@ -21,6 +21,7 @@ from typing import Any
 from django.db.models import Q
 
 from tepat.kinerja.models import MonthlyEvaluation
+from tepat.monitor.selectors import sanctions_in_force
 from tepat.org.models import Assignment, Employee, Unit
 from tepat.presence.attendance import work_calendar
 from tepat.presence.models import AttendanceDay, ScheduleVersion
@@ -82,15 +83,15 @@ def employee_ids_in_month(year: int, month: int) -> list[int]:
     )
 
 
-def sanctions_for(employee_ids: Sequence[int], first: date, last: date) -> dict[int, list[Any]]:
-    """Disciplinary sanctions that may touch the month, per employee.
-
-    There is no sanction register yet (`monitor.Sanction` is being added): until it is, no
-    employee has one. Wire the register in here, as one query for all `employee_ids`
-    returning `SanctionInput(code, starts, decree)` per employee; the policy decides which
-    are active in the month and for how long.
-    """
-    return {}
+def sanctions_for(
+    employee_ids: Sequence[int], year: int, month: int, policy: TppPolicy
+) -> dict[int, list[SanctionInput]]:
+    """The decided sanctions (BKPSDM's register in `monitor`) that touch the month, per
+    employee, limited to the kinds the policy's sanction table knows: a reprimand cuts no TPP,
+    and the rules core refuses a code it has no row for."""
+    wanted = set(employee_ids)
+    found = sanctions_in_force(year, month, codes={t.code for t in policy.sanctions.types})
+    return {employee_id: rows for employee_id, rows in found.items() if employee_id in wanted}
 
 
 class WorkingDays:
@@ -213,7 +214,7 @@ def employee_months_gather(
         .values_list("employee_id", "first_day", "last_day", "kelas_jabatan")
     ):
         plt[employee_id].append((start, end, kelas))
-    sanctions = sanctions_for(ids, first, last)
+    sanctions = sanctions_for(ids, year, month, policy)
 
     gathered = []
     for employee_id in ids:

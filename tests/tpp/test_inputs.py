@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tepat.monitor.services import SanctionDecision, sanction_record
 from tepat.org.models import Assignment, Employee
 from tepat.rules.tpp import TppInputError, tpp_month_compute
 from tepat.rules.tpp_policy import policy_load
@@ -148,6 +149,29 @@ def test_a_plt_for_part_of_the_month_is_noted_not_paid(world: World) -> None:
     gathered = _gather(world.nurse, TTU)
     assert not gathered.month.is_plt
     assert "bulan penuh" in gathered.notes[0]
+
+
+def test_a_recorded_pay_cut_sanction_cuts_the_month_and_a_reprimand_does_not(
+    world: World,
+) -> None:
+    bkpsdm = world.users["admin_bkpsdm"]
+    for kind, number in (("TEGURAN_LISAN", "800/1"), ("PEMOTONGAN_25_6_BULAN", "800/2")):
+        sanction_record(
+            actor=bkpsdm,
+            employee=world.teacher2,
+            decision=SanctionDecision(
+                kind=kind, decree_number=number,
+                decided_on=date(2026, 10, 20), effective_from=date(2026, 11, 1),
+            ),
+        )  # fmt: skip
+    month_store(world.teacher2)
+
+    month = _gather(world.teacher2).month
+
+    assert [s.code for s in month.sanctions] == ["PEMOTONGAN_25_6_BULAN"]
+    result = tpp_month_compute(month, KAUR)
+    assert result.sanction_cut == Decimal("1148788")  # 25% of Rp 4.595.150, half up
+    assert result.gross == Decimal("4595150") - Decimal("1148788")
 
 
 def test_a_missing_verdict_is_named_by_the_rules_core(world: World) -> None:
