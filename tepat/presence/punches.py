@@ -92,16 +92,19 @@ def pins_resolve(machine: Machine, pins: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def _in_opd(machine: Machine, employee_ids: set[int], days: set[date]) -> set[tuple[int, date]]:
+def _in_opd(machine: Machine, pairs: set[tuple[int, date]]) -> set[tuple[int, date]]:
     """Which (employee, day) pairs have an assignment in the machine's OPD. A PIN of another
     OPD's employee is kept, not counted (as presensi-ttukab's upload does, devices.md §8)."""
-    if not employee_ids or not days or machine.unit_id is None:
+    if not pairs or machine.unit_id is None:
         return set()
-    first, last = min(days), max(days)
+    days = {day for _, day in pairs}
     rows = (
-        Assignment.objects.filter(employee_id__in=employee_ids, opd__units=machine.unit_id)
-        .filter(valid_from__lte=last)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+        Assignment.objects.filter(
+            employee_id__in={employee_id for employee_id, _ in pairs},
+            opd__units=machine.unit_id,
+            valid_from__lte=max(days),
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=min(days)))
         .values_list("employee_id", "valid_from", "valid_to")
     )
     spans: dict[int, list[tuple[date, date | None]]] = {}
@@ -109,9 +112,10 @@ def _in_opd(machine: Machine, employee_ids: set[int], days: set[date]) -> set[tu
         spans.setdefault(employee_id, []).append((start, end))
     return {
         (employee_id, day)
-        for employee_id, ranges in spans.items()
-        for day in days
-        if any(start <= day and (end is None or end > day) for start, end in ranges)
+        for employee_id, day in pairs
+        if any(
+            start <= day and (end is None or end > day) for start, end in spans.get(employee_id, ())
+        )
     }
 
 
@@ -177,8 +181,7 @@ def punches_record(
     employees = pins_resolve(machine, {p.pin for p in new.values()})
     belongs = _in_opd(
         machine,
-        set(employees.values()),
-        {p.local_time.date() for p in new.values()},
+        {(employees[p.pin], p.local_time.date()) for p in new.values() if p.pin in employees},
     )
     rows: list[MachinePunch] = []
     events: list[CheckinEvent] = []
@@ -294,7 +297,7 @@ def unmapped_attach(*, machine: Machine | None, pin: str, now: datetime) -> int:
         if employee is None:
             continue
         local_days = {r.taken_at.astimezone(ZoneInfo(owner.timezone)).date() for r in rows}
-        belongs = _in_opd(owner, {employee}, local_days)
+        belongs = _in_opd(owner, {(employee, day) for day in local_days})
         events = []
         for row in rows:
             day = row.taken_at.astimezone(ZoneInfo(owner.timezone)).date()

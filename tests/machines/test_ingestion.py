@@ -113,6 +113,9 @@ def test_a_backlog_queues_the_rebuild_of_each_past_employee_day_once(
     from tepat.presence.attendance import attendance_day_rebuild
 
     assert attendance_day_rebuild(world.teacher, date(2026, 11, 16)) is None  # no schedule set
+    from tepat.presence.tasks import attendance_days_rebuild_task
+
+    assert attendance_days_rebuild_task.call(*task.args_kwargs["args"]) == "2 days"
     kinds = list(CheckinEvent.objects.order_by("taken_at").values_list("kind", flat=True))
     assert kinds == ["in", "out", "in", "in"]
 
