@@ -14,7 +14,7 @@ from tepat.org.services import Position, employee_create, employee_transfer
 from tepat.presence import machines
 from tepat.presence.models import Machine, MachineCommand
 from tests.machines.conftest import SERIAL
-from tests.world import World
+from tests.world import World, login
 
 WIB = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=WIB)
@@ -70,6 +70,8 @@ def test_a_transfer_enrols_at_the_new_unit_and_removes_from_the_old_on_its_first
     assert left.author == world.users["admin_bkpsdm"]
     first_day = datetime(2026, 12, 1, tzinfo=WIB)
     assert joined.not_before == left.not_before == first_day
+    page = login(Client(), world.users["operator_opd"]).get(f"/presensi/mesin/{machine.pk}/")
+    assert "01-12-2026 00:00" in page.content.decode()  # the operator sees it is held
     # Until the move, the teacher still punches at the school: nothing goes out yet.
     assert _poll(SERIAL) == b"OK"
     assert _poll(PUSKESMAS_SERIAL) == b"OK"
