@@ -397,7 +397,7 @@ def command_queue(
 def _pin_on(machine: Machine, employee: Employee) -> str:
     """The PIN an employee has on a machine: its own mapping, else the regency's, else the
     NIP (the order ``punches.pins_resolve`` reads them back in)."""
-    pins = dict(
+    pins: dict[int | None, str] = dict(
         PinMapping.objects.filter(employee=employee)
         .filter(Q(machine=machine) | Q(machine__isnull=True))
         .values_list("machine_id", "pin")
