@@ -547,7 +547,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet-cores", type=float, default=0.3, help="other programs' cores")
     p.add_argument("--quiet-wait", type=float, default=60.0, help="longest wait for quiet, s")
     p.add_argument("--no-report", action="store_true")
+    p.add_argument("--render", metavar="JSON", help="only rewrite the section from a results file")
     args = p.parse_args(argv)
+    if args.render:
+        sections.section_write("machines", render(json.loads(Path(args.render).read_text())))
+        return 0
     phases = set(args.phases.split(","))
     started_at = datetime.now(UTC)
     common.WORK.mkdir(parents=True, exist_ok=True)
@@ -632,6 +636,14 @@ def _cores(runs: list[dict]) -> str:
     )
 
 
+def _core_seconds(runs: list[dict]) -> str:
+    names = (("server", "Tepat"), ("postgres_backends", "PostgreSQL"), ("load_generator", "zkemu"))
+    return ", ".join(
+        f"{label} {statistics.median(r['cpu_cores'].get(name, 0) * r['seconds'] for r in runs):.1f}"
+        for name, label in names
+    )
+
+
 def render(r: dict) -> str:
     """The ``machines`` section of docs/performance.md."""
     m = r["machine"]
@@ -663,6 +675,8 @@ def render(r: dict) -> str:
             f"{_spread([b['resend']['seconds'] for b in backlog], ' s')}, nothing added: "
             f"{'yes' if all(b['resend']['nothing_added'] for b in backlog) else 'NO'} |",
             f"| cores used meanwhile | {_cores(backlog)} |",
+            f"| CPU core-seconds spent: {_core_seconds(backlog)} | the device waits for each "
+            "batch, so on an idle machine the wall time is about their sum |",
         ]
         if base:
             ratio = statistics.median(seconds) / max(
