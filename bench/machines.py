@@ -657,7 +657,10 @@ def render(r: dict) -> str:
         f"machine (fsync {pg.get('fsync', '?')}, synchronous_commit "
         f"{pg.get('synchronous_commit', '?')}); server `{r['server'].split('/')[-1]}`. "
         "Command: `" + " ".join(["python -m bench.machines", *r.get("argv", [])]) + "`.",
-        "Figures: median (min–max, n runs). Every run ends with a count of the ledger.",
+        "Figures: median (min–max, n runs). Every run ends with a count of the ledger. "
+        "Other programs' cores just before each run: "
+        + ", ".join(f"{x['quiet']['other_cores']}" for x in [*backlog, *fleet] if "quiet" in x)
+        + ".",
         "",
     ]
     if backlog:
