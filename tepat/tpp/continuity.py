@@ -513,7 +513,7 @@ def continuity_inputs_read(
             )
             continue
         start, end = d.start, d.end
-        in_post = [x for x in working if (start or x) <= x <= (end or x)]
+        in_post = _in_post(working, d)
         kelas_on = sorted(changes.get(nip, []))
         days = given_days.get(nip, {})
         outside = [x for x in days if x not in in_post]
@@ -566,6 +566,10 @@ def continuity_inputs_read(
 
     signatories = _signatories(folder, problems)
     return ContinuityInputs(policy, entries, signatories, problems, assumed)
+
+
+def _in_post(working: Sequence[date], facts: _Facts) -> list[date]:
+    return [d for d in working if (facts.start or d) <= d <= (facts.end or d)]
 
 
 def _percent(text: str) -> Decimal:
@@ -658,7 +662,7 @@ def _days_from_punches(
     punch_table: Table,
     policy: TppPolicy,
     working: Sequence[date],
-    people: Iterable[str],
+    people: Mapping[str, tuple[ContinuityEmployee, _Facts]],
     find_owner: _Owner,
     report: _Report,
     problems: list[InputProblem],
@@ -721,10 +725,10 @@ def _days_from_punches(
             except _RowError as error:
                 report(absence_table, number, error, nip)
     result: dict[str, dict[date, DayRecord]] = defaultdict(dict)
-    for nip in people:
+    for nip, (_employee, facts) in people.items():
         own_punches = punches.get(nip, {})
         own_absences = absences.get(nip, ())
-        for day in working:
+        for day in _in_post(working, facts):
             verdict = classify_day(
                 day,
                 own_punches.get(day, ()),

@@ -6,9 +6,12 @@ rules core's `Decimal`, already rounded where the rules say (`tepat.rules.tpp`);
 rounds again. Totals are plain Decimal sums written as values (no spreadsheet formulas), so the
 file reads the same in any spreadsheet and needs no recalculation.
 
-The deduction columns are shown to the sen, as the rules core shows them: the discipline
-deduction is the discipline share minus the discipline TPP paid, the productivity shortfall the
-productivity share minus the productivity TPP paid. The paid columns add up exactly:
+The discipline deduction and the productivity shortfall are percentages, exactly as the rules
+core states them (of the discipline share and of the productivity share; the rupiah of each
+line is in the employee's explanation). Rupiah differences such as "share − paid" are not shown:
+the shares are only known to the sen, so such a column would mix the rounding of the paid
+component into the deduction (even showing −0,50 when a component rounds up). The paid columns
+add up exactly:
 TPP kotor = TPP disiplin + TPP produktivitas − hukuman disiplin + Plt, and
 TPP bersih = TPP kotor − PPh 21 − each withholding.
 """
@@ -49,8 +52,10 @@ class NominatifRow:
     jabatan: str
     basic: Decimal
     """Prorated basic TPP (to the sen, as the rules core shows it)."""
-    discipline_deduction: Decimal
-    productivity_shortfall: Decimal
+    discipline_deduction_percent: Decimal
+    """Of the discipline share, after the cap."""
+    productivity_shortfall_percent: Decimal
+    """100 − capaian (after the cap)."""
     discipline_paid: Decimal
     productivity_paid: Decimal
     sanction_cut: Decimal
@@ -120,8 +125,10 @@ def nominatif_row_from_result(
         kelas=kelas or "-",
         jabatan=jabatan,
         basic=result.basic,
-        discipline_deduction=result.discipline_share - result.discipline_paid,
-        productivity_shortfall=result.productivity_share - result.productivity_paid,
+        discipline_deduction_percent=result.discipline_deduction_percent,
+        productivity_shortfall_percent=(
+            100 - result.productivity_percent if result.eligible and result.days_in_post else _ZERO
+        ),
         discipline_paid=result.discipline_paid,
         productivity_paid=result.productivity_paid,
         sanction_cut=result.sanction_cut,
@@ -139,8 +146,8 @@ def nominatif_row_from_result(
 
 _MONEY_COLUMNS = (
     ("basic", "TPP dasar"),
-    ("discipline_deduction", "Potongan disiplin"),
-    ("productivity_shortfall", "Kekurangan produktivitas"),
+    ("discipline_deduction_percent", "Potongan disiplin (%)"),
+    ("productivity_shortfall_percent", "Kekurangan produktivitas (%)"),
     ("discipline_paid", "TPP disiplin"),
     ("productivity_paid", "TPP produktivitas"),
     ("sanction_cut", "Potongan hukuman disiplin"),
@@ -161,10 +168,14 @@ def _money_values(sheet: NominatifSheet, row: NominatifRow) -> list[Decimal]:
     ]
 
 
-def _money_totals(sheet: NominatifSheet) -> list[Decimal]:
-    return [sheet.total(key) for key, _label in _MONEY_COLUMNS] + [
-        sheet.withholding_total(label) for label in sheet.withholding_labels()
-    ]
+_PERCENT_KEYS = ("discipline_deduction_percent", "productivity_shortfall_percent")
+
+
+def _money_totals(sheet: NominatifSheet) -> list[Decimal | None]:
+    """The total of each amount column; None under a percentage (a sum means nothing there)."""
+    return [
+        None if key in _PERCENT_KEYS else sheet.total(key) for key, _label in _MONEY_COLUMNS
+    ] + [sheet.withholding_total(label) for label in sheet.withholding_labels()]
 
 
 def _subtitle(sheet: NominatifSheet) -> str:
@@ -220,7 +231,10 @@ def nominatif_xlsx(sheet: NominatifSheet) -> bytes:
         min_row=XLSX_HEADER_ROW + 1, max_row=total_row, min_col=first_money, max_col=last_money
     ):
         for cell in row_cells:
-            cell.number_format = "#,##0.00"
+            percent = (
+                cell.column - first_money < len(_PERCENT_KEYS) + 1 and cell.column > first_money
+            )
+            cell.number_format = "0.00" if percent else "#,##0.00"
     for column, width in zip("ABCDEF", (5, 21, 28, 9, 7, 28), strict=True):
         ws.column_dimensions[column].width = width
     _xlsx_signatures(ws, sheet, total_row + 2)
@@ -241,8 +255,8 @@ def _xlsx_signatures(ws: Worksheet, sheet: NominatifSheet, first_row: int) -> No
 # --- PDF ---------------------------------------------------------------------------------------
 
 _PDF_SHORT_HEADERS = {
-    "Potongan disiplin": "Pot. disiplin",
-    "Kekurangan produktivitas": "Kurang produk-tivitas",
+    "Potongan disiplin (%)": "Pot. disiplin (%)",
+    "Kekurangan produktivitas (%)": "Kurang produk-tivitas (%)",
     "TPP produktivitas": "TPP produk-tivitas",
     "Potongan hukuman disiplin": "Pot. hukuman disiplin",
 }
@@ -254,8 +268,8 @@ def _pdf_text(value: str) -> str:
     return value.translate(_PDF_REPLACEMENTS).encode("latin-1", "replace").decode("latin-1")
 
 
-def _money_text(amount: Decimal) -> str:
-    return format_rupiah(amount).replace("Rp ", "")
+def _money_text(amount: Decimal | None) -> str:
+    return "" if amount is None else format_rupiah(amount).replace("Rp ", "")
 
 
 class _NominatifPdf(FPDF):
