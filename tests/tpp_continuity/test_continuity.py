@@ -74,7 +74,8 @@ def test_the_example_set_computes_every_employee_as_the_rules_core_does(tmp_path
     assert not inputs.problems
     expected = {e.employee.nip: tpp_month_compute(e.month, KAUR) for e in inputs.entries}
     found = {**_nominatif(out / "Dinas_Pendidikan"), **_nominatif(out / "Dinas_Kesehatan")}
-    assert set(found) == set(expected) and len(found) == 6
+    assert set(found) == set(expected)
+    assert len(found) == 6
     for nip, result in expected.items():
         assert _money(found[nip]["TPP kotor"]) == result.gross, nip
         assert _money(found[nip]["TPP bersih"]) == result.net, nip

@@ -116,7 +116,8 @@ def test_xlsx_has_header_rows_totals_signatures_and_text_cells_that_never_run() 
     header = [c.value for c in ws[XLSX_HEADER_ROW]]
     assert header == [
         "No", "NIP", "Nama", "Golongan", "Kelas", "Jabatan", "TPP dasar",
-        "Potongan disiplin (%)", "Kekurangan produktivitas (%)", "TPP disiplin", "TPP produktivitas",
+        "Potongan disiplin (%)", "Kekurangan produktivitas (%)", "TPP disiplin",
+        "TPP produktivitas",
         "Potongan hukuman disiplin", "Tambahan Plt", "TPP kotor", "PPh 21",
         "Iuran BPJS Kesehatan 1% (peserta)", "TPP bersih", "Bank", "Nomor rekening",
     ]  # fmt: skip
