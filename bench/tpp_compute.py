@@ -45,7 +45,7 @@ def _working_days() -> list[date]:
 
 def inputs_generate(folder: Path, employees: int, seed: int) -> int:
     """Write the input set; returns the number of employee-day rows."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — deterministic test data, not secrets
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(common.ROOT / "tepat" / "rules" / "policies" / "kaur_style.yaml",
                 folder / "kebijakan.yaml")  # fmt: skip

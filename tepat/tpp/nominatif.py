@@ -22,8 +22,8 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 
 from fpdf import FPDF
 from openpyxl import Workbook
