@@ -229,14 +229,13 @@ def nominatif_xlsx(sheet: NominatifSheet) -> bytes:
     for cell in ws[total_row]:
         cell.font = bold
     last_money = first_money + len(totals) - 1
+    keys = [key for key, _label in _MONEY_COLUMNS]
+    percent_columns = {first_money + keys.index(key) for key in _PERCENT_KEYS}
     for row_cells in ws.iter_rows(
         min_row=XLSX_HEADER_ROW + 1, max_row=total_row, min_col=first_money, max_col=last_money
     ):
         for cell in row_cells:
-            percent = (
-                cell.column - first_money < len(_PERCENT_KEYS) + 1 and cell.column > first_money
-            )
-            cell.number_format = "0.00" if percent else "#,##0.00"
+            cell.number_format = "0.00" if cell.column in percent_columns else "#,##0.00"
     for column, width in zip("ABCDEF", (5, 21, 28, 9, 7, 28), strict=True):
         ws.column_dimensions[column].width = width
     _xlsx_signatures(ws, sheet, total_row + 2)
