@@ -185,12 +185,10 @@ explanations; the regency's bank CSV). {args.runs} runs, each a fresh process wi
 Target < {TARGET_SECONDS} s wall: the median {verdict} it. On an otherwise idle machine a run
 would take at least the CPU seconds divided by the cores used (≈ {idle_bound:.0f} s here;
 reading the files runs in one process, so more than that); the 1-minute load average before
-the runs was {load_text} on
-{os.cpu_count()} cores, i.e. the machine was shared with other work. Machine: {platform.machine()},
-{os.cpu_count()} cores shared with other work ({platform.python_implementation()}
-{platform.python_version()}). Command: `python -m bench.tpp_compute --employees
-{args.employees} --runs {args.runs} --seed {args.seed}`. No database is involved, so there is
-no raw-PostgreSQL baseline.
+the runs was {load_text}. Machine: {platform.machine()}, {os.cpu_count()} cores shared with
+other work, {platform.python_implementation()} {platform.python_version()}. Command:
+`python -m bench.tpp_compute --employees {args.employees} --runs {args.runs} --seed {args.seed}`.
+No database is involved, so there is no raw-PostgreSQL baseline.
 """,
     )
     return 0
