@@ -504,6 +504,7 @@ def continuity_inputs_read(
     # Build the months.
     entries: list[ContinuityEntry] = []
     assumed: dict[str, int] = {}
+    plain_days: dict[tuple[date, int], DayRecord] = {}
     for nip, (employee, d) in people.items():
         if nip in bad:
             continue
@@ -537,7 +538,12 @@ def continuity_inputs_read(
             listed = days.get(x)
             if listed is None:
                 missing += 1
-                records.append(DayRecord(x, kelas))
+            if listed is None or listed == DayRecord(x, 0):
+                # Plain present days are shared between employees (100,000 × 22 of them).
+                plain = plain_days.get((x, kelas))
+                if plain is None:
+                    plain = plain_days[(x, kelas)] = DayRecord(x, kelas)
+                records.append(plain)
             else:
                 records.append(replace(listed, kelas_jabatan=kelas))
         plt = d.plt
@@ -618,7 +624,10 @@ def _verdict_row(table: Table, row: list[str], policy: TppPolicy, working: set[d
     day = _date(value(row, "Tanggal"), "Tanggal")
     if day not in working:
         raise _RowError("Tanggal", f"{day:%d-%m-%Y} tidak ada di hari_kerja")
+    marks = [value(row, c) for c in ("TL", "PSW", "TL Istirahat", "Tidak Apel")]
     code = value(row, "Kode").upper() or DAY_PRESENT
+    if code == DAY_PRESENT and not any(marks):
+        return DayRecord(day, 0)  # the common row, without the checks below
     code = _VERDICT_ALIASES.get(code, code)
     if code not in (DAY_PRESENT, DAY_TK, DAY_OFF) and policy.absence(code) is None:
         known = ", ".join([DAY_PRESENT, DAY_TK, DAY_OFF, *(a.code for a in policy.absences)])
