@@ -243,7 +243,8 @@ def validate_schedule_versions(versions: Sequence[Schedule]) -> tuple[Schedule, 
 
 def schedule_version_for(versions: Sequence[Schedule], day: date) -> Schedule:
     """The version in force on `day`; ScheduleError if none is, or the versions are invalid."""
-    for version in validate_schedule_versions(versions):
+    single = len(versions) == 1  # the common case: nothing to check between versions
+    for version in versions if single else validate_schedule_versions(versions):
         if version.in_force_on(day):
             return version
     raise ScheduleError(f"Tidak ada jadwal {versions[0].name} yang berlaku pada {_dmy(day)}")

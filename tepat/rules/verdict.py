@@ -558,13 +558,14 @@ class _Builder:
 
     def moment(self, at: datetime) -> str:
         """ "08:05:12 WIB"; "19-08-2026 07:00:00 WIB" when not on the verdict's day."""
-        local = at.astimezone(self.tz)
-        return f"{self._date_prefix(local)}{local:%H:%M:%S} {_zone(local)}"
+        local = at.astimezone(self.tz)  # (fields, not strftime: this runs for every punch)
+        hms = f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+        return f"{self._date_prefix(local)}{hms} {_zone(local)}"
 
     def clock(self, at: datetime) -> str:
         """ "07:30"; "19-08-2026 07:00" when not on the verdict's day."""
         local = at.astimezone(self.tz)
-        return f"{self._date_prefix(local)}{local:%H:%M}"
+        return f"{self._date_prefix(local)}{local.hour:02d}:{local.minute:02d}"
 
     def _date_prefix(self, local: datetime) -> str:
         return "" if local.date() == self.day else f"{_dmy(local.date())} "
