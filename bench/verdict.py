@@ -307,6 +307,37 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _phase_timers(module: Any, names: list[str], spent: dict[str, float]) -> None:
+    """Wrap `module`'s functions so each call adds its wall time to `spent[name]`."""
+    for name in names:
+        original = getattr(module, name)
+
+        def timed(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return _original(*args, **kw)
+            finally:
+                spent[_name] = spent.get(_name, 0.0) + time.perf_counter() - t0
+
+        setattr(module, name, timed)
+
+
+def _rss_now_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _backend_cpu_s(connection: Any) -> float:
+    """CPU seconds the PostgreSQL backend serving `connection` has used (same machine)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure_day(runs: int) -> dict[str, Any]:
     import django
 
@@ -314,24 +345,44 @@ def measure_day(runs: int) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection, reset_queries
 
-    from tepat.presence.attendance import attendance_days_rebuild
+    from tepat.presence import attendance
     from tepat.presence.models import AttendanceDay
 
     call_command("migrate", verbosity=0)  # the code may have gained a migration since setup
-    rss_before = _peak_rss_mb()
+    spent: dict[str, float] = {}
+    _phase_timers(attendance.verdict, ["classify_day"], spent)
+    _phase_timers(
+        attendance,
+        [
+            "_counted_events_by_employee",
+            "_approved_absences",
+            "schedule_exceptions_around",
+            "_attendance_days_store",
+        ],
+        spent,
+    )
+    rss_before = _rss_now_mb()
     seconds: list[float] = []
+    cpu: list[float] = []
+    db_cpu: list[float] = []
+    phases: list[dict[str, float]] = []
     rows = 0
     queries = 0
-    codes: dict[str, int] = {}
     for _ in range(runs):
         AttendanceDay.objects.filter(day=DAY).delete()
         connection.force_debug_cursor = True
         reset_queries()
-        t0 = time.perf_counter()
-        rows = attendance_days_rebuild(DAY)
+        spent.clear()
+        backend = _backend_cpu_s(connection)
+        t0, c0 = time.perf_counter(), time.process_time()
+        rows = attendance.attendance_days_rebuild(DAY)
         seconds.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        db_cpu.append(_backend_cpu_s(connection) - backend)
+        phases.append({k: round(v, 2) for k, v in spent.items()})
         queries = len(connection.queries)
         connection.force_debug_cursor = False
+    codes: dict[str, int] = {}
     for day_code, in_code, out_code in AttendanceDay.objects.filter(day=DAY).values_list(
         "day_code", "in_code", "out_code"
     ):
@@ -339,10 +390,13 @@ def measure_day(runs: int) -> dict[str, Any]:
             codes[code] = codes.get(code, 0) + 1
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
+        "db_cpu_seconds": db_cpu,
+        "phases": phases,
         "rows": rows,
         "queries": queries,
         "codes": dict(sorted(codes.items())),
-        "rss_after_import_mb": round(rss_before, 1),
+        "rss_before_mb": round(rss_before, 1),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
     }
 
