@@ -93,11 +93,13 @@ def demo_absence_requests_write(*, today: date) -> int:
         .values_list("supervisor_id", flat=True)
         .first()
     )
+    if principal_id is None:
+        return 0
     principal = User.objects.filter(employee_id=principal_id).first()
     if principal is None:
         return 0
     colleagues = list(
-        Employee.objects.filter(id__in=subordinate_ids(principal.employee_id, today))
+        Employee.objects.filter(id__in=subordinate_ids(principal_id, today))
         .exclude(pk=teacher.pk)
         .order_by("nip")
     )
