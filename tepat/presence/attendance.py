@@ -172,7 +172,7 @@ def _counted_events_by_employee(
         .values_list("employee_id", "taken_at", "kind", "source")
     )
     found: dict[int, list[verdict.AttendanceEvent]] = {}
-    for employee_id, taken_at, kind, source in rows.iterator(chunk_size=5000):
+    for employee_id, taken_at, kind, source in rows:  # one round trip, not a cursor's many
         found.setdefault(employee_id, []).append(
             verdict.AttendanceEvent(taken_at=taken_at, kind=cast(EventKind, kind), source=source)
         )
@@ -396,6 +396,7 @@ def _attendance_days_store(rows: list[AttendanceRow]) -> None:
                     [json.dumps(r[c]) if c == "explanation" else r[c] for c in ATTENDANCE_COLUMNS]
                 )
         cursor.execute(_INCOMING_UPSERT)
+        cursor.execute(_INCOMING_DROP)  # now: inside a longer transaction it would still exist
 
 
 # The columns of ATTENDANCE_COLUMNS, in that order (checked by the tests on PostgreSQL).
@@ -410,6 +411,7 @@ _INCOMING_COPY = """
         minutes_early, first_in, last_out, schedule_id, bands_id, explanation, rules_version,
         computed_at) FROM STDIN
 """
+_INCOMING_DROP = "DROP TABLE attendance_day_incoming"
 _INCOMING_UPSERT = """
     INSERT INTO presence_attendanceday (employee_id, day, day_code, in_code, out_code,
         minutes_late, minutes_early, first_in, last_out, schedule_id, bands_id, explanation,

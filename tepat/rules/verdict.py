@@ -55,6 +55,7 @@ RULES_VERSION = "verdict-1"
 """Bump when a change here can change a verdict; stored with every verdict and TPP month."""
 
 EventKind = Literal["in", "out"]
+_EVENT_KINDS = frozenset(get_args(EventKind))
 AbsenceType = Literal[
     "cuti_tahunan",
     "cuti_besar",
@@ -124,7 +125,7 @@ class AttendanceEvent:
     def __post_init__(self) -> None:
         if self.taken_at.tzinfo is None or self.taken_at.utcoffset() is None:
             raise VerdictError("Waktu presensi harus memiliki zona waktu")
-        if self.kind not in get_args(EventKind):
+        if self.kind not in _EVENT_KINDS:
             raise VerdictError(f"Jenis presensi tidak dikenal: {self.kind!r}")
 
 
