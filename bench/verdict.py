@@ -560,8 +560,8 @@ Command: `{results["command"]}` (database `{DB_NAME}`, seed {setup["seed"]}).
 - The day: {setup["punches"]:,} punches in the ledger ({setup["approved_leave"]:,} employees on
   approved leave), the example 5-day, 6-day and teachers' schedules as stored policy; the
   verdicts are deleted before each run and written anew, {day["queries"]} SQL statements in all.
-  Peak RSS of the process: {day["peak_rss_mb"]:.0f} MB ({day["rss_after_import_mb"]:.0f} MB of
-  it Django and Tepat loaded). Codes: {codes}.
+  Peak RSS of the process: {day["peak_rss_mb"]:.0f} MB ({day["rss_before_mb"]:.0f} MB of
+  it before the first run: Django and Tepat loaded). Codes: {codes}.
 - The recap: the OPD operator's request through the whole Django stack (session, middleware,
   access, template or openpyxl), a month of stored verdicts for {setup["recap_staff"]} staff,
   after one warm-up request; page {recap["page"]["bytes"] / 1024:.0f} KiB, XLSX

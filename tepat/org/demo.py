@@ -1614,8 +1614,11 @@ class DemoResetRefused(RuntimeError):
 def _presence_clear() -> None:
     """Empty the e-Presensi tables. The ledger refuses DELETE on PostgreSQL (append-only), so
     a demo reset there truncates it, which only the table's owner may do."""
+    from django_tasks_db.models import DBTaskResult
+
     from tepat.presence import models as presence
 
+    DBTaskResult.objects.all().delete()  # the rebuilds the sample approvals queued
     presence.AttendanceDay.objects.all().delete()
     presence.AbsenceDecision.objects.all().delete()
     presence.AbsenceRequest.objects.all().delete()

@@ -205,4 +205,5 @@ def test_the_bulk_write_names_the_columns_in_the_order_the_rows_give_them() -> N
     named = [w for w in re.findall(r"\w+", attendance._INCOMING_UPSERT) if w in columns]
     assert named[:14] == columns
     assert named[14:28] == columns
-    assert named[28:] == [c for c in columns[2:] for _ in (0, 1)]  # SET c = EXCLUDED.c
+    assert named[28:30] == ["employee_id", "day"]  # ON CONFLICT (employee_id, day)
+    assert named[30:] == [c for c in columns[2:] for _ in (0, 1)]  # SET c = EXCLUDED.c
