@@ -277,8 +277,8 @@ def _events_of_day(
     return list(verdict.assign_events(events, instances).by_day.get(day, ()))
 
 
-AttendanceRow = dict[str, Any]
-"""One verdict as the columns of `AttendanceDay` (ids, not model instances)."""
+AttendanceRow = tuple[Any, ...]
+"""One verdict as the values of `ATTENDANCE_COLUMNS` (ids, not model instances)."""
 
 ATTENDANCE_COLUMNS = (
     "employee_id", "day", "day_code", "in_code", "out_code", "minutes_late", "minutes_early",
@@ -334,25 +334,25 @@ def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) ->
             day, own, schedule, info, absences.get(employee_id, ()), bands, tz, override=override
         )
         rows.append(
-            {
-                "employee_id": employee_id,
-                "day": day,
-                "day_code": result.day_code,
-                "in_code": result.in_code or "",
-                "out_code": result.out_code or "",
-                "minutes_late": result.minutes_late,
-                "minutes_early": result.minutes_early,
-                "first_in": result.first_in,
-                "last_out": result.last_out,
-                "schedule_id": version.pk,
-                "bands_id": bands_id,
-                "explanation": list(result.explanation),
-                "rules_version": result.rules_version,
-                "computed_at": now,
-            }
+            (
+                employee_id,
+                day,
+                result.day_code,
+                result.in_code or "",
+                result.out_code or "",
+                result.minutes_late,
+                result.minutes_early,
+                result.first_in,
+                result.last_out,
+                version.pk,
+                bands_id,
+                list(result.explanation),
+                result.rules_version,
+                now,
+            )
         )
     if PeriodLock.objects.filter(month=day.replace(day=1)).exists():
-        return _changes_after_lock(day, [AttendanceDay(**r) for r in rows], now)
+        return _changes_after_lock(day, [_attendance_day(r) for r in rows], now)
     _attendance_days_store(rows)
     return len(rows)
 
@@ -375,13 +375,20 @@ def _neighbour_plans(
     return plans
 
 
+def _attendance_day(row: AttendanceRow) -> AttendanceDay:
+    return AttendanceDay(**dict(zip(ATTENDANCE_COLUMNS, row, strict=True)))
+
+
+_EXPLANATION = ATTENDANCE_COLUMNS.index("explanation")
+
+
 def _attendance_days_store(rows: list[AttendanceRow]) -> None:
     """Insert or replace the verdicts. On PostgreSQL through COPY into a scratch table and
     one INSERT … ON CONFLICT: for a whole province's day, building a model instance and an
     INSERT parameter list per row costs more than the verdicts themselves."""
     if connection.vendor != "postgresql":
         AttendanceDay.objects.bulk_create(
-            [AttendanceDay(**r) for r in rows],
+            [_attendance_day(r) for r in rows],
             batch_size=2000,
             update_conflicts=True,
             unique_fields=["employee", "day"],
@@ -393,7 +400,7 @@ def _attendance_days_store(rows: list[AttendanceRow]) -> None:
         with cursor.copy(_INCOMING_COPY) as copy:
             for r in rows:
                 copy.write_row(
-                    [json.dumps(r[c]) if c == "explanation" else r[c] for c in ATTENDANCE_COLUMNS]
+                    (*r[:_EXPLANATION], json.dumps(r[_EXPLANATION]), *r[_EXPLANATION + 1 :])
                 )
         cursor.execute(_INCOMING_UPSERT)
         cursor.execute(_INCOMING_DROP)  # now: inside a longer transaction it would still exist
