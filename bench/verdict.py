@@ -589,8 +589,9 @@ Command: `{results["command"]}` (database `{DB_NAME}`, seed {setup["seed"]}).
   after one warm-up request; page {recap["page"]["bytes"] / 1024:.0f} KiB, XLSX
   {recap["xlsx"]["bytes"] / 1024:.0f} KiB. Peak RSS {recap["peak_rss_mb"]:.0f} MB.
 - CPU time is what the work costs whatever else runs: Python's from the process, PostgreSQL's
-  from its backend's `/proc` counters. On an otherwise idle machine the wall time of the day
-  is about their sum (the two mostly take turns).
+  from its backend's `/proc` counters. With nothing else running, the day's wall time should
+  come close to their sum (the two mostly take turns); not measured here, as the machine was
+  never idle (see the load average).
 - The plain-SQL floor computes no verdict (no schedule, band, calendar or leave): it only
   bounds what the database must do for the day's reads and writes.
 """
