@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tepat.accounts import access
-from tepat.accounts.models import AuthedRequest
+from tepat.accounts.models import AuthedRequest, Role
 from tepat.presence import schedule_exceptions, selectors
 from tepat.presence.forms import ScheduleExceptionForm
 
@@ -20,7 +20,7 @@ from tepat.presence.forms import ScheduleExceptionForm
 @require_http_methods(["GET", "POST"])
 def schedule_exception_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    if user.role not in access.SCHEDULE_PLANNER_ROLES and user.role != "auditor":
+    if user.role not in access.SCHEDULE_PLANNER_ROLES and user.role != Role.AUDITOR:
         raise PermissionDenied(_("Only OPD operators and BKPSDM plan schedule exceptions."))
     employees = access.employees_schedule_plannable_by(user)
     form = None
