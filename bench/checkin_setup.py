@@ -31,7 +31,7 @@ BATCH_PHONES = 5  # reserved for the 500-item batch measurement
 PROBE_PHONES = 2  # reserved for the in-process query probe
 
 
-def _recreate_database() -> None:
+def _recreate_database(name: str = common.DB_NAME) -> None:
     import psycopg
 
     with psycopg.connect(
@@ -41,8 +41,8 @@ def _recreate_database() -> None:
         dbname="postgres",
         autocommit=True,
     ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{common.DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{common.DB_NAME}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _site_geometry(rng: random.Random, index: int, cols: int) -> tuple[Decimal, Decimal]:
@@ -60,6 +60,124 @@ def _square(lat: float, lng: float) -> dict:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
+def org_build(rng: random.Random, total: int) -> tuple[list, list, list, list, list]:
+    """The regency's OPD, units, sites and `total` employees with an assignment each (inside
+    the caller's transaction). Returns (opds, units, sites, employees, homes), homes being
+    each employee's (unit, the site they go to). The check-in and verdict benches share it."""
+    from tepat.org.models import Assignment, Employee, Opd, Unit, WorkSite
+    from tepat.rules.nip import make_nip
+
+    opds = Opd.objects.bulk_create(
+        [
+            Opd(code=f"B{n:02d}", name=f"Dinas Bench {n:02d}", kind=Opd.Kind.DINAS)
+            for n in range(N_OPD)
+        ]
+    )
+    offices = Unit.objects.bulk_create(
+        [
+            Unit(opd=o, code=f"B{n:02d}-KANTOR", name=f"Kantor {o.name}", kind="kantor")
+            for n, o in enumerate(opds)
+        ]
+    )
+    bidang = Unit.objects.bulk_create(
+        [
+            Unit(
+                opd=o,
+                parent=offices[n],
+                code=f"B{n:02d}-BID{b}",
+                name=f"Bidang {b} {o.name}",
+                kind="bidang",
+            )
+            for n, o in enumerate(opds)
+            for b in range(BIDANG_PER_OPD)
+        ]
+    )
+    field_units = Unit.objects.bulk_create(
+        [
+            Unit(
+                opd=o,
+                parent=offices[n],
+                code=f"B{n:02d}-F{f:02d}",
+                name=f"Unit {f:02d} {o.name}",
+                kind="sekolah" if f % 3 else "puskesmas",
+            )
+            for n, o in enumerate(opds)
+            for f in range(FIELD_UNITS_PER_OPD)
+        ]
+    )
+    site_units = [*offices, *field_units]
+    cols = 18
+    sites = []
+    for i, unit in enumerate(site_units):
+        lat, lng = _site_geometry(rng, i, cols)
+        polygon = _square(float(lat), float(lng)) if i % POLYGON_EVERY == 0 else None
+        sites.append(
+            WorkSite(
+                unit=unit,
+                name=f"Lokasi {unit.code}",
+                latitude=lat,
+                longitude=lng,
+                shape="polygon" if polygon else "circle",
+                polygon=polygon,
+                radius_m=None if polygon else RADIUS_M,
+                quality="verified",
+            )
+        )
+    sites = WorkSite.objects.bulk_create(sites)
+    site_of_unit = {s.unit_id: s for s in sites}
+    # Every field unit may also check in at its OPD's head office (as schools do).
+    through = Unit.alternative_sites.through
+    through.objects.bulk_create(
+        [
+            through(unit_id=u.pk, worksite_id=site_of_unit[offices[n // FIELD_UNITS_PER_OPD].pk].pk)
+            for n, u in enumerate(field_units)
+        ]
+    )
+
+    people = []
+    homes = []  # (unit, the site the employee goes to)
+    for i in range(total):
+        if i % 10 == 0:
+            unit = rng.choice(bidang)
+            site = site_of_unit[unit.parent_id]
+        elif i % 10 == 1:
+            unit = rng.choice(offices)
+            site = site_of_unit[unit.pk]
+        else:
+            unit = rng.choice(field_units)
+            site = site_of_unit[unit.pk]
+        homes.append((unit, site))
+        gender = "L" if i % 2 else "P"
+        birth = date(1970, 1, 1) + timedelta(days=i // 999)
+        people.append(
+            Employee(
+                nip=make_nip("PNS", birth, date(2000, 1 + i % 12, 1), gender, i % 999 + 1),
+                name=f"Pegawai Bench {i:05d}",
+                kind="PNS",
+                gender=gender,
+                birth_date=birth,
+            )
+        )
+    people = Employee.objects.bulk_create(people, batch_size=2000)
+    Assignment.objects.bulk_create(
+        [
+            Assignment(
+                employee=e,
+                valid_from=date(2024, 1, 1),
+                unit=unit,
+                opd_id=unit.opd_id,
+                jabatan="Staf",
+                jabatan_kind="pelaksana",
+                kelas_jabatan=7,
+                golongan="III/a",
+            )
+            for e, (unit, _site) in zip(people, homes, strict=True)
+        ],
+        batch_size=2000,
+    )
+    return opds, [*offices, *bidang, *field_units], sites, people, homes
+
+
 def build(employees: int, seed: int) -> dict:
     import django
 
@@ -68,10 +186,8 @@ def build(employees: int, seed: int) -> dict:
     from django.db import connection, transaction
 
     from tepat.accounts.models import Role, User
-    from tepat.org.models import Assignment, Employee, Opd, Unit, WorkSite
     from tepat.presence import services
     from tepat.presence.models import PhoneDevice
-    from tepat.rules.nip import make_nip
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -82,116 +198,7 @@ def build(employees: int, seed: int) -> dict:
     total = employees + BATCH_PHONES + PROBE_PHONES
     t0 = time.perf_counter()
     with transaction.atomic():
-        opds = Opd.objects.bulk_create(
-            [
-                Opd(code=f"B{n:02d}", name=f"Dinas Bench {n:02d}", kind=Opd.Kind.DINAS)
-                for n in range(N_OPD)
-            ]
-        )
-        offices = Unit.objects.bulk_create(
-            [
-                Unit(opd=o, code=f"B{n:02d}-KANTOR", name=f"Kantor {o.name}", kind="kantor")
-                for n, o in enumerate(opds)
-            ]
-        )
-        bidang = Unit.objects.bulk_create(
-            [
-                Unit(
-                    opd=o,
-                    parent=offices[n],
-                    code=f"B{n:02d}-BID{b}",
-                    name=f"Bidang {b} {o.name}",
-                    kind="bidang",
-                )
-                for n, o in enumerate(opds)
-                for b in range(BIDANG_PER_OPD)
-            ]
-        )
-        field_units = Unit.objects.bulk_create(
-            [
-                Unit(
-                    opd=o,
-                    parent=offices[n],
-                    code=f"B{n:02d}-F{f:02d}",
-                    name=f"Unit {f:02d} {o.name}",
-                    kind="sekolah" if f % 3 else "puskesmas",
-                )
-                for n, o in enumerate(opds)
-                for f in range(FIELD_UNITS_PER_OPD)
-            ]
-        )
-        site_units = [*offices, *field_units]
-        cols = 18
-        sites = []
-        for i, unit in enumerate(site_units):
-            lat, lng = _site_geometry(rng, i, cols)
-            polygon = _square(float(lat), float(lng)) if i % POLYGON_EVERY == 0 else None
-            sites.append(
-                WorkSite(
-                    unit=unit,
-                    name=f"Lokasi {unit.code}",
-                    latitude=lat,
-                    longitude=lng,
-                    shape="polygon" if polygon else "circle",
-                    polygon=polygon,
-                    radius_m=None if polygon else RADIUS_M,
-                    quality="verified",
-                )
-            )
-        sites = WorkSite.objects.bulk_create(sites)
-        site_of_unit = {s.unit_id: s for s in sites}
-        # Every field unit may also check in at its OPD's head office (as schools do).
-        through = Unit.alternative_sites.through
-        through.objects.bulk_create(
-            [
-                through(
-                    unit_id=u.pk, worksite_id=site_of_unit[offices[n // FIELD_UNITS_PER_OPD].pk].pk
-                )
-                for n, u in enumerate(field_units)
-            ]
-        )
-
-        people = []
-        homes = []  # (unit, the site the employee goes to)
-        for i in range(total):
-            if i % 10 == 0:
-                unit = rng.choice(bidang)
-                site = site_of_unit[unit.parent_id]
-            elif i % 10 == 1:
-                unit = rng.choice(offices)
-                site = site_of_unit[unit.pk]
-            else:
-                unit = rng.choice(field_units)
-                site = site_of_unit[unit.pk]
-            homes.append((unit, site))
-            gender = "L" if i % 2 else "P"
-            birth = date(1970, 1, 1) + timedelta(days=i // 999)
-            people.append(
-                Employee(
-                    nip=make_nip("PNS", birth, date(2000, 1 + i % 12, 1), gender, i % 999 + 1),
-                    name=f"Pegawai Bench {i:05d}",
-                    kind="PNS",
-                    gender=gender,
-                    birth_date=birth,
-                )
-            )
-        people = Employee.objects.bulk_create(people, batch_size=2000)
-        Assignment.objects.bulk_create(
-            [
-                Assignment(
-                    employee=e,
-                    valid_from=date(2024, 1, 1),
-                    unit=unit,
-                    opd_id=unit.opd_id,
-                    jabatan="Staf",
-                    jabatan_kind="pelaksana",
-                    kelas_jabatan=7,
-                    golongan="III/a",
-                )
-                for e, (unit, _site) in zip(people, homes, strict=True)
-            ],
-            batch_size=2000,
-        )
+        opds, units, sites, people, homes = org_build(rng, total)
         users = User.objects.bulk_create(
             [
                 User(username=e.nip, role=Role.ASN, employee=e, password="!bench-no-password")  # noqa: S106 - unusable
@@ -259,7 +266,7 @@ def build(employees: int, seed: int) -> dict:
         "employees": employees,
         "phones_total": total,
         "opd": len(opds),
-        "units": len(offices) + len(bidang) + len(field_units),
+        "units": len(units),
         "sites": len(sites),
         "polygon_sites": sum(1 for s in sites if s.polygon),
         "timings": {k: round(v, 2) for k, v in timings.items()},

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, Role, User
 from tepat.org.models import Assignment, Employee, Opd, Unit, WorkSite
-from tepat.presence.models import AbsenceRequest, Machine
+from tepat.presence.models import AbsenceRequest, Machine, ScheduleException
 from tepat.tpp.models import TppResult, TppRun
 
 # Roles that may change organisation data; the auditor reads everything, changes nothing.
@@ -293,3 +293,32 @@ def tpp_run_for_user(user: Any, run_id: int) -> TppRun:
         return tpp_runs_visible_to(user).select_related("policy").get(id=run_id)
     except TppRun.DoesNotExist:
         raise Http404(_("Run not found.")) from None
+
+
+# --- Per-employee schedule exceptions ---------------------------------------------------------
+
+SCHEDULE_PLANNER_ROLES = frozenset({Role.OPERATOR_OPD, Role.ADMIN_BKPSDM, Role.SUPERADMIN})
+
+
+def employees_schedule_plannable_by(user: Any, on: date | None = None) -> QuerySet[Employee]:
+    """For whom the user may enter schedule exceptions: the OPD operator for their OPD's
+    staff, BKPSDM for everyone."""
+    if not user.is_authenticated or not user.is_active or user.role not in SCHEDULE_PLANNER_ROLES:
+        return Employee.objects.none()
+    return employees_visible_to(user, on)
+
+
+def schedule_exceptions_visible_to(user: Any) -> QuerySet[ScheduleException]:
+    """Planners see their scope's exceptions; the auditor reads all; nobody else any."""
+    if user.is_authenticated and user.is_active and user.role == Role.AUDITOR:
+        return ScheduleException.objects.all()
+    return ScheduleException.objects.filter(employee__in=employees_schedule_plannable_by(user))
+
+
+def schedule_exception_for_planner(user: Any, exception_id: int) -> ScheduleException:
+    """One exception the user may change; 404 (not 403) so others' ids do not leak."""
+    planned = ScheduleException.objects.filter(employee__in=employees_schedule_plannable_by(user))
+    try:
+        return planned.select_related("employee").get(id=exception_id)
+    except ScheduleException.DoesNotExist:
+        raise Http404(_("Schedule exception not found.")) from None

@@ -1556,6 +1556,9 @@ def demo_regency_load(seed: int = DEMO_SEED, *, today: date) -> DemoSummary:
     demo = demo_regency_generate(seed, today=today)
     demo_regency_write(demo)
     demo_schedules_write()
+    from tepat.presence.demo import demo_absence_requests_write
+
+    demo_absence_requests_write(today=today)
     quality = worksites_quality_refresh()
     return DemoSummary(
         opd_by_kind=dict(sorted(Counter(o.kind for o in demo.opds).items())),
@@ -1611,9 +1614,15 @@ class DemoResetRefused(RuntimeError):
 def _presence_clear() -> None:
     """Empty the e-Presensi tables. The ledger refuses DELETE on PostgreSQL (append-only), so
     a demo reset there truncates it, which only the table's owner may do."""
+    from django_tasks_db.models import DBTaskResult
+
     from tepat.presence import models as presence
 
+    DBTaskResult.objects.all().delete()  # the rebuilds the sample approvals queued
     presence.AttendanceDay.objects.all().delete()
+    presence.AbsenceDecision.objects.all().delete()
+    presence.AbsenceRequest.objects.all().delete()
+    presence.ScheduleException.objects.all().delete()
     presence.CheckinReview.objects.all().delete()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

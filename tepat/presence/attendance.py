@@ -6,13 +6,14 @@ the result with the versions that produced it. A day is rebuilt whenever somethi
 feeds it arrives late (an offline phone, a machine backlog, a review decision).
 """
 
+import json
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -28,13 +29,22 @@ from tepat.presence.models import (
     CheckinEvent,
     CheckinReview,
     PeriodLock,
+    ScheduleException,
     ScheduleVersion,
 )
 from tepat.rules import calendar as cal
 from tepat.rules import verdict
+from tepat.rules.calendar import DayInfo
 from tepat.rules.leave import CORRECTION
-from tepat.rules.schedule import Schedule, ScheduleError, calendar_day, validate_schedule_versions
-from tepat.rules.schedule_data import bands_from_data, schedule_from_data
+from tepat.rules.schedule import (
+    Schedule,
+    ScheduleError,
+    ScheduleOverride,
+    Shift,
+    calendar_day,
+    validate_schedule_versions,
+)
+from tepat.rules.schedule_data import bands_from_data, schedule_from_data, shift_from_data
 
 EventKind = Literal["in", "out"]
 
@@ -143,20 +153,26 @@ def bands_in_force(day: date) -> tuple[BandsVersion | None, verdict.LatenessBand
 # --- The verdict ----------------------------------------------------------------------------
 
 
+def _of_employees(employee_ids: list[int] | None) -> Q:
+    """Only these employees; None is everyone (a list of a province's ids would make the
+    statement itself the slow part)."""
+    return Q() if employee_ids is None else Q(employee_id__in=employee_ids)
+
+
 def _counted_events_by_employee(
-    employee_ids: list[int], start: datetime, end: datetime
+    employee_ids: list[int] | None, start: datetime, end: datetime
 ) -> dict[int, list[verdict.AttendanceEvent]]:
     """Accepted events, and flagged ones a reviewer accepted; refused ones never count."""
     accepted_review = CheckinReview.objects.filter(event=OuterRef("pk"), decision="accept")
     rows = (
         CheckinEvent.objects.filter(
-            employee_id__in=employee_ids, taken_at__gte=start, taken_at__lt=end
+            _of_employees(employee_ids), taken_at__gte=start, taken_at__lt=end
         )
         .filter(Q(status=CheckinEvent.Status.ACCEPTED) | Q(Exists(accepted_review)))
         .values_list("employee_id", "taken_at", "kind", "source")
     )
     found: dict[int, list[verdict.AttendanceEvent]] = {}
-    for employee_id, taken_at, kind, source in rows.iterator(chunk_size=5000):
+    for employee_id, taken_at, kind, source in rows:  # one round trip, not a cursor's many
         found.setdefault(employee_id, []).append(
             verdict.AttendanceEvent(taken_at=taken_at, kind=cast(EventKind, kind), source=source)
         )
@@ -164,14 +180,14 @@ def _counted_events_by_employee(
 
 
 def _approved_absences(
-    employee_ids: list[int], day: date
+    employee_ids: list[int] | None, day: date
 ) -> dict[int, list[verdict.Absence | verdict.PartialAbsence]]:
     """Approved whole-day and partial absences covering `day`, as the rules core wants them.
     A forgotten punch is not an absence: once approved it is an event in the ledger."""
     found: dict[int, list[verdict.Absence | verdict.PartialAbsence]] = {}
     rows = (
         AbsenceRequest.objects.filter(
-            employee_id__in=employee_ids,
+            _of_employees(employee_ids),
             status=AbsenceRequest.Status.APPROVED,
             first_day__lte=day,
             last_day__gte=day,
@@ -229,6 +245,48 @@ def events_window(day: date) -> tuple[datetime, datetime]:
     return start - timedelta(hours=3), start + timedelta(days=2, hours=3)
 
 
+def schedule_exceptions_around(
+    employee_ids: list[int] | None, day: date
+) -> dict[int, dict[date, ScheduleOverride]]:
+    """Each employee's exceptions on the day and the days either side (a night shift the day
+    before takes that morning's punches), as the rules core wants them."""
+    found: dict[int, dict[date, ScheduleOverride]] = {}
+    rows = ScheduleException.objects.filter(
+        _of_employees(employee_ids),
+        day__gte=day - timedelta(days=1),
+        day__lte=day + timedelta(days=1),
+    ).values_list("employee_id", "day", "shift", "reason")
+    for employee_id, on, shift, reason in rows:
+        planned = shift_from_data(shift) if shift else None
+        found.setdefault(employee_id, {})[on] = ScheduleOverride(on, planned, reason)
+    return found
+
+
+def _events_of_day(
+    day: date,
+    events: list[verdict.AttendanceEvent],
+    plans: dict[date, Shift | None],
+    tz: ZoneInfo,
+) -> list[verdict.AttendanceEvent]:
+    """The punches that belong to `day` when an exception plans this day or a neighbour:
+    where the presence windows of consecutive shifts overlap, each punch goes to the nearer
+    shift (`assign_events`)."""
+    instances = [shift.on(d, tz) for d, shift in sorted(plans.items()) if shift is not None]
+    if len(instances) < 2:
+        return events
+    return list(verdict.assign_events(events, instances).by_day.get(day, ()))
+
+
+AttendanceRow = tuple[Any, ...]
+"""One verdict as the values of `ATTENDANCE_COLUMNS` (ids, not model instances)."""
+
+ATTENDANCE_COLUMNS = (
+    "employee_id", "day", "day_code", "in_code", "out_code", "minutes_late", "minutes_early",
+    "first_in", "last_out", "schedule_id", "bands_id", "explanation", "rules_version",
+    "computed_at",
+)  # fmt: skip
+
+
 def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) -> int:
     """Recompute and store the verdicts of one day for many employees (default: everyone
     with an assignment that day) in a fixed number of queries. Returns rows written."""
@@ -236,72 +294,146 @@ def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) ->
         current_assignments(day)
         .filter(schedule_group__isnull=False, employee__active=True)
         .filter(**({"employee_id__in": employee_ids} if employee_ids is not None else {}))
-        .select_related("unit")
-        .only("employee_id", "schedule_group_id", "unit__kind", "unit__parent_id", "unit_id")
+        .values_list("employee_id", "schedule_group_id", "unit__kind", "unit_id", "unit__parent_id")
     )
     if not assignments:
         return 0
-    versions = schedules_in_force(
-        {a.schedule_group_id for a in assignments if a.schedule_group_id}, day
-    )
+    versions = schedules_in_force({a[1] for a in assignments}, day)
     calendars = {k: work_calendar(k, day) for k in ("office", "school")}
     bands_version, bands = bands_in_force(day)
-    unit_zone = site_zones(
-        {a.unit_id for a in assignments}
-        | {a.unit.parent_id for a in assignments if a.unit.parent_id}
-    )
-    events = _counted_events_by_employee([a.employee_id for a in assignments], *events_window(day))
-    absences = _approved_absences([a.employee_id for a in assignments], day)
+    unit_zone = site_zones({a[3] for a in assignments} | {a[4] for a in assignments if a[4]})
+    events = _counted_events_by_employee(employee_ids, *events_window(day))
+    absences = _approved_absences(employee_ids, day)
+    exceptions = schedule_exceptions_around(employee_ids, day)
+    bands_id = bands_version.pk if bands_version is not None else None
     now = timezone.now()
-    rows: list[AttendanceDay] = []
-    for a in assignments:
-        found = versions.get(a.schedule_group_id)  # type: ignore[arg-type]
+    # Many employees share a schedule, a calendar and a zone: work those out once each.
+    day_info: dict[tuple[str, int], DayInfo] = {}
+    zones: dict[tuple[int, int | None], ZoneInfo] = {}
+    rows: list[AttendanceRow] = []
+    for employee_id, group_id, unit_kind, unit_id, parent_id in assignments:
+        found = versions.get(group_id)
         if found is None:
             continue  # no hours set for this group on that day: no verdict, not a TK
         version, schedule = found
-        kind: cal.CalendarKind = "school" if a.unit.kind == Unit.Kind.SEKOLAH else "office"
-        info = calendar_day(calendars[kind], schedule, day)
-        zone = zone_of(unit_zone, a.unit_id, a.unit.parent_id)
+        kind: cal.CalendarKind = "school" if unit_kind == Unit.Kind.SEKOLAH else "office"
+        info = day_info.get((kind, group_id))
+        if info is None:
+            info = day_info[kind, group_id] = calendar_day(calendars[kind], schedule, day)
+        tz = zones.get((unit_id, parent_id))
+        if tz is None:
+            tz = zones[unit_id, parent_id] = ZoneInfo(zone_of(unit_zone, unit_id, parent_id))
+        own = events.get(employee_id, [])
+        planned = exceptions.get(employee_id)
+        override = None
+        if planned is not None:
+            override = planned.get(day)
+            plans = _neighbour_plans(day, planned, schedule, calendars[kind])
+            own = _events_of_day(day, own, plans, tz)
         result = verdict.classify_day(
-            day,
-            events.get(a.employee_id, []),
-            schedule,
-            info,
-            absences.get(a.employee_id, ()),
-            bands,
-            ZoneInfo(zone),
+            day, own, schedule, info, absences.get(employee_id, ()), bands, tz, override=override
         )
         rows.append(
-            AttendanceDay(
-                employee_id=a.employee_id,
-                day=day,
-                day_code=result.day_code,
-                in_code=result.in_code or "",
-                out_code=result.out_code or "",
-                minutes_late=result.minutes_late,
-                minutes_early=result.minutes_early,
-                first_in=result.first_in,
-                last_out=result.last_out,
-                schedule=version,
-                bands=bands_version,
-                explanation=list(result.explanation),
-                rules_version=result.rules_version,
-                computed_at=now,
+            (
+                employee_id,
+                day,
+                result.day_code,
+                result.in_code or "",
+                result.out_code or "",
+                result.minutes_late,
+                result.minutes_early,
+                result.first_in,
+                result.last_out,
+                version.pk,
+                bands_id,
+                list(result.explanation),
+                result.rules_version,
+                now,
             )
         )
     if PeriodLock.objects.filter(month=day.replace(day=1)).exists():
-        return _changes_after_lock(day, rows, now)
-    AttendanceDay.objects.bulk_create(
-        rows,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["employee", "day"],
-        update_fields=[
-            "day_code", "in_code", "out_code", "minutes_late", "minutes_early", "first_in",
-            "last_out", "schedule", "bands", "explanation", "rules_version", "computed_at",
-        ],
-    )  # fmt: skip
+        return _changes_after_lock(day, [_attendance_day(r) for r in rows], now)
+    _attendance_days_store(rows)
     return len(rows)
+
+
+def _neighbour_plans(
+    day: date,
+    planned: dict[date, ScheduleOverride],
+    schedule: Schedule,
+    calendar: cal.WorkCalendar,
+) -> dict[date, Shift | None]:
+    """What is planned the day before, the day and the day after: the exception where there
+    is one, else the schedule's shift on a working day."""
+    plans: dict[date, Shift | None] = {}
+    for on in (day - timedelta(days=1), day, day + timedelta(days=1)):
+        if on in planned:
+            plans[on] = planned[on].shift
+        elif schedule.in_force_on(on):
+            info = calendar_day(calendar, schedule, on)
+            plans[on] = schedule.shift_on(on, info.period) if info.is_working_day else None
+    return plans
+
+
+def _attendance_day(row: AttendanceRow) -> AttendanceDay:
+    return AttendanceDay(**dict(zip(ATTENDANCE_COLUMNS, row, strict=True)))
+
+
+_EXPLANATION = ATTENDANCE_COLUMNS.index("explanation")
+
+
+def _attendance_days_store(rows: list[AttendanceRow]) -> None:
+    """Insert or replace the verdicts. On PostgreSQL through COPY into a scratch table and
+    one INSERT … ON CONFLICT: for a whole province's day, building a model instance and an
+    INSERT parameter list per row costs more than the verdicts themselves."""
+    if connection.vendor != "postgresql":
+        AttendanceDay.objects.bulk_create(
+            [_attendance_day(r) for r in rows],
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["employee", "day"],
+            update_fields=[c.removesuffix("_id") for c in ATTENDANCE_COLUMNS[2:]],
+        )
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_INCOMING_CREATE)
+        with cursor.copy(_INCOMING_COPY) as copy:
+            for r in rows:
+                copy.write_row(
+                    (*r[:_EXPLANATION], json.dumps(r[_EXPLANATION]), *r[_EXPLANATION + 1 :])
+                )
+        cursor.execute(_INCOMING_UPSERT)
+        cursor.execute(_INCOMING_DROP)  # now: inside a longer transaction it would still exist
+
+
+# The columns of ATTENDANCE_COLUMNS, in that order (checked by the tests on PostgreSQL).
+_INCOMING_CREATE = """
+    CREATE TEMPORARY TABLE attendance_day_incoming ON COMMIT DROP AS
+    SELECT employee_id, day, day_code, in_code, out_code, minutes_late, minutes_early,
+           first_in, last_out, schedule_id, bands_id, explanation, rules_version, computed_at
+    FROM presence_attendanceday WITH NO DATA
+"""
+_INCOMING_COPY = """
+    COPY attendance_day_incoming (employee_id, day, day_code, in_code, out_code, minutes_late,
+        minutes_early, first_in, last_out, schedule_id, bands_id, explanation, rules_version,
+        computed_at) FROM STDIN
+"""
+_INCOMING_DROP = "DROP TABLE attendance_day_incoming"
+_INCOMING_UPSERT = """
+    INSERT INTO presence_attendanceday (employee_id, day, day_code, in_code, out_code,
+        minutes_late, minutes_early, first_in, last_out, schedule_id, bands_id, explanation,
+        rules_version, computed_at)
+    SELECT employee_id, day, day_code, in_code, out_code, minutes_late, minutes_early,
+           first_in, last_out, schedule_id, bands_id, explanation, rules_version, computed_at
+    FROM attendance_day_incoming
+    ON CONFLICT (employee_id, day) DO UPDATE SET
+        day_code = EXCLUDED.day_code, in_code = EXCLUDED.in_code,
+        out_code = EXCLUDED.out_code, minutes_late = EXCLUDED.minutes_late,
+        minutes_early = EXCLUDED.minutes_early, first_in = EXCLUDED.first_in,
+        last_out = EXCLUDED.last_out, schedule_id = EXCLUDED.schedule_id,
+        bands_id = EXCLUDED.bands_id, explanation = EXCLUDED.explanation,
+        rules_version = EXCLUDED.rules_version, computed_at = EXCLUDED.computed_at
+"""
 
 
 def _changes_after_lock(day: date, rows: list[AttendanceDay], now: datetime) -> int:

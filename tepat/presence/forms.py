@@ -97,3 +97,27 @@ class AbsenceDecisionForm(forms.Form):
         ids_field = self.fields["ids"]
         assert isinstance(ids_field, forms.TypedMultipleChoiceField)
         ids_field.choices = [(i, i) for i in ids or []]
+
+
+class ScheduleExceptionForm(forms.Form):
+    """One employee's plan for one day; the shift list is every shift in force today."""
+
+    employee = forms.ModelChoiceField(queryset=Employee.objects.none(), label=_("Employee"))
+    day = forms.DateField(label=_("Day"), widget=DateInput)
+    shift = forms.ChoiceField(label=_("Plan for the day"))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        help_text=_("The roster, letter or agreement this comes from."),
+    )
+
+    def __init__(
+        self, *args: Any, employees: QuerySet[Employee], choices: list[tuple[str, str]], **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        employee_field = self.fields["employee"]
+        assert isinstance(employee_field, forms.ModelChoiceField)
+        employee_field.queryset = employees.order_by("name", "nip")
+        shift_field = self.fields["shift"]
+        assert isinstance(shift_field, forms.ChoiceField)
+        shift_field.choices = choices

@@ -323,6 +323,46 @@ class CalendarEntry(models.Model):
         return f"{self.name} ({self.first_day:%d-%m-%Y})"
 
 
+class ScheduleException(models.Model):
+    """A per-employee exception to the group's schedule for one day: a shift taken from a
+    schedule in force (a teacher on office hours, a nurse's roster entry, the Saturday of a
+    swapped day) or a day off. The shift is stored as entered, so a later schedule version
+    never changes a day already planned."""
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    group = models.ForeignKey(
+        "org.ScheduleGroup",
+        verbose_name=_("schedule the shift comes from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    shift = models.JSONField(_("shift (empty: day off)"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("entered at"))
+
+    class Meta:
+        verbose_name = _("schedule exception")
+        verbose_name_plural = _("schedule exceptions")
+        ordering = ["day", "employee_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "day"], name="scheduleexception_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.day} {(self.shift or {}).get('code', 'LIBUR')}"
+
+
 class AttendanceDay(models.Model):
     """The verdict for one employee and day, derived from the ledger; rebuilt at will."""
 

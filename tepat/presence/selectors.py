@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 from tepat.accounts import access
 from tepat.org.models import Employee
 from tepat.org.selectors import employee_sites
-from tepat.presence.models import AbsenceRequest, AttendanceDay, CheckinEvent, PhoneDevice
+from tepat.presence.models import (
+    AbsenceRequest,
+    AttendanceDay,
+    CheckinEvent,
+    PhoneDevice,
+    ScheduleException,
+)
 from tepat.presence.services import presence_policy_on
 
 
@@ -175,3 +181,14 @@ def absence_requests_of(user: Any) -> QuerySet[AbsenceRequest]:
 
 def absence_requests_for_queue(pending: QuerySet[AbsenceRequest]) -> QuerySet[AbsenceRequest]:
     return pending.select_related("employee", "submitted_by").order_by("first_day", "pk")
+
+
+def schedule_exceptions_upcoming(
+    visible: QuerySet[ScheduleException], today: date, *, days_back: int = 31
+) -> QuerySet[ScheduleException]:
+    """The last month's and every coming plan, in day order."""
+    return (
+        visible.filter(day__gte=today - timedelta(days=days_back))
+        .select_related("employee", "group", "created_by")
+        .order_by("day", "employee__name")[:500]
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tepat.presence import absence_views, machine_views, views
+from tepat.presence import absence_views, machine_views, schedule_exception_views, views
 
 app_name = "presence"
 urlpatterns = [
@@ -20,6 +20,16 @@ office_urlpatterns = [
     path("ajuan/persetujuan/", absence_views.absence_queue, name="absence_queue"),
     path("ajuan/<int:request_id>/", absence_views.absence_detail, name="absence_detail"),
     path("ajuan/<int:request_id>/bukti/", absence_views.absence_evidence, name="absence_evidence"),
+    path(
+        "jadwal-khusus/",
+        schedule_exception_views.schedule_exception_list,
+        name="schedule_exception_list",
+    ),
+    path(
+        "jadwal-khusus/<int:exception_id>/hapus/",
+        schedule_exception_views.schedule_exception_remove,
+        name="schedule_exception_remove",
+    ),
     path("mesin/", machine_views.machine_list, name="machine_list"),
     path("mesin/tanda/", machine_views.machine_flags, name="machine_flags"),
     path("mesin/<int:machine_id>/", machine_views.machine_detail, name="machine_detail"),

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from itertools import pairwise
 
 from tepat.rules.calendar import WEEKDAY_NAMES, DayInfo, WorkCalendar
@@ -88,6 +89,9 @@ class Shift:
 
     def on(self, day: date, tz: tzinfo) -> ShiftInstance:
         """This shift placed on `day` (the day it starts) in the site's zone."""
+        return _shift_on(self, day, tz)
+
+    def _on(self, day: date, tz: tzinfo) -> ShiftInstance:
         start = datetime.combine(day, self.start, tzinfo=tz)
         end = datetime.combine(day + _ONE_DAY if self.crosses_midnight else day, self.end, tz)
         opens = datetime.combine(day, self.check_in_from, tzinfo=tz)
@@ -97,6 +101,13 @@ class Shift:
         if closes.replace(tzinfo=None) < end.replace(tzinfo=None):
             closes += _ONE_DAY
         return ShiftInstance(day=day, shift=self, start=start, end=end, opens=opens, closes=closes)
+
+
+@lru_cache(maxsize=4096)
+def _shift_on(shift: Shift, day: date, tz: tzinfo) -> ShiftInstance:
+    # A whole province shares a handful of shifts and zones on a day: place each once. The
+    # instance is immutable, so handing out the same one is safe.
+    return shift._on(day, tz)
 
 
 @dataclass(frozen=True)
@@ -243,7 +254,8 @@ def validate_schedule_versions(versions: Sequence[Schedule]) -> tuple[Schedule, 
 
 def schedule_version_for(versions: Sequence[Schedule], day: date) -> Schedule:
     """The version in force on `day`; ScheduleError if none is, or the versions are invalid."""
-    for version in validate_schedule_versions(versions):
+    single = len(versions) == 1  # the common case: nothing to check between versions
+    for version in versions if single else validate_schedule_versions(versions):
         if version.in_force_on(day):
             return version
     raise ScheduleError(f"Tidak ada jadwal {versions[0].name} yang berlaku pada {_dmy(day)}")

@@ -78,6 +78,16 @@ def _shift_from_data(key: str, data: Mapping[str, Any]) -> Shift:
         raise ScheduleError(f"{where}: isian '{exc.args[0]}' belum ada") from None
 
 
+def shift_to_data(shift: Shift) -> dict[str, Any]:
+    """One shift as stored with a per-employee exception."""
+    return _shift_to_data(shift)
+
+
+def shift_from_data(data: Mapping[str, Any]) -> Shift:
+    """A shift stored with a per-employee exception; `ScheduleError` when it is incomplete."""
+    return _shift_from_data(str(data.get("code", "")), data)
+
+
 def _week_to_data(week: Week, keys: Mapping[Shift, str]) -> list[str | None]:
     return [None if shift is None else keys[shift] for shift in week]
 

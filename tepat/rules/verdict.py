@@ -55,6 +55,7 @@ RULES_VERSION = "verdict-1"
 """Bump when a change here can change a verdict; stored with every verdict and TPP month."""
 
 EventKind = Literal["in", "out"]
+_EVENT_KINDS = frozenset(get_args(EventKind))
 AbsenceType = Literal[
     "cuti_tahunan",
     "cuti_besar",
@@ -124,7 +125,7 @@ class AttendanceEvent:
     def __post_init__(self) -> None:
         if self.taken_at.tzinfo is None or self.taken_at.utcoffset() is None:
             raise VerdictError("Waktu presensi harus memiliki zona waktu")
-        if self.kind not in get_args(EventKind):
+        if self.kind not in _EVENT_KINDS:
             raise VerdictError(f"Jenis presensi tidak dikenal: {self.kind!r}")
 
 
@@ -558,13 +559,14 @@ class _Builder:
 
     def moment(self, at: datetime) -> str:
         """ "08:05:12 WIB"; "19-08-2026 07:00:00 WIB" when not on the verdict's day."""
-        local = at.astimezone(self.tz)
-        return f"{self._date_prefix(local)}{local:%H:%M:%S} {_zone(local)}"
+        local = at.astimezone(self.tz)  # (fields, not strftime: this runs for every punch)
+        hms = f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+        return f"{self._date_prefix(local)}{hms} {_zone(local)}"
 
     def clock(self, at: datetime) -> str:
         """ "07:30"; "19-08-2026 07:00" when not on the verdict's day."""
         local = at.astimezone(self.tz)
-        return f"{self._date_prefix(local)}{local:%H:%M}"
+        return f"{self._date_prefix(local)}{local.hour:02d}:{local.minute:02d}"
 
     def _date_prefix(self, local: datetime) -> str:
         return "" if local.date() == self.day else f"{_dmy(local.date())} "

@@ -108,6 +108,20 @@ def nurse_request(w: World) -> Any:
     )  # LOGIN: anonymous is sent to the login page
 
 
+def teacher_exception(w: World) -> Any:
+    """A day off planned for the Dindik teacher, made on demand (the world holds none)."""
+    from django.utils import timezone
+
+    from tepat.presence.models import ScheduleException
+
+    found, _ = ScheduleException.objects.get_or_create(
+        employee=w.teacher, day=timezone.localdate(),
+        defaults={"reason": "Tukar hari", "created_by": w.users["operator_opd"],
+                  "created_at": timezone.now()},
+    )  # fmt: skip
+    return found
+
+
 def _expect(allowed: set[str], *, anon: str = LOGIN) -> dict[str, str]:
     return {
         role: anon if role == "anon" else (ALLOW if role in allowed else DENY) for role in ROLES
@@ -282,6 +296,19 @@ CASES: list[Case] = [
         lambda w: f"/presensi/ajuan/{nurse_request(w).pk}/",
         "get",
         _expect(REGENCY | {"operator_other"}),
+    ),
+    # Schedule exceptions: the OPD operator for their staff and BKPSDM plan; the auditor reads.
+    (
+        "presence_office:schedule_exception_list",
+        lambda w: "/presensi/jadwal-khusus/",
+        "get",
+        _expect({"operator_opd", "operator_other", "admin_bkpsdm", "superadmin", "auditor"}),
+    ),
+    (
+        "presence_office:schedule_exception_remove",
+        lambda w: f"/presensi/jadwal-khusus/{teacher_exception(w).pk}/hapus/",
+        "post",
+        _expect({"operator_opd", "admin_bkpsdm", "superadmin"}),
     ),
     # The phone app's shell holds no data: public.
     ("presence:app", lambda w: "/app/", "get", _expect(ALL, anon=ALLOW)),

@@ -439,3 +439,17 @@ def test_every_schedule_group_in_use_has_its_hours_and_a_teacher_gets_a_verdict(
     assert day.day_code == "TK"  # the demo has no check-ins yet
     assert day.schedule is not None
     assert day.schedule.group.code == "guru"
+
+
+def test_the_request_pages_have_pending_approved_and_rejected_samples(
+    demo: DemoSummary,
+) -> None:
+    from tepat.accounts.access import absence_requests_decidable_by
+    from tepat.presence.models import AbsenceRequest
+
+    statuses = set(AbsenceRequest.objects.values_list("status", flat=True))
+    assert statuses == {"pending", "approved", "rejected"}
+    assert AbsenceRequest.objects.filter(on_behalf=True).exists()  # paper forms, by the operator
+    assert AbsenceRequest.objects.filter(type="lupa_absen").exists()
+    principal = User.objects.filter(role=Role.ASN).order_by("id").first()
+    assert absence_requests_decidable_by(principal, TODAY).count() >= 2

@@ -190,3 +190,20 @@ def test_the_nightly_command_builds_everyone_in_a_group_with_hours(
     assert codes[world.teacher.nip] == "TK"
     assert codes[world.nurse.nip] == "TK"  # kantor-5hk now has its hours too
     assert AttendanceDay.objects.count() == 12
+
+
+def test_the_bulk_write_names_the_columns_in_the_order_the_rows_give_them() -> None:
+    """PostgreSQL writes a day's verdicts by COPY: a column out of order would put values in
+    the wrong place, so each statement lists them exactly as `ATTENDANCE_COLUMNS`."""
+    import re
+
+    from tepat.presence import attendance
+
+    columns = list(attendance.ATTENDANCE_COLUMNS)
+    for sql in (attendance._INCOMING_CREATE, attendance._INCOMING_COPY):
+        assert [w for w in re.findall(r"\w+", sql) if w in columns] == columns
+    named = [w for w in re.findall(r"\w+", attendance._INCOMING_UPSERT) if w in columns]
+    assert named[:14] == columns
+    assert named[14:28] == columns
+    assert named[28:30] == ["employee_id", "day"]  # ON CONFLICT (employee_id, day)
+    assert named[30:] == [c for c in columns[2:] for _ in (0, 1)]  # SET c = EXCLUDED.c
