@@ -7,7 +7,7 @@ the report's day, or, while that supervisor is away (leave in their attendance v
 the supervisor's own supervisor as Plt. Nobody decides on their own reports.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +15,8 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -261,77 +262,138 @@ def _working_days(first: date, last: date) -> list[date]:
     return [d for d in days if calendar.day_kind(d, workdays=OFFICE_WEEK).is_working_day]
 
 
-def month_gather(
-    employee: Employee, year: int, month: int
-) -> tuple[KinerjaPolicy, rules.KinerjaMonth]:
-    """Fetch: the month's reports, day codes, ratings, targets and position, as plain values."""
+def months_gather(
+    year: int, month: int, employee_ids: Collection[int] | None = None
+) -> tuple[KinerjaPolicy, dict[int, rules.KinerjaMonth]]:
+    """Fetch, for many employees at once: each one's month as plain values, the reports summed
+    by the database (`rules.ReportTotals`), in a fixed number of queries whatever the number of
+    employees. Without `employee_ids`: everyone in post at some time in the month."""
     first, last = month_bounds(year, month)
     policy = kinerja_policy_on(first)
     working = _working_days(first, last)
-    assignments = list(
-        Assignment.objects.filter(employee=employee, valid_from__lte=last)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
-        .select_related("unit")
-        .order_by("valid_from")
+    in_month = Assignment.objects.filter(valid_from__lte=last).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=first)
     )
-    in_post = [
-        d
-        for d in working
-        if any(a.valid_from <= d and (a.valid_to is None or d < a.valid_to) for a in assignments)
-    ]
-    latest = assignments[-1] if assignments else None
-    reports = list(
-        DailyReport.objects.filter(employee=employee, day__gte=first, day__lte=last).values_list(
-            "day", "minutes", "status", "approved_minutes", "skp_result_id", "quantity", "unit"
+    if employee_ids is not None:
+        in_month = in_month.filter(employee_id__in=list(employee_ids))
+    posts: dict[int, list[tuple[date, date | None, str, str]]] = {}
+    for row in in_month.order_by("employee_id", "valid_from", "pk").values_list(
+        "employee_id", "valid_from", "valid_to", "jabatan", "unit__kind"
+    ):
+        posts.setdefault(row[0], []).append(row[1:])
+    ids = sorted(posts) if employee_ids is None else sorted(set(employee_ids))
+
+    def scoped(queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset if employee_ids is None else queryset.filter(employee_id__in=ids)
+
+    reports = scoped(DailyReport.objects.filter(day__gte=first, day__lte=last))
+    approved = Q(status=DailyReport.Status.APPROVED)
+    effective = Coalesce("approved_minutes", "minutes")
+    sums = {
+        row["employee_id"]: row
+        for row in reports.values("employee_id").annotate(
+            pending=Count("pk", filter=Q(status=DailyReport.Status.PENDING)),
+            approved=Count("pk", filter=approved),
+            rejected=Count("pk", filter=Q(status=DailyReport.Status.REJECTED)),
+            pending_minutes=Sum("minutes", filter=Q(status=DailyReport.Status.PENDING)),
+            rejected_minutes=Sum("minutes", filter=Q(status=DailyReport.Status.REJECTED)),
+            approved_minutes=Sum(effective, filter=approved),
+        )
+    }
+    # Approved minutes on days the attendance verdict blocks (TK, whole-day leave): few rows.
+    blocked_days = scoped(
+        AttendanceDay.objects.filter(
+            day__gte=first, day__lte=last, day_code__in=sorted(policy.report.blocked_day_codes)
         )
     )
-    codes = dict(
-        AttendanceDay.objects.filter(employee=employee, day__gte=first, day__lte=last).values_list(
-            "day", "day_code"
+    excluded: dict[int, list[tuple[date, str, int]]] = {}
+    for employee_id, day, code, minutes in (
+        reports.filter(approved)
+        .filter(
+            Exists(blocked_days.filter(employee_id=OuterRef("employee_id"), day=OuterRef("day")))
         )
-    )
-    evaluation = MonthlyEvaluation.objects.filter(employee=employee, year=year, month=month).first()
+        .values("employee_id", "day")
+        .annotate(minutes=Sum(effective))
+        .values_list("employee_id", "day", Subquery(_day_code_of()), "minutes")
+        .order_by("employee_id", "day")
+    ):
+        excluded.setdefault(employee_id, []).append((day, code, minutes))
+    ratings = {
+        employee_id: (hasil_kerja or None, perilaku or None)
+        for employee_id, hasil_kerja, perilaku in scoped(
+            MonthlyEvaluation.objects.filter(year=year, month=month)
+        ).values_list("employee_id", "hasil_kerja", "perilaku")
+    }
+    # What approved reports realised per SKP result and unit (units compared as the officer
+    # typed them, trimmed and case-folded), against the agreed plan's indicators.
     realised: dict[tuple[int, str], Decimal] = {}
-    for _day, _m, status, _a, result_id, quantity, unit in reports:
-        if status == DailyReport.Status.APPROVED and result_id is not None:
-            key = (result_id, unit.strip().casefold())
-            realised[key] = realised.get(key, Decimal(0)) + quantity
-    items = [
-        rules.RealisationItem(
-            label=indicator.text,
-            yearly_target=indicator.target,
-            realised=realised.get(
-                (indicator.result_id, indicator.unit.strip().casefold()), Decimal(0)
-            ),
-        )
-        for indicator in SkpIndicator.objects.filter(
-            result__skp__employee=employee,
-            result__skp__year=year,
-            result__skp__status=Skp.Status.AGREED,
-        ).order_by("result__order", "result_id", "pk")
-    ]
-    month_input = rules.KinerjaMonth(
-        year=year,
-        month=month,
-        working_days=len(working),
-        days_in_post=len(in_post),
-        reports=tuple(
-            rules.ReportLine(
-                day=day,
-                minutes=minutes,
-                status=cast(rules.ReportStatus, status),
-                approved_minutes=approved,
-                day_code=codes.get(day),
+    for result_id, unit, quantity in (
+        reports.filter(approved, skp_result__isnull=False)
+        .values("skp_result_id", "unit")
+        .annotate(quantity=Sum("quantity"))
+        .values_list("skp_result_id", "unit", "quantity")
+    ):
+        key = (result_id, unit.strip().casefold())
+        realised[key] = realised.get(key, Decimal(0)) + quantity
+    items: dict[int, list[rules.RealisationItem]] = {}
+    for employee_id, result_id, text, target, unit in (
+        SkpIndicator.objects.filter(result__skp__year=year, result__skp__status=Skp.Status.AGREED)
+        .filter(**({} if employee_ids is None else {"result__skp__employee_id__in": ids}))
+        .order_by("result__skp__employee_id", "result__order", "result_id", "pk")
+        .values_list("result__skp__employee_id", "result_id", "text", "target", "unit")
+    ):
+        items.setdefault(employee_id, []).append(
+            rules.RealisationItem(
+                label=text,
+                yearly_target=target,
+                realised=realised.get((result_id, unit.strip().casefold()), Decimal(0)),
             )
-            for day, minutes, status, approved, _r, _q, _u in reports
-        ),
-        hasil_kerja=(evaluation.hasil_kerja or None) if evaluation else None,  # type: ignore[arg-type]
-        perilaku=(evaluation.perilaku or None) if evaluation else None,  # type: ignore[arg-type]
-        realisation=tuple(items),
-        jabatan=latest.jabatan if latest else "",
-        unit_kind=latest.unit.kind if latest else "",
-    )
-    return policy, month_input
+        )
+
+    months: dict[int, rules.KinerjaMonth] = {}
+    for employee_id in ids:
+        held = posts.get(employee_id, [])
+        in_post = sum(
+            1 for d in working if any(f <= d and (t is None or d < t) for f, t, _j, _k in held)
+        )
+        row = sums.get(employee_id, {})
+        blocked = excluded.get(employee_id, [])
+        months[employee_id] = rules.KinerjaMonth(
+            year=year,
+            month=month,
+            working_days=len(working),
+            days_in_post=in_post,
+            totals=rules.ReportTotals(
+                pending=row.get("pending", 0),
+                approved=row.get("approved", 0),
+                rejected=row.get("rejected", 0),
+                pending_minutes=row.get("pending_minutes") or 0,
+                rejected_minutes=row.get("rejected_minutes") or 0,
+                approved_minutes=(row.get("approved_minutes") or 0) - sum(m for *_d, m in blocked),
+                excluded_minutes=sum(m for *_d, m in blocked),
+                excluded_days=tuple((day, code) for day, code, _m in blocked),
+            ),
+            hasil_kerja=cast(Any, ratings.get(employee_id, (None, None))[0]),
+            perilaku=cast(Any, ratings.get(employee_id, (None, None))[1]),
+            realisation=tuple(items.get(employee_id, ())),
+            jabatan=held[-1][2] if held else "",
+            unit_kind=held[-1][3] if held else "",
+        )
+    return policy, months
+
+
+def _day_code_of() -> QuerySet[AttendanceDay, Any]:
+    return AttendanceDay.objects.filter(
+        employee_id=OuterRef("employee_id"), day=OuterRef("day")
+    ).values("day_code")[:1]
+
+
+def month_gather(
+    employee: Employee, year: int, month: int
+) -> tuple[KinerjaPolicy, rules.KinerjaMonth]:
+    """Fetch one employee's month: `months_gather` for one, so one and many agree."""
+    policy, months = months_gather(year, month, [employee.pk])
+    return policy, months[employee.pk]
 
 
 def month_facts(employee: Employee, year: int, month: int) -> MonthFacts:

@@ -551,35 +551,64 @@ def reports_bulk_approve(*, actor: Any, reports: Iterable[DailyReport]) -> int:
 # --- the month ---------------------------------------------------------------------------------
 
 
+def _evaluation_values(result: rules.KinerjaResult) -> dict[str, Any]:
+    """What a stored evaluation keeps of the rules' result (the ratings are kept as rated)."""
+    return {
+        "approved_minutes": result.approved_minutes,
+        "excluded_minutes": result.excluded_minutes,
+        "pending_minutes": result.pending_minutes,
+        "rejected_minutes": result.rejected_minutes,
+        "target_minutes": result.target_minutes,
+        "capaian_percent": result.capaian_percent,
+        "realisation_percent": result.realisation_percent,
+        "predicate": result.predicate or "",
+        "exemption": result.exemption,
+        "method": result.method,
+        "productivity_percent": result.productivity_percent,
+        "policy_name": result.policy_name,
+        "policy_version": result.policy_version,
+        "rules_version": result.rules_version,
+        "explanation": list(result.explanation),
+    }
+
+
 def month_evaluation_store(*, employee: Employee, year: int, month: int) -> MonthlyEvaluation:
     """Evaluate the month with the policy in force and store it with the versions used.
     Derived data, rebuilt at will: not audited (the decisions that feed it are)."""
-    facts = selectors.month_facts(employee, year, month)
-    result = facts.result
+    result = selectors.month_facts(employee, year, month).result
     evaluation, _created = MonthlyEvaluation.objects.update_or_create(
         employee=employee,
         year=year,
         month=month,
-        defaults={
-            "approved_minutes": result.approved_minutes,
-            "excluded_minutes": result.excluded_minutes,
-            "pending_minutes": result.pending_minutes,
-            "rejected_minutes": result.rejected_minutes,
-            "target_minutes": result.target_minutes,
-            "capaian_percent": result.capaian_percent,
-            "realisation_percent": result.realisation_percent,
-            "predicate": result.predicate or "",
-            "exemption": result.exemption,
-            "method": result.method,
-            "productivity_percent": result.productivity_percent,
-            "policy_name": result.policy_name,
-            "policy_version": result.policy_version,
-            "rules_version": result.rules_version,
-            "explanation": list(result.explanation),
-            "computed_at": timezone.now(),
-        },
+        defaults={**_evaluation_values(result), "computed_at": timezone.now()},
     )
     return evaluation
+
+
+def months_evaluation_store(*, year: int, month: int, batch_size: int = 2000) -> int:
+    """Evaluate and store the month for everyone in post in it (the monthly run before TPP):
+    gathered by `selectors.months_gather` in a fixed number of queries, evaluated by the same
+    rules as `month_evaluation_store`, written as bulk upserts in one transaction (the
+    supervisors' ratings on existing rows are kept). Returns how many were stored."""
+    policy, months = selectors.months_gather(year, month)
+    results = rules.kinerja_months_evaluate(list(months.values()), policy)
+    now = timezone.now()
+    values = [_evaluation_values(result) for result in results]
+    if not values:
+        return 0
+    rows = [
+        MonthlyEvaluation(employee_id=employee_id, year=year, month=month, computed_at=now, **v)
+        for employee_id, v in zip(months, values, strict=True)
+    ]
+    with transaction.atomic():
+        MonthlyEvaluation.objects.bulk_create(
+            rows,
+            batch_size=batch_size,
+            update_conflicts=True,
+            unique_fields=["employee", "year", "month"],
+            update_fields=[*values[0], "computed_at"],
+        )
+    return len(rows)
 
 
 @transaction.atomic

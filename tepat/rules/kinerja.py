@@ -5,8 +5,11 @@ Fetch-then-calculate, as in `tepat.rules.tpp`: the caller gathers the month's re
 supervisor's ratings, the targets and the employee's position into a `KinerjaMonth` and hands it
 with the `KinerjaPolicy` in force on the month's first day to `kinerja_month_evaluate`, which
 returns a `KinerjaResult` an officer can check by hand. Store it with `policy.label` and
-`RULES_VERSION`. Nothing here reads a clock or a database: "now" and the site's zone are passed
-in.
+`RULES_VERSION`. The reports come either one line each (`ReportLine`) or already summed
+(`ReportTotals`, e.g. by the database for a whole province at once): `report_totals` is the one
+definition of that sum, so both give the same result. `kinerja_months_evaluate` evaluates many
+months under one policy, checking the policy once. Nothing here reads a clock or a database:
+"now" and the site's zone are passed in.
 
 The month (N = the month's working days, D = the working days in post)::
 
@@ -221,6 +224,57 @@ class ReportLine:
 
 
 @dataclass(frozen=True)
+class ReportTotals:
+    """A month's reports as the evaluation reads them: counts and minutes per status, with the
+    approved minutes on blocked days (TK, whole-day leave) apart."""
+
+    pending: int = 0
+    approved: int = 0
+    rejected: int = 0
+    """How many reports."""
+    pending_minutes: int = 0
+    rejected_minutes: int = 0
+    """As claimed."""
+    approved_minutes: int = 0
+    """As approved (perhaps adjusted), on days where work could be claimed."""
+    excluded_minutes: int = 0
+    """As approved, on blocked days: not counted."""
+    excluded_days: tuple[tuple[date, str], ...] = ()
+    """The blocked days with approved minutes, and each one's day code."""
+
+
+def report_totals(lines: Sequence[ReportLine], policy: KinerjaPolicy) -> ReportTotals:
+    """Sum report lines as the month's evaluation counts them."""
+    blocked = policy.report.blocked_day_codes
+    approved = excluded = pending = rejected = 0
+    counts = {"pending": 0, "approved": 0, "rejected": 0}
+    excluded_days: dict[date, str] = {}
+    for line in lines:
+        counts[line.status] += 1
+        if line.status == "pending":
+            pending += line.minutes
+        elif line.status == "rejected":
+            rejected += line.minutes
+        else:
+            minutes = line.minutes if line.approved_minutes is None else line.approved_minutes
+            if line.day_code is not None and line.day_code in blocked:
+                excluded += minutes
+                excluded_days[line.day] = line.day_code
+            else:
+                approved += minutes
+    return ReportTotals(
+        pending=counts["pending"],
+        approved=counts["approved"],
+        rejected=counts["rejected"],
+        pending_minutes=pending,
+        rejected_minutes=rejected,
+        approved_minutes=approved,
+        excluded_minutes=excluded,
+        excluded_days=tuple(sorted(excluded_days.items())),
+    )
+
+
+@dataclass(frozen=True)
 class RealisationItem:
     """One SKP indicator: its yearly target and what approved reports realised this month."""
 
@@ -243,6 +297,8 @@ class KinerjaMonth:
     realisation: tuple[RealisationItem, ...] = ()
     jabatan: str = ""
     unit_kind: str = ""
+    totals: ReportTotals | None = None
+    """The reports already summed, instead of `reports` (never both)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reports", tuple(self.reports))
@@ -301,11 +357,23 @@ def exemption_for(jabatan: str, unit_kind: str, policy: KinerjaPolicy) -> Exempt
 
 def kinerja_month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaResult:
     """The month's evaluation under `policy`. Raises KinerjaInputError or KinerjaPolicyError."""
+    (result,) = kinerja_months_evaluate([m], policy)
+    return result
+
+
+def kinerja_months_evaluate(
+    months: Sequence[KinerjaMonth], policy: KinerjaPolicy
+) -> list[KinerjaResult]:
+    """Each month's evaluation under `policy`, in order; the policy is checked once."""
     errors = kinerja_policy_validate(policy)
     if errors:
         raise KinerjaPolicyError(
             f"Kebijakan {policy.label} tidak dapat dipakai: {'; '.join(errors)}", errors=errors
         )
+    return [_month_evaluate(m, policy) for m in months]
+
+
+def _month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaResult:
     if not 1 <= m.month <= 12:
         raise KinerjaInputError(f"Bulan {m.month} tidak valid")
     first = date(m.year, m.month, 1)
@@ -322,35 +390,32 @@ def kinerja_month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaRes
             raise KinerjaInputError(f"Laporan {_dmy(line.day)} bukan laporan {month_name}")
         if line.minutes < 0 or (line.approved_minutes is not None and line.approved_minutes < 0):
             raise KinerjaInputError(f"Menit laporan {_dmy(line.day)} tidak boleh negatif")
+    if m.totals is not None and m.reports:
+        raise KinerjaInputError("Laporan diberikan dua kali: per baris dan sebagai jumlah")
+    totals = m.totals or report_totals(m.reports, policy)
+    if min(
+        totals.pending, totals.approved, totals.rejected, totals.pending_minutes,
+        totals.rejected_minutes, totals.approved_minutes, totals.excluded_minutes,
+    ) < 0:  # fmt: skip
+        raise KinerjaInputError(f"Jumlah laporan {month_name} tidak boleh negatif")
+    for day, _code in totals.excluded_days:
+        if (day.year, day.month) != (m.year, m.month):
+            raise KinerjaInputError(f"Laporan {_dmy(day)} bukan laporan {month_name}")
 
     lines = [
         f"Kebijakan {policy.label}: {policy.regulation.strip()}, berlaku sejak "
         f"{_dmy(policy.valid_from)}; aturan hitung {RULES_VERSION}"
     ]
 
-    blocked = policy.report.blocked_day_codes
-    approved = excluded = pending = rejected = 0
-    counts = {"pending": 0, "approved": 0, "rejected": 0}
-    excluded_days: dict[date, str] = {}
-    for line in m.reports:
-        counts[line.status] += 1
-        if line.status == "pending":
-            pending += line.minutes
-        elif line.status == "rejected":
-            rejected += line.minutes
-        else:
-            minutes = line.minutes if line.approved_minutes is None else line.approved_minutes
-            if line.day_code is not None and line.day_code in blocked:
-                excluded += minutes
-                excluded_days[line.day] = line.day_code
-            else:
-                approved += minutes
+    approved, excluded = totals.approved_minutes, totals.excluded_minutes
+    pending, rejected = totals.pending_minutes, totals.rejected_minutes
+    counts = {"pending": totals.pending, "approved": totals.approved, "rejected": totals.rejected}
     lines.append(
         f"Laporan harian {month_name}: {counts['approved']} disetujui "
         f"({_minutes(approved + excluded)}), {counts['pending']} menunggu ({_minutes(pending)}), "
         f"{counts['rejected']} ditolak ({_minutes(rejected)})"
     )
-    for day, code in sorted(excluded_days.items()):
+    for day, code in totals.excluded_days:
         lines.append(
             f"{_dmy(day)}: tercatat {_day_code_label(code)}; menit yang disetujui pada hari itu "
             f"tidak dihitung{_basis(policy.report.legal_basis)}"
