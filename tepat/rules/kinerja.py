@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 from tepat.rules.formatting import format_number
@@ -437,7 +438,7 @@ def _month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaResult:
         )
         lines.append(
             f"Menit kerja efektif disetujui: {format_number(approved)} dari target "
-            f"{_number(target)} menit{prorate}: capaian {format_percent(capaian)}"
+            f"{_number(target)} menit{prorate}: capaian {_percent(capaian)}"
             f"{_basis(target_rules.legal_basis)}"
         )
     else:
@@ -477,7 +478,7 @@ def _month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaResult:
                 )
             productivity = Fraction(percent)
             lines.append(
-                f"Predikat {PREDICATE_LABELS[predicate]}: {format_percent(productivity)}"
+                f"Predikat {PREDICATE_LABELS[predicate]}: {_percent(productivity)}"
                 f"{_basis(rules.legal_basis)}"
             )
     else:
@@ -487,13 +488,13 @@ def _month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaResult:
         cap = Fraction(rules.cap_percent)
         if productivity > cap:
             lines.append(
-                f"Capaian {format_percent(productivity)} dibatasi {format_percent(cap)}"
+                f"Capaian {_percent(productivity)} dibatasi {_percent(cap)}"
                 f"{_basis(rules.legal_basis)}"
             )
             productivity = cap
         lines.append(
             f"Persentase produktivitas untuk TPP ({_METHOD_LABELS[rules.method]}): "
-            f"{format_percent(productivity)}"
+            f"{_percent(productivity)}"
         )
     else:
         lines.append(
@@ -532,27 +533,40 @@ _METHOD_LABELS = {
 }
 
 
+# A province's months repeat the same few targets, quantities and percentages, so the exact
+# arithmetic and its wording are cached. Equal values (Decimal 2 and 2.00, equal Fractions)
+# give the same text, so the cache never changes a result.
+_percent = lru_cache(maxsize=65_536)(format_percent)
+
+
+@lru_cache(maxsize=65_536)
+def _target_share(yearly_target: Decimal, realised: Decimal) -> tuple[Fraction, str]:
+    """One indicator's share of its monthly target (capped at 100%), and the words for it."""
+    monthly = Fraction(yearly_target) / _MONTHS_PER_YEAR
+    share = min(Fraction(realised) / monthly, Fraction(1)) * _HUNDRED
+    return share, (
+        f"realisasi {_number(Fraction(realised))} dari {_number(monthly)} per bulan "
+        f"({_number(Fraction(yearly_target))} setahun ÷ {_MONTHS_PER_YEAR}): {_percent(share)}"
+    )
+
+
 def _realisation(items: Sequence[RealisationItem], lines: list[str]) -> Fraction | None:
     shares: list[Fraction] = []
     for item in items:
         if item.yearly_target <= 0:
             lines.append(f"Target {item.label}: target tahunan kosong, tidak dihitung")
             continue
-        monthly = Fraction(item.yearly_target) / _MONTHS_PER_YEAR
-        share = min(Fraction(item.realised) / monthly, Fraction(1)) * _HUNDRED
+        share, words = _target_share(item.yearly_target, item.realised)
         shares.append(share)
-        lines.append(
-            f"Target {item.label}: realisasi {_number(Fraction(item.realised))} dari "
-            f"{_number(monthly)} per bulan ({_number(Fraction(item.yearly_target))} setahun "
-            f"÷ {_MONTHS_PER_YEAR}): {format_percent(share)}"
-        )
+        lines.append(f"Target {item.label}: {words}")
     if not shares:
         return None
     mean = sum(shares, Fraction(0)) / len(shares)
-    lines.append(f"Rata-rata realisasi target bulan ini: {format_percent(mean)}")
+    lines.append(f"Rata-rata realisasi target bulan ini: {_percent(mean)}")
     return mean
 
 
+@lru_cache(maxsize=65_536)
 def _hundredths(value: Fraction) -> Decimal:
     """To 0,01, half up: the one rounding of a stored percentage or target."""
     scaled = value * 100
