@@ -1,17 +1,15 @@
 """Reads for e-Kinerja: the policy in force, whose reports a user may see or decide, and the
 month gathered into the plain values `tepat.rules.kinerja` evaluates.
 
-Who may *see* a report follows `tepat.accounts.access.employees_visible_to` (the one scoping
-layer). Who may *decide* follows the org chart: the report's employee's direct supervisor on
-the report's day, or, while that supervisor is away (leave in their attendance verdict today),
-the supervisor's own supervisor as Plt. Nobody decides on their own reports.
+Who may see and who may decide a report is decided in `tepat.accounts.access` (the one
+scoping layer): `employees_visible_to`, `report_decider_role` and `reports_decidable_by`.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -24,43 +22,19 @@ from django.utils.translation import gettext as _
 from tepat.accounts import access
 from tepat.kinerja.models import (
     DailyReport,
-    KinerjaPolicyVersion,
     MonthlyEvaluation,
     Skp,
     SkpIndicator,
     SkpResult,
 )
+from tepat.kinerja.policy import kinerja_policy_on
 from tepat.org.models import Assignment, Employee, Unit
 from tepat.presence.attendance import site_zones, work_calendar, zone_of
 from tepat.presence.models import AttendanceDay
 from tepat.rules import kinerja as rules
-from tepat.rules.kinerja_policy import (
-    KinerjaPolicy,
-    kinerja_policy_from_yaml,
-    kinerja_policy_in_force,
-    kinerja_policy_load,
-)
+from tepat.rules.kinerja_policy import KinerjaPolicy
 
-DEFAULT_POLICY = "kinerja_default"
 OFFICE_WEEK = frozenset(range(5))
-
-DeciderRole = Literal["atasan", "plt"]
-
-
-# --- policy ------------------------------------------------------------------------------------
-
-
-def kinerja_policy_on(day: date) -> KinerjaPolicy:
-    """The stored version in force on `day`, else the policy shipped with Tepat."""
-    stored = [
-        kinerja_policy_from_yaml(v.definition)
-        for v in KinerjaPolicyVersion.objects.filter(valid_from__lte=day).order_by("-valid_from")[
-            :1
-        ]
-    ]
-    if stored and stored[0].in_force_on(day):
-        return stored[0]
-    return kinerja_policy_in_force([kinerja_policy_load(DEFAULT_POLICY)], day)
 
 
 # --- where and who -----------------------------------------------------------------------------
@@ -90,74 +64,6 @@ def day_code(employee_id: int, day: date) -> str | None:
         AttendanceDay.objects.filter(employee_id=employee_id, day=day)
         .values_list("day_code", flat=True)
         .first()
-    )
-
-
-def supervisors_away(supervisor_ids: Iterable[int], today: date, policy: KinerjaPolicy) -> set[int]:
-    """Of these supervisors, those on leave today (their attendance verdict says so)."""
-    return set(
-        AttendanceDay.objects.filter(
-            employee_id__in=list(supervisor_ids),
-            day=today,
-            day_code__in=sorted(policy.review.plt_leave_day_codes),
-        ).values_list("employee_id", flat=True)
-    )
-
-
-def _acting_for(user: Any, today: date) -> set[int]:
-    """The user's direct subordinates who supervise others and are away today: the user may
-    decide in their place (Plt)."""
-    if user.employee_id is None:
-        return set()
-    direct = set(
-        access.current_assignments(today)
-        .filter(supervisor_id=user.employee_id)
-        .values_list("employee_id", flat=True)
-    )
-    if not direct:
-        return set()
-    return supervisors_away(direct, today, kinerja_policy_on(today))
-
-
-def decider_role(user: Any, report: DailyReport, today: date) -> DeciderRole | None:
-    """How the user may decide on the report: as its employee's atasan, as Plt, or not."""
-    if not user.is_authenticated or user.employee_id is None:
-        return None
-    if report.employee_id == user.employee_id:
-        return None
-    found = assignment_on(report.employee_id, report.day)
-    supervisor_id = found.supervisor_id if found else None
-    if supervisor_id is None:
-        return None
-    if supervisor_id == user.employee_id:
-        return "atasan"
-    if supervisor_id in _acting_for(user, today):
-        return "plt"
-    return None
-
-
-def _supervised_by(supervisor_ids: Iterable[int]) -> Exists:
-    """The report's employee had one of these supervisors on the report's day."""
-    return Exists(
-        Assignment.objects.filter(
-            employee_id=OuterRef("employee_id"),
-            supervisor_id__in=list(supervisor_ids),
-            valid_from__lte=OuterRef("day"),
-        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("day")))
-    )
-
-
-def reports_decidable_by(user: Any, today: date) -> QuerySet[DailyReport]:
-    """Pending reports the user may decide (as atasan or Plt), oldest first."""
-    if not user.is_authenticated or not user.is_active or user.employee_id is None:
-        return DailyReport.objects.none()
-    supervisors = {user.employee_id} | _acting_for(user, today)
-    return (
-        DailyReport.objects.filter(status=DailyReport.Status.PENDING)
-        .filter(_supervised_by(supervisors))
-        .exclude(employee_id=user.employee_id)
-        .select_related("employee", "skp_result")
-        .order_by("day", "employee__name", "start_time", "pk")
     )
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tepat.accounts import access
 from tepat.accounts.models import User
 from tepat.audit.services import audit_record
 from tepat.kinerja import attachments, selectors
@@ -28,6 +29,7 @@ from tepat.kinerja.models import (
     SkpIndicator,
     SkpResult,
 )
+from tepat.kinerja.policy import kinerja_policy_on
 from tepat.org.models import Employee
 from tepat.rules import kinerja as rules
 from tepat.rules.kinerja_policy import (
@@ -279,7 +281,7 @@ def _validate(
         .exists()
     ):
         raise ValidationError(_("The SKP result is not in your plan for that year."))
-    policy = selectors.kinerja_policy_on(data.day)
+    policy = kinerja_policy_on(data.day)
     others = DailyReport.objects.filter(employee=employee, day=data.day).exclude(
         status=DailyReport.Status.REJECTED
     )
@@ -442,7 +444,7 @@ def report_delete(*, actor: Any, report: DailyReport) -> None:
 def _decide_one(
     *, actor: Any, report: DailyReport, decision: str, reason: str, minutes: int | None, today: date
 ) -> DailyReport:
-    role = selectors.decider_role(actor, report, today)
+    role = access.report_decider_role(actor, report, today)
     if role is None:
         raise PermissionDenied(
             _("Only the employee's direct supervisor (or the acting one) may decide.")
@@ -662,13 +664,13 @@ def review_reminders_send(*, now: datetime | None = None) -> list[Reminder]:
     waiting too long in the app). Emails go out after the run's reads, one per supervisor."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    policy = selectors.kinerja_policy_on(today)
+    policy = kinerja_policy_on(today)
     waiting: dict[int, list[DailyReport]] = {}
     for report in selectors.overdue_pending(now, policy).select_related("employee"):
         found = selectors.assignment_on(report.employee_id, report.day)
         if found is not None and found.supervisor_id is not None:
             waiting.setdefault(found.supervisor_id, []).append(report)
-    away = selectors.supervisors_away(waiting, today, policy)
+    away = access.supervisors_away(waiting, today, policy)
     if away:
         # A supervisor on leave: the reminder goes to whoever stands in (the next level up).
         for supervisor_id in sorted(away):
