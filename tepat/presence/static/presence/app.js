@@ -279,7 +279,8 @@
       var id = uuid4();
       var payload = {
         id: id, day: v('day'), start_time: v('start_time'), end_time: v('end_time'),
-        activity: v('activity'), output: v('output'), quantity: v('quantity') || '1',
+        activity: v('activity'), output: v('output'),
+        quantity: v('quantity').replace(',', '.') || '1',
         unit: v('unit'), skp_result_id: v('skp_result_id') ? Number(v('skp_result_id')) : null,
         written_at: isoLocal(new Date()),
       };
@@ -470,7 +471,7 @@
     if (!all.length) text($('queue-note'), 'Belum ada absen dari HP ini.');
     else if (pending.length) text($('queue-note'), pending.length + ' absen belum terkirim.');
     else text($('queue-note'), 'Semua absen dari HP ini sudah dijawab server.');
-    show($('send-now'), pending.length > 0 && !!token);
+    show($('send-now'), stored.some(function (r) { return !Q.isFinal(r); }) && !!token);
   }
 
   function renderToday(cached) {
