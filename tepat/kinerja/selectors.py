@@ -13,7 +13,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -195,33 +195,61 @@ def months_gather(
     reports = scoped(DailyReport.objects.filter(day__gte=first, day__lte=last))
     approved = Q(status=DailyReport.Status.APPROVED)
     effective = Coalesce("approved_minutes", "minutes")
-    sums = {
-        row["employee_id"]: row
-        for row in reports.values("employee_id").annotate(
-            pending=Count("pk", filter=Q(status=DailyReport.Status.PENDING)),
-            approved=Count("pk", filter=approved),
-            rejected=Count("pk", filter=Q(status=DailyReport.Status.REJECTED)),
+    # One pass over the month's reports: per employee, SKP result and unit, the counts and
+    # minutes per status and the approved quantity (realisation compares units as the officer
+    # typed them, trimmed and case-folded).
+    counted = ("pending", "approved", "rejected", "pending_minutes", "rejected_minutes",
+               "approved_minutes")  # fmt: skip
+    sums: dict[int, list[int]] = {}
+    realised: dict[tuple[int, str], Decimal] = {}
+    for employee_id, result_id, unit, *numbers, quantity in (
+        reports.values("employee_id", "skp_result_id", "unit")
+        .annotate(
+            n_pending=Count("pk", filter=Q(status=DailyReport.Status.PENDING)),
+            n_approved=Count("pk", filter=approved),
+            n_rejected=Count("pk", filter=Q(status=DailyReport.Status.REJECTED)),
             pending_minutes=Sum("minutes", filter=Q(status=DailyReport.Status.PENDING)),
             rejected_minutes=Sum("minutes", filter=Q(status=DailyReport.Status.REJECTED)),
             approved_minutes=Sum(effective, filter=approved),
+            approved_quantity=Sum("quantity", filter=approved),
         )
-    }
+        .order_by()
+        .values_list(
+            "employee_id",
+            "skp_result_id",
+            "unit",
+            *(f"n_{c}" for c in counted[:3]),
+            *counted[3:],
+            "approved_quantity",
+        )
+    ):
+        total = sums.setdefault(employee_id, [0] * len(counted))
+        for k, number in enumerate(numbers):
+            total[k] += number or 0
+        if result_id is not None and quantity is not None:
+            key = (result_id, unit.strip().casefold())
+            realised[key] = realised.get(key, Decimal(0)) + quantity
     # Approved minutes on days the attendance verdict blocks (TK, whole-day leave): few rows.
     blocked_days = scoped(
         AttendanceDay.objects.filter(
             day__gte=first, day__lte=last, day_code__in=sorted(policy.report.blocked_day_codes)
         )
     )
+    # Driven from those days (an index lookup each), never a scan of the month's reports.
+    approved_that_day = (
+        DailyReport.objects.filter(
+            approved, employee_id=OuterRef("employee_id"), day=OuterRef("day")
+        )
+        .values("employee_id")
+        .annotate(total=Sum(effective))
+        .values("total")
+    )
     excluded: dict[int, list[tuple[date, str, int]]] = {}
     for employee_id, day, code, minutes in (
-        reports.filter(approved)
-        .filter(
-            Exists(blocked_days.filter(employee_id=OuterRef("employee_id"), day=OuterRef("day")))
-        )
-        .values("employee_id", "day")
-        .annotate(minutes=Sum(effective))
-        .values_list("employee_id", "day", Subquery(_day_code_of()), "minutes")
+        blocked_days.annotate(minutes=Subquery(approved_that_day))
+        .filter(minutes__isnull=False)
         .order_by("employee_id", "day")
+        .values_list("employee_id", "day", "day_code", "minutes")
     ):
         excluded.setdefault(employee_id, []).append((day, code, minutes))
     ratings = {
@@ -230,17 +258,6 @@ def months_gather(
             MonthlyEvaluation.objects.filter(year=year, month=month)
         ).values_list("employee_id", "hasil_kerja", "perilaku")
     }
-    # What approved reports realised per SKP result and unit (units compared as the officer
-    # typed them, trimmed and case-folded), against the agreed plan's indicators.
-    realised: dict[tuple[int, str], Decimal] = {}
-    for result_id, unit, quantity in (
-        reports.filter(approved, skp_result__isnull=False)
-        .values("skp_result_id", "unit")
-        .annotate(quantity=Sum("quantity"))
-        .values_list("skp_result_id", "unit", "quantity")
-    ):
-        key = (result_id, unit.strip().casefold())
-        realised[key] = realised.get(key, Decimal(0)) + quantity
     items: dict[int, list[rules.RealisationItem]] = {}
     for employee_id, result_id, text, target, unit in (
         SkpIndicator.objects.filter(result__skp__year=year, result__skp__status=Skp.Status.AGREED)
@@ -262,7 +279,7 @@ def months_gather(
         in_post = sum(
             1 for d in working if any(f <= d and (t is None or d < t) for f, t, _j, _k in held)
         )
-        row = sums.get(employee_id, {})
+        got = dict(zip(counted, sums.get(employee_id, [0] * len(counted)), strict=True))
         blocked = excluded.get(employee_id, [])
         months[employee_id] = rules.KinerjaMonth(
             year=year,
@@ -270,12 +287,12 @@ def months_gather(
             working_days=len(working),
             days_in_post=in_post,
             totals=rules.ReportTotals(
-                pending=row.get("pending", 0),
-                approved=row.get("approved", 0),
-                rejected=row.get("rejected", 0),
-                pending_minutes=row.get("pending_minutes") or 0,
-                rejected_minutes=row.get("rejected_minutes") or 0,
-                approved_minutes=(row.get("approved_minutes") or 0) - sum(m for *_d, m in blocked),
+                pending=got["pending"],
+                approved=got["approved"],
+                rejected=got["rejected"],
+                pending_minutes=got["pending_minutes"],
+                rejected_minutes=got["rejected_minutes"],
+                approved_minutes=got["approved_minutes"] - sum(m for *_d, m in blocked),
                 excluded_minutes=sum(m for *_d, m in blocked),
                 excluded_days=tuple((day, code) for day, code, _m in blocked),
             ),
@@ -286,12 +303,6 @@ def months_gather(
             unit_kind=held[-1][3] if held else "",
         )
     return policy, months
-
-
-def _day_code_of() -> QuerySet[AttendanceDay, Any]:
-    return AttendanceDay.objects.filter(
-        employee_id=OuterRef("employee_id"), day=OuterRef("day")
-    ).values("day_code")[:1]
 
 
 def month_gather(
