@@ -570,8 +570,9 @@ Machine: {m["nproc"]} cores ({m["cpu_model"]}), {m["ram_gib"]} GiB, PostgreSQL
 {m["postgresql"]}, Python {m["python"]}; load average before the runs {r["loadavg"]}, other
 programs using {r["other_load"]} cores. Build: {r["build"]}.
 
-The run reads the month in a fixed number of queries (sums per employee and status; approved
-minutes on blocked days; quantities per SKP result; indicators; assignments; ratings), evaluates
+The run reads the month in a fixed number of queries (one pass over the month's reports for
+the counts, minutes and quantities; approved minutes on blocked days from those days;
+indicators; assignments; ratings), evaluates
 each employee with the pure rules core (`kinerja_months_evaluate`, the policy checked once) and
 writes `INSERT … ON CONFLICT DO UPDATE` in batches of 2,000, in one transaction.
 """
