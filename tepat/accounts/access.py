@@ -5,18 +5,22 @@ queryset returned here, so a scoping bug has exactly one place to live. The role
 test walks every URL against these rules.
 """
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, Role, User
+from tepat.kinerja.models import DailyReport
+from tepat.kinerja.policy import kinerja_policy_on
 from tepat.org.models import Assignment, Employee, Opd, Unit, WorkSite
-from tepat.presence.models import AbsenceRequest, Machine, ScheduleException
+from tepat.presence.models import AbsenceRequest, AttendanceDay, Machine, ScheduleException
+from tepat.rules.kinerja_policy import KinerjaPolicy
 from tepat.tpp.models import TppResult, TppRun
 
 # Roles that may change organisation data; the auditor reads everything, changes nothing.
@@ -322,3 +326,83 @@ def schedule_exception_for_planner(user: Any, exception_id: int) -> ScheduleExce
         return planned.select_related("employee").get(id=exception_id)
     except ScheduleException.DoesNotExist:
         raise Http404(_("Schedule exception not found.")) from None
+
+
+# --- e-Kinerja daily reports ---------------------------------------------------------------
+# Who may decide a report follows the org chart: the report's employee's direct supervisor on
+# the report's day, or, while that supervisor is away (leave in their attendance verdict
+# today), the supervisor's own supervisor as Plt. Nobody decides on their own reports.
+
+ReportDeciderRole = Literal["atasan", "plt"]
+
+
+def supervisors_away(supervisor_ids: Iterable[int], today: date, policy: KinerjaPolicy) -> set[int]:
+    """Of these supervisors, those on leave today (their attendance verdict says so)."""
+    return set(
+        AttendanceDay.objects.filter(
+            employee_id__in=list(supervisor_ids),
+            day=today,
+            day_code__in=sorted(policy.review.plt_leave_day_codes),
+        ).values_list("employee_id", flat=True)
+    )
+
+
+def _acting_for(user: Any, today: date) -> set[int]:
+    """The user's direct subordinates who supervise others and are away today: the user may
+    decide in their place (Plt)."""
+    if user.employee_id is None:
+        return set()
+    direct = set(
+        current_assignments(today)
+        .filter(supervisor_id=user.employee_id)
+        .values_list("employee_id", flat=True)
+    )
+    if not direct:
+        return set()
+    return supervisors_away(direct, today, kinerja_policy_on(today))
+
+
+def report_decider_role(user: Any, report: DailyReport, today: date) -> ReportDeciderRole | None:
+    """How the user may decide on the report: as its employee's atasan, as Plt, or not."""
+    if not user.is_authenticated or user.employee_id is None:
+        return None
+    if report.employee_id == user.employee_id:
+        return None
+    supervisor_id = (
+        current_assignments(report.day)
+        .filter(employee_id=report.employee_id)
+        .values_list("supervisor_id", flat=True)
+        .first()
+    )
+    if supervisor_id is None:
+        return None
+    if supervisor_id == user.employee_id:
+        return "atasan"
+    if supervisor_id in _acting_for(user, today):
+        return "plt"
+    return None
+
+
+def _supervised_by(supervisor_ids: Iterable[int]) -> Exists:
+    """The report's employee had one of these supervisors on the report's day."""
+    return Exists(
+        Assignment.objects.filter(
+            employee_id=OuterRef("employee_id"),
+            supervisor_id__in=list(supervisor_ids),
+            valid_from__lte=OuterRef("day"),
+        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("day")))
+    )
+
+
+def reports_decidable_by(user: Any, today: date) -> QuerySet[DailyReport]:
+    """Pending reports the user may decide (as atasan or Plt), oldest first."""
+    if not user.is_authenticated or not user.is_active or user.employee_id is None:
+        return DailyReport.objects.none()
+    supervisors = {user.employee_id} | _acting_for(user, today)
+    return (
+        DailyReport.objects.filter(status=DailyReport.Status.PENDING)
+        .filter(_supervised_by(supervisors))
+        .exclude(employee_id=user.employee_id)
+        .select_related("employee", "skp_result")
+        .order_by("day", "employee__name", "start_time", "pk")
+    )

@@ -3,7 +3,8 @@ its name or the browser's content type), stored privately and served only as a d
 
 Images are re-encoded, so nothing but pixels survives (no EXIF, no GPS tags, no appended
 payload). A PDF is kept as sent: it must start with the PDF header and end with its trailer,
-so an HTML page or a PHP script renamed ``.pdf`` is refused; the download view's
+so an HTML page or a PHP script renamed ``.pdf`` is refused, and must carry no active content
+(JavaScript, launch actions, embedded files), as for absence evidence; the download view's
 ``Content-Disposition: attachment`` and ``nosniff`` keep any PDF from acting as a page.
 """
 
@@ -13,7 +14,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
-from tepat.uploads import CleanFile, NotAnImage, image_reencode, is_pdf, pdf_complete
+from tepat.uploads import (
+    CleanFile,
+    NotAnImage,
+    image_reencode,
+    is_pdf,
+    pdf_complete,
+    pdf_has_active_content,
+)
 
 MAX_BYTES = 5_000_000
 MAX_SIDE = 2400
@@ -38,6 +46,10 @@ def attachment_clean(raw: bytes) -> CleanFile:
     if is_pdf(raw):
         if not pdf_complete(raw):
             raise _not_allowed()
+        if pdf_has_active_content(raw):
+            raise AttachmentRejected(
+                _("The PDF contains scripts or embedded files; print it to PDF or scan it again.")
+            )
         return CleanFile(raw, "pdf")
     try:
         return image_reencode(raw, max_side=MAX_SIDE, quality=85, keep_png=True)

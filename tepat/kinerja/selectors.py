@@ -1,21 +1,20 @@
 """Reads for e-Kinerja: the policy in force, whose reports a user may see or decide, and the
 month gathered into the plain values `tepat.rules.kinerja` evaluates.
 
-Who may *see* a report follows `tepat.accounts.access.employees_visible_to` (the one scoping
-layer). Who may *decide* follows the org chart: the report's employee's direct supervisor on
-the report's day, or, while that supervisor is away (leave in their attendance verdict today),
-the supervisor's own supervisor as Plt. Nobody decides on their own reports.
+Who may see and who may decide a report is decided in `tepat.accounts.access` (the one
+scoping layer): `employees_visible_to`, `report_decider_role` and `reports_decidable_by`.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,43 +22,19 @@ from django.utils.translation import gettext as _
 from tepat.accounts import access
 from tepat.kinerja.models import (
     DailyReport,
-    KinerjaPolicyVersion,
     MonthlyEvaluation,
     Skp,
     SkpIndicator,
     SkpResult,
 )
+from tepat.kinerja.policy import kinerja_policy_on
 from tepat.org.models import Assignment, Employee, Unit
 from tepat.presence.attendance import site_zones, work_calendar, zone_of
 from tepat.presence.models import AttendanceDay
 from tepat.rules import kinerja as rules
-from tepat.rules.kinerja_policy import (
-    KinerjaPolicy,
-    kinerja_policy_from_yaml,
-    kinerja_policy_in_force,
-    kinerja_policy_load,
-)
+from tepat.rules.kinerja_policy import KinerjaPolicy
 
-DEFAULT_POLICY = "kinerja_default"
 OFFICE_WEEK = frozenset(range(5))
-
-DeciderRole = Literal["atasan", "plt"]
-
-
-# --- policy ------------------------------------------------------------------------------------
-
-
-def kinerja_policy_on(day: date) -> KinerjaPolicy:
-    """The stored version in force on `day`, else the policy shipped with Tepat."""
-    stored = [
-        kinerja_policy_from_yaml(v.definition)
-        for v in KinerjaPolicyVersion.objects.filter(valid_from__lte=day).order_by("-valid_from")[
-            :1
-        ]
-    ]
-    if stored and stored[0].in_force_on(day):
-        return stored[0]
-    return kinerja_policy_in_force([kinerja_policy_load(DEFAULT_POLICY)], day)
 
 
 # --- where and who -----------------------------------------------------------------------------
@@ -89,74 +64,6 @@ def day_code(employee_id: int, day: date) -> str | None:
         AttendanceDay.objects.filter(employee_id=employee_id, day=day)
         .values_list("day_code", flat=True)
         .first()
-    )
-
-
-def supervisors_away(supervisor_ids: Iterable[int], today: date, policy: KinerjaPolicy) -> set[int]:
-    """Of these supervisors, those on leave today (their attendance verdict says so)."""
-    return set(
-        AttendanceDay.objects.filter(
-            employee_id__in=list(supervisor_ids),
-            day=today,
-            day_code__in=sorted(policy.review.plt_leave_day_codes),
-        ).values_list("employee_id", flat=True)
-    )
-
-
-def _acting_for(user: Any, today: date) -> set[int]:
-    """The user's direct subordinates who supervise others and are away today: the user may
-    decide in their place (Plt)."""
-    if user.employee_id is None:
-        return set()
-    direct = set(
-        access.current_assignments(today)
-        .filter(supervisor_id=user.employee_id)
-        .values_list("employee_id", flat=True)
-    )
-    if not direct:
-        return set()
-    return supervisors_away(direct, today, kinerja_policy_on(today))
-
-
-def decider_role(user: Any, report: DailyReport, today: date) -> DeciderRole | None:
-    """How the user may decide on the report: as its employee's atasan, as Plt, or not."""
-    if not user.is_authenticated or user.employee_id is None:
-        return None
-    if report.employee_id == user.employee_id:
-        return None
-    found = assignment_on(report.employee_id, report.day)
-    supervisor_id = found.supervisor_id if found else None
-    if supervisor_id is None:
-        return None
-    if supervisor_id == user.employee_id:
-        return "atasan"
-    if supervisor_id in _acting_for(user, today):
-        return "plt"
-    return None
-
-
-def _supervised_by(supervisor_ids: Iterable[int]) -> Exists:
-    """The report's employee had one of these supervisors on the report's day."""
-    return Exists(
-        Assignment.objects.filter(
-            employee_id=OuterRef("employee_id"),
-            supervisor_id__in=list(supervisor_ids),
-            valid_from__lte=OuterRef("day"),
-        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("day")))
-    )
-
-
-def reports_decidable_by(user: Any, today: date) -> QuerySet[DailyReport]:
-    """Pending reports the user may decide (as atasan or Plt), oldest first."""
-    if not user.is_authenticated or not user.is_active or user.employee_id is None:
-        return DailyReport.objects.none()
-    supervisors = {user.employee_id} | _acting_for(user, today)
-    return (
-        DailyReport.objects.filter(status=DailyReport.Status.PENDING)
-        .filter(_supervised_by(supervisors))
-        .exclude(employee_id=user.employee_id)
-        .select_related("employee", "skp_result")
-        .order_by("day", "employee__name", "start_time", "pk")
     )
 
 
@@ -261,77 +168,149 @@ def _working_days(first: date, last: date) -> list[date]:
     return [d for d in days if calendar.day_kind(d, workdays=OFFICE_WEEK).is_working_day]
 
 
-def month_gather(
-    employee: Employee, year: int, month: int
-) -> tuple[KinerjaPolicy, rules.KinerjaMonth]:
-    """Fetch: the month's reports, day codes, ratings, targets and position, as plain values."""
+def months_gather(
+    year: int, month: int, employee_ids: Collection[int] | None = None
+) -> tuple[KinerjaPolicy, dict[int, rules.KinerjaMonth]]:
+    """Fetch, for many employees at once: each one's month as plain values, the reports summed
+    by the database (`rules.ReportTotals`), in a fixed number of queries whatever the number of
+    employees. Without `employee_ids`: everyone in post at some time in the month."""
     first, last = month_bounds(year, month)
     policy = kinerja_policy_on(first)
     working = _working_days(first, last)
-    assignments = list(
-        Assignment.objects.filter(employee=employee, valid_from__lte=last)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
-        .select_related("unit")
-        .order_by("valid_from")
+    in_month = Assignment.objects.filter(valid_from__lte=last).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=first)
     )
-    in_post = [
-        d
-        for d in working
-        if any(a.valid_from <= d and (a.valid_to is None or d < a.valid_to) for a in assignments)
-    ]
-    latest = assignments[-1] if assignments else None
-    reports = list(
-        DailyReport.objects.filter(employee=employee, day__gte=first, day__lte=last).values_list(
-            "day", "minutes", "status", "approved_minutes", "skp_result_id", "quantity", "unit"
-        )
-    )
-    codes = dict(
-        AttendanceDay.objects.filter(employee=employee, day__gte=first, day__lte=last).values_list(
-            "day", "day_code"
-        )
-    )
-    evaluation = MonthlyEvaluation.objects.filter(employee=employee, year=year, month=month).first()
+    if employee_ids is not None:
+        in_month = in_month.filter(employee_id__in=list(employee_ids))
+    posts: dict[int, list[tuple[date, date | None, str, str]]] = {}
+    for row in in_month.order_by("employee_id", "valid_from", "pk").values_list(
+        "employee_id", "valid_from", "valid_to", "jabatan", "unit__kind"
+    ):
+        posts.setdefault(row[0], []).append(row[1:])
+    ids = sorted(posts) if employee_ids is None else sorted(set(employee_ids))
+
+    def scoped(queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset if employee_ids is None else queryset.filter(employee_id__in=ids)
+
+    reports = scoped(DailyReport.objects.filter(day__gte=first, day__lte=last))
+    approved = Q(status=DailyReport.Status.APPROVED)
+    effective = Coalesce("approved_minutes", "minutes")
+    # One pass over the month's reports: per employee, SKP result and unit, the counts and
+    # minutes per status and the approved quantity (realisation compares units as the officer
+    # typed them, trimmed and case-folded).
+    counted = ("pending", "approved", "rejected", "pending_minutes", "rejected_minutes",
+               "approved_minutes")  # fmt: skip
+    sums: dict[int, list[int]] = {}
     realised: dict[tuple[int, str], Decimal] = {}
-    for _day, _m, status, _a, result_id, quantity, unit in reports:
-        if status == DailyReport.Status.APPROVED and result_id is not None:
+    for employee_id, result_id, unit, *numbers, quantity in (
+        reports.values("employee_id", "skp_result_id", "unit")
+        .annotate(
+            n_pending=Count("pk", filter=Q(status=DailyReport.Status.PENDING)),
+            n_approved=Count("pk", filter=approved),
+            n_rejected=Count("pk", filter=Q(status=DailyReport.Status.REJECTED)),
+            pending_minutes=Sum("minutes", filter=Q(status=DailyReport.Status.PENDING)),
+            rejected_minutes=Sum("minutes", filter=Q(status=DailyReport.Status.REJECTED)),
+            approved_minutes=Sum(effective, filter=approved),
+            approved_quantity=Sum("quantity", filter=approved),
+        )
+        .order_by()
+        .values_list(
+            "employee_id",
+            "skp_result_id",
+            "unit",
+            *(f"n_{c}" for c in counted[:3]),
+            *counted[3:],
+            "approved_quantity",
+        )
+    ):
+        total = sums.setdefault(employee_id, [0] * len(counted))
+        for k, number in enumerate(numbers):
+            total[k] += number or 0
+        if result_id is not None and quantity is not None:
             key = (result_id, unit.strip().casefold())
             realised[key] = realised.get(key, Decimal(0)) + quantity
-    items = [
-        rules.RealisationItem(
-            label=indicator.text,
-            yearly_target=indicator.target,
-            realised=realised.get(
-                (indicator.result_id, indicator.unit.strip().casefold()), Decimal(0)
-            ),
+    # Approved minutes on days the attendance verdict blocks (TK, whole-day leave): few rows.
+    blocked_days = scoped(
+        AttendanceDay.objects.filter(
+            day__gte=first, day__lte=last, day_code__in=sorted(policy.report.blocked_day_codes)
         )
-        for indicator in SkpIndicator.objects.filter(
-            result__skp__employee=employee,
-            result__skp__year=year,
-            result__skp__status=Skp.Status.AGREED,
-        ).order_by("result__order", "result_id", "pk")
-    ]
-    month_input = rules.KinerjaMonth(
-        year=year,
-        month=month,
-        working_days=len(working),
-        days_in_post=len(in_post),
-        reports=tuple(
-            rules.ReportLine(
-                day=day,
-                minutes=minutes,
-                status=cast(rules.ReportStatus, status),
-                approved_minutes=approved,
-                day_code=codes.get(day),
-            )
-            for day, minutes, status, approved, _r, _q, _u in reports
-        ),
-        hasil_kerja=(evaluation.hasil_kerja or None) if evaluation else None,  # type: ignore[arg-type]
-        perilaku=(evaluation.perilaku or None) if evaluation else None,  # type: ignore[arg-type]
-        realisation=tuple(items),
-        jabatan=latest.jabatan if latest else "",
-        unit_kind=latest.unit.kind if latest else "",
     )
-    return policy, month_input
+    # Driven from those days (an index lookup each), never a scan of the month's reports.
+    approved_that_day = (
+        DailyReport.objects.filter(
+            approved, employee_id=OuterRef("employee_id"), day=OuterRef("day")
+        )
+        .values("employee_id")
+        .annotate(total=Sum(effective))
+        .values("total")
+    )
+    excluded: dict[int, list[tuple[date, str, int]]] = {}
+    for employee_id, day, code, minutes in (
+        blocked_days.annotate(minutes=Subquery(approved_that_day))
+        .filter(minutes__isnull=False)
+        .order_by("employee_id", "day")
+        .values_list("employee_id", "day", "day_code", "minutes")
+    ):
+        excluded.setdefault(employee_id, []).append((day, code, minutes))
+    ratings = {
+        employee_id: (hasil_kerja or None, perilaku or None)
+        for employee_id, hasil_kerja, perilaku in scoped(
+            MonthlyEvaluation.objects.filter(year=year, month=month)
+        ).values_list("employee_id", "hasil_kerja", "perilaku")
+    }
+    items: dict[int, list[rules.RealisationItem]] = {}
+    for employee_id, result_id, text, target, unit in (
+        SkpIndicator.objects.filter(result__skp__year=year, result__skp__status=Skp.Status.AGREED)
+        .filter(**({} if employee_ids is None else {"result__skp__employee_id__in": ids}))
+        .order_by("result__skp__employee_id", "result__order", "result_id", "pk")
+        .values_list("result__skp__employee_id", "result_id", "text", "target", "unit")
+    ):
+        items.setdefault(employee_id, []).append(
+            rules.RealisationItem(
+                label=text,
+                yearly_target=target,
+                realised=realised.get((result_id, unit.strip().casefold()), Decimal(0)),
+            )
+        )
+
+    months: dict[int, rules.KinerjaMonth] = {}
+    for employee_id in ids:
+        held = posts.get(employee_id, [])
+        in_post = sum(
+            1 for d in working if any(f <= d and (t is None or d < t) for f, t, _j, _k in held)
+        )
+        got = dict(zip(counted, sums.get(employee_id, [0] * len(counted)), strict=True))
+        blocked = excluded.get(employee_id, [])
+        months[employee_id] = rules.KinerjaMonth(
+            year=year,
+            month=month,
+            working_days=len(working),
+            days_in_post=in_post,
+            totals=rules.ReportTotals(
+                pending=got["pending"],
+                approved=got["approved"],
+                rejected=got["rejected"],
+                pending_minutes=got["pending_minutes"],
+                rejected_minutes=got["rejected_minutes"],
+                approved_minutes=got["approved_minutes"] - sum(m for *_d, m in blocked),
+                excluded_minutes=sum(m for *_d, m in blocked),
+                excluded_days=tuple((day, code) for day, code, _m in blocked),
+            ),
+            hasil_kerja=cast(Any, ratings.get(employee_id, (None, None))[0]),
+            perilaku=cast(Any, ratings.get(employee_id, (None, None))[1]),
+            realisation=tuple(items.get(employee_id, ())),
+            jabatan=held[-1][2] if held else "",
+            unit_kind=held[-1][3] if held else "",
+        )
+    return policy, months
+
+
+def month_gather(
+    employee: Employee, year: int, month: int
+) -> tuple[KinerjaPolicy, rules.KinerjaMonth]:
+    """Fetch one employee's month: `months_gather` for one, so one and many agree."""
+    policy, months = months_gather(year, month, [employee.pk])
+    return policy, months[employee.pk]
 
 
 def month_facts(employee: Employee, year: int, month: int) -> MonthFacts:

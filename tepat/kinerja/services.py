@@ -11,11 +11,12 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tepat.accounts import access
 from tepat.accounts.models import User
 from tepat.audit.services import audit_record
 from tepat.kinerja import attachments, selectors
@@ -28,6 +29,7 @@ from tepat.kinerja.models import (
     SkpIndicator,
     SkpResult,
 )
+from tepat.kinerja.policy import kinerja_policy_on
 from tepat.org.models import Employee
 from tepat.rules import kinerja as rules
 from tepat.rules.kinerja_policy import (
@@ -279,7 +281,7 @@ def _validate(
         .exists()
     ):
         raise ValidationError(_("The SKP result is not in your plan for that year."))
-    policy = selectors.kinerja_policy_on(data.day)
+    policy = kinerja_policy_on(data.day)
     others = DailyReport.objects.filter(employee=employee, day=data.day).exclude(
         status=DailyReport.Status.REJECTED
     )
@@ -442,7 +444,7 @@ def report_delete(*, actor: Any, report: DailyReport) -> None:
 def _decide_one(
     *, actor: Any, report: DailyReport, decision: str, reason: str, minutes: int | None, today: date
 ) -> DailyReport:
-    role = selectors.decider_role(actor, report, today)
+    role = access.report_decider_role(actor, report, today)
     if role is None:
         raise PermissionDenied(
             _("Only the employee's direct supervisor (or the acting one) may decide.")
@@ -551,35 +553,75 @@ def reports_bulk_approve(*, actor: Any, reports: Iterable[DailyReport]) -> int:
 # --- the month ---------------------------------------------------------------------------------
 
 
+def _evaluation_values(result: rules.KinerjaResult) -> dict[str, Any]:
+    """What a stored evaluation keeps of the rules' result (the ratings are kept as rated)."""
+    return {
+        "approved_minutes": result.approved_minutes,
+        "excluded_minutes": result.excluded_minutes,
+        "pending_minutes": result.pending_minutes,
+        "rejected_minutes": result.rejected_minutes,
+        "target_minutes": result.target_minutes,
+        "capaian_percent": result.capaian_percent,
+        "realisation_percent": result.realisation_percent,
+        "predicate": result.predicate or "",
+        "exemption": result.exemption,
+        "method": result.method,
+        "productivity_percent": result.productivity_percent,
+        "policy_name": result.policy_name,
+        "policy_version": result.policy_version,
+        "rules_version": result.rules_version,
+        "explanation": list(result.explanation),
+    }
+
+
 def month_evaluation_store(*, employee: Employee, year: int, month: int) -> MonthlyEvaluation:
     """Evaluate the month with the policy in force and store it with the versions used.
     Derived data, rebuilt at will: not audited (the decisions that feed it are)."""
-    facts = selectors.month_facts(employee, year, month)
-    result = facts.result
+    result = selectors.month_facts(employee, year, month).result
     evaluation, _created = MonthlyEvaluation.objects.update_or_create(
         employee=employee,
         year=year,
         month=month,
-        defaults={
-            "approved_minutes": result.approved_minutes,
-            "excluded_minutes": result.excluded_minutes,
-            "pending_minutes": result.pending_minutes,
-            "rejected_minutes": result.rejected_minutes,
-            "target_minutes": result.target_minutes,
-            "capaian_percent": result.capaian_percent,
-            "realisation_percent": result.realisation_percent,
-            "predicate": result.predicate or "",
-            "exemption": result.exemption,
-            "method": result.method,
-            "productivity_percent": result.productivity_percent,
-            "policy_name": result.policy_name,
-            "policy_version": result.policy_version,
-            "rules_version": result.rules_version,
-            "explanation": list(result.explanation),
-            "computed_at": timezone.now(),
-        },
+        defaults={**_evaluation_values(result), "computed_at": timezone.now()},
     )
     return evaluation
+
+
+def _large_run_settings() -> None:
+    """PostgreSQL, for the current transaction only: memory enough to sum a province's month in
+    one hash table instead of spilling to disk, and no JIT (seconds of compiling for queries
+    that run once a month)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '128MB'")
+            cursor.execute("SET LOCAL jit = off")
+
+
+@transaction.atomic
+def months_evaluation_store(*, year: int, month: int, batch_size: int = 2000) -> int:
+    """Evaluate and store the month for everyone in post in it (the monthly run before TPP):
+    gathered by `selectors.months_gather` in a fixed number of queries, evaluated by the same
+    rules as `month_evaluation_store`, written as bulk upserts in one transaction (the
+    supervisors' ratings on existing rows are kept). Returns how many were stored."""
+    _large_run_settings()
+    policy, months = selectors.months_gather(year, month)
+    results = rules.kinerja_months_evaluate(list(months.values()), policy)
+    now = timezone.now()
+    values = [_evaluation_values(result) for result in results]
+    if not values:
+        return 0
+    rows = [
+        MonthlyEvaluation(employee_id=employee_id, year=year, month=month, computed_at=now, **v)
+        for employee_id, v in zip(months, values, strict=True)
+    ]
+    MonthlyEvaluation.objects.bulk_create(
+        rows,
+        batch_size=batch_size,
+        update_conflicts=True,
+        unique_fields=["employee", "year", "month"],
+        update_fields=[*values[0], "computed_at"],
+    )
+    return len(rows)
 
 
 @transaction.atomic
@@ -633,13 +675,13 @@ def review_reminders_send(*, now: datetime | None = None) -> list[Reminder]:
     waiting too long in the app). Emails go out after the run's reads, one per supervisor."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    policy = selectors.kinerja_policy_on(today)
+    policy = kinerja_policy_on(today)
     waiting: dict[int, list[DailyReport]] = {}
     for report in selectors.overdue_pending(now, policy).select_related("employee"):
         found = selectors.assignment_on(report.employee_id, report.day)
         if found is not None and found.supervisor_id is not None:
             waiting.setdefault(found.supervisor_id, []).append(report)
-    away = selectors.supervisors_away(waiting, today, policy)
+    away = access.supervisors_away(waiting, today, policy)
     if away:
         # A supervisor on leave: the reminder goes to whoever stands in (the next level up).
         for supervisor_id in sorted(away):

@@ -26,6 +26,7 @@ from tepat.kinerja.forms import (
     SkpDecisionForm,
 )
 from tepat.kinerja.models import DailyReport
+from tepat.kinerja.policy import kinerja_policy_on
 from tepat.org.models import Employee
 from tepat.rules.kinerja_policy import PREDICATE_LABELS
 from tepat.uploads import private_download
@@ -175,7 +176,7 @@ def attachment_download(request: AuthedRequest, report_id: int) -> FileResponse:
 def review_queue(request: AuthedRequest) -> HttpResponse:
     """Pending reports of the people the user supervises (or stands in for as Plt)."""
     today = timezone.localdate()
-    pending = selectors.reports_decidable_by(request.user, today)
+    pending = access.reports_decidable_by(request.user, today)
     if request.method == "POST":
         if "bulk" in request.POST:
             bulk = BulkForm(request.POST)
@@ -208,13 +209,13 @@ def review_queue(request: AuthedRequest) -> HttpResponse:
         messages.error(request, _("The request is not valid."))
         return redirect(request.path)
     items = list(pending[:300])
-    policy = selectors.kinerja_policy_on(today)
+    policy = kinerja_policy_on(today)
     overdue = {
         r.pk
         for r in items
         if (timezone.now() - r.received_at).days >= policy.review.reminder_after_days
     }
-    acting = any(selectors.decider_role(request.user, r, today) == "plt" for r in items[:50])
+    acting = any(access.report_decider_role(request.user, r, today) == "plt" for r in items[:50])
     return render(
         request,
         "kinerja/review_queue.html",

@@ -5,8 +5,11 @@ Fetch-then-calculate, as in `tepat.rules.tpp`: the caller gathers the month's re
 supervisor's ratings, the targets and the employee's position into a `KinerjaMonth` and hands it
 with the `KinerjaPolicy` in force on the month's first day to `kinerja_month_evaluate`, which
 returns a `KinerjaResult` an officer can check by hand. Store it with `policy.label` and
-`RULES_VERSION`. Nothing here reads a clock or a database: "now" and the site's zone are passed
-in.
+`RULES_VERSION`. The reports come either one line each (`ReportLine`) or already summed
+(`ReportTotals`, e.g. by the database for a whole province at once): `report_totals` is the one
+definition of that sum, so both give the same result. `kinerja_months_evaluate` evaluates many
+months under one policy, checking the policy once. Nothing here reads a clock or a database:
+"now" and the site's zone are passed in.
 
 The month (N = the month's working days, D = the working days in post)::
 
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 from tepat.rules.formatting import format_number
@@ -221,6 +225,57 @@ class ReportLine:
 
 
 @dataclass(frozen=True)
+class ReportTotals:
+    """A month's reports as the evaluation reads them: counts and minutes per status, with the
+    approved minutes on blocked days (TK, whole-day leave) apart."""
+
+    pending: int = 0
+    approved: int = 0
+    rejected: int = 0
+    """How many reports."""
+    pending_minutes: int = 0
+    rejected_minutes: int = 0
+    """As claimed."""
+    approved_minutes: int = 0
+    """As approved (perhaps adjusted), on days where work could be claimed."""
+    excluded_minutes: int = 0
+    """As approved, on blocked days: not counted."""
+    excluded_days: tuple[tuple[date, str], ...] = ()
+    """The blocked days with approved minutes, and each one's day code."""
+
+
+def report_totals(lines: Sequence[ReportLine], policy: KinerjaPolicy) -> ReportTotals:
+    """Sum report lines as the month's evaluation counts them."""
+    blocked = policy.report.blocked_day_codes
+    approved = excluded = pending = rejected = 0
+    counts = {"pending": 0, "approved": 0, "rejected": 0}
+    excluded_days: dict[date, str] = {}
+    for line in lines:
+        counts[line.status] += 1
+        if line.status == "pending":
+            pending += line.minutes
+        elif line.status == "rejected":
+            rejected += line.minutes
+        else:
+            minutes = line.minutes if line.approved_minutes is None else line.approved_minutes
+            if line.day_code is not None and line.day_code in blocked:
+                excluded += minutes
+                excluded_days[line.day] = line.day_code
+            else:
+                approved += minutes
+    return ReportTotals(
+        pending=counts["pending"],
+        approved=counts["approved"],
+        rejected=counts["rejected"],
+        pending_minutes=pending,
+        rejected_minutes=rejected,
+        approved_minutes=approved,
+        excluded_minutes=excluded,
+        excluded_days=tuple(sorted(excluded_days.items())),
+    )
+
+
+@dataclass(frozen=True)
 class RealisationItem:
     """One SKP indicator: its yearly target and what approved reports realised this month."""
 
@@ -243,6 +298,8 @@ class KinerjaMonth:
     realisation: tuple[RealisationItem, ...] = ()
     jabatan: str = ""
     unit_kind: str = ""
+    totals: ReportTotals | None = None
+    """The reports already summed, instead of `reports` (never both)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reports", tuple(self.reports))
@@ -301,11 +358,23 @@ def exemption_for(jabatan: str, unit_kind: str, policy: KinerjaPolicy) -> Exempt
 
 def kinerja_month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaResult:
     """The month's evaluation under `policy`. Raises KinerjaInputError or KinerjaPolicyError."""
+    (result,) = kinerja_months_evaluate([m], policy)
+    return result
+
+
+def kinerja_months_evaluate(
+    months: Sequence[KinerjaMonth], policy: KinerjaPolicy
+) -> list[KinerjaResult]:
+    """Each month's evaluation under `policy`, in order; the policy is checked once."""
     errors = kinerja_policy_validate(policy)
     if errors:
         raise KinerjaPolicyError(
             f"Kebijakan {policy.label} tidak dapat dipakai: {'; '.join(errors)}", errors=errors
         )
+    return [_month_evaluate(m, policy) for m in months]
+
+
+def _month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaResult:
     if not 1 <= m.month <= 12:
         raise KinerjaInputError(f"Bulan {m.month} tidak valid")
     first = date(m.year, m.month, 1)
@@ -322,35 +391,32 @@ def kinerja_month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaRes
             raise KinerjaInputError(f"Laporan {_dmy(line.day)} bukan laporan {month_name}")
         if line.minutes < 0 or (line.approved_minutes is not None and line.approved_minutes < 0):
             raise KinerjaInputError(f"Menit laporan {_dmy(line.day)} tidak boleh negatif")
+    if m.totals is not None and m.reports:
+        raise KinerjaInputError("Laporan diberikan dua kali: per baris dan sebagai jumlah")
+    totals = m.totals or report_totals(m.reports, policy)
+    if min(
+        totals.pending, totals.approved, totals.rejected, totals.pending_minutes,
+        totals.rejected_minutes, totals.approved_minutes, totals.excluded_minutes,
+    ) < 0:  # fmt: skip
+        raise KinerjaInputError(f"Jumlah laporan {month_name} tidak boleh negatif")
+    for day, _code in totals.excluded_days:
+        if (day.year, day.month) != (m.year, m.month):
+            raise KinerjaInputError(f"Laporan {_dmy(day)} bukan laporan {month_name}")
 
     lines = [
         f"Kebijakan {policy.label}: {policy.regulation.strip()}, berlaku sejak "
         f"{_dmy(policy.valid_from)}; aturan hitung {RULES_VERSION}"
     ]
 
-    blocked = policy.report.blocked_day_codes
-    approved = excluded = pending = rejected = 0
-    counts = {"pending": 0, "approved": 0, "rejected": 0}
-    excluded_days: dict[date, str] = {}
-    for line in m.reports:
-        counts[line.status] += 1
-        if line.status == "pending":
-            pending += line.minutes
-        elif line.status == "rejected":
-            rejected += line.minutes
-        else:
-            minutes = line.minutes if line.approved_minutes is None else line.approved_minutes
-            if line.day_code is not None and line.day_code in blocked:
-                excluded += minutes
-                excluded_days[line.day] = line.day_code
-            else:
-                approved += minutes
+    approved, excluded = totals.approved_minutes, totals.excluded_minutes
+    pending, rejected = totals.pending_minutes, totals.rejected_minutes
+    counts = {"pending": totals.pending, "approved": totals.approved, "rejected": totals.rejected}
     lines.append(
         f"Laporan harian {month_name}: {counts['approved']} disetujui "
         f"({_minutes(approved + excluded)}), {counts['pending']} menunggu ({_minutes(pending)}), "
         f"{counts['rejected']} ditolak ({_minutes(rejected)})"
     )
-    for day, code in sorted(excluded_days.items()):
+    for day, code in totals.excluded_days:
         lines.append(
             f"{_dmy(day)}: tercatat {_day_code_label(code)}; menit yang disetujui pada hari itu "
             f"tidak dihitung{_basis(policy.report.legal_basis)}"
@@ -372,7 +438,7 @@ def kinerja_month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaRes
         )
         lines.append(
             f"Menit kerja efektif disetujui: {format_number(approved)} dari target "
-            f"{_number(target)} menit{prorate}: capaian {format_percent(capaian)}"
+            f"{_number(target)} menit{prorate}: capaian {_percent(capaian)}"
             f"{_basis(target_rules.legal_basis)}"
         )
     else:
@@ -412,7 +478,7 @@ def kinerja_month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaRes
                 )
             productivity = Fraction(percent)
             lines.append(
-                f"Predikat {PREDICATE_LABELS[predicate]}: {format_percent(productivity)}"
+                f"Predikat {PREDICATE_LABELS[predicate]}: {_percent(productivity)}"
                 f"{_basis(rules.legal_basis)}"
             )
     else:
@@ -422,13 +488,13 @@ def kinerja_month_evaluate(m: KinerjaMonth, policy: KinerjaPolicy) -> KinerjaRes
         cap = Fraction(rules.cap_percent)
         if productivity > cap:
             lines.append(
-                f"Capaian {format_percent(productivity)} dibatasi {format_percent(cap)}"
+                f"Capaian {_percent(productivity)} dibatasi {_percent(cap)}"
                 f"{_basis(rules.legal_basis)}"
             )
             productivity = cap
         lines.append(
             f"Persentase produktivitas untuk TPP ({_METHOD_LABELS[rules.method]}): "
-            f"{format_percent(productivity)}"
+            f"{_percent(productivity)}"
         )
     else:
         lines.append(
@@ -467,27 +533,40 @@ _METHOD_LABELS = {
 }
 
 
+# A province's months repeat the same few targets, quantities and percentages, so the exact
+# arithmetic and its wording are cached. Equal values (Decimal 2 and 2.00, equal Fractions)
+# give the same text, so the cache never changes a result.
+_percent = lru_cache(maxsize=65_536)(format_percent)
+
+
+@lru_cache(maxsize=65_536)
+def _target_share(yearly_target: Decimal, realised: Decimal) -> tuple[Fraction, str]:
+    """One indicator's share of its monthly target (capped at 100%), and the words for it."""
+    monthly = Fraction(yearly_target) / _MONTHS_PER_YEAR
+    share = min(Fraction(realised) / monthly, Fraction(1)) * _HUNDRED
+    return share, (
+        f"realisasi {_number(Fraction(realised))} dari {_number(monthly)} per bulan "
+        f"({_number(Fraction(yearly_target))} setahun ÷ {_MONTHS_PER_YEAR}): {_percent(share)}"
+    )
+
+
 def _realisation(items: Sequence[RealisationItem], lines: list[str]) -> Fraction | None:
     shares: list[Fraction] = []
     for item in items:
         if item.yearly_target <= 0:
             lines.append(f"Target {item.label}: target tahunan kosong, tidak dihitung")
             continue
-        monthly = Fraction(item.yearly_target) / _MONTHS_PER_YEAR
-        share = min(Fraction(item.realised) / monthly, Fraction(1)) * _HUNDRED
+        share, words = _target_share(item.yearly_target, item.realised)
         shares.append(share)
-        lines.append(
-            f"Target {item.label}: realisasi {_number(Fraction(item.realised))} dari "
-            f"{_number(monthly)} per bulan ({_number(Fraction(item.yearly_target))} setahun "
-            f"÷ {_MONTHS_PER_YEAR}): {format_percent(share)}"
-        )
+        lines.append(f"Target {item.label}: {words}")
     if not shares:
         return None
     mean = sum(shares, Fraction(0)) / len(shares)
-    lines.append(f"Rata-rata realisasi target bulan ini: {format_percent(mean)}")
+    lines.append(f"Rata-rata realisasi target bulan ini: {_percent(mean)}")
     return mean
 
 
+@lru_cache(maxsize=65_536)
 def _hundredths(value: Fraction) -> Decimal:
     """To 0,01, half up: the one rounding of a stored percentage or target."""
     scaled = value * 100

@@ -91,6 +91,18 @@ def test_anything_but_pdf_jpeg_png_is_refused_and_nothing_stored(
     assert not DailyReport.objects.exists()
 
 
+def test_a_pdf_with_javascript_is_refused_with_the_reason(world: World) -> None:
+    client = login(Client(), world.users["asn"])
+    script = b"%PDF-1.4\n1 0 obj<</OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n%%EOF\n"
+    response = client.post(
+        "/kinerja/laporan/baru/",
+        _form(attachment=SimpleUploadedFile("laporan.pdf", script, "application/pdf")),
+    )
+    assert response.status_code == 400
+    assert "PDF berisi skrip atau berkas sisipan" in response.content.decode()
+    assert not DailyReport.objects.exists()
+
+
 def test_images_are_reencoded_without_their_metadata(world: World) -> None:
     out = io.BytesIO()
     image = Image.new("RGB", (50, 50), "blue")

@@ -8,9 +8,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from tepat.accounts import access
 from tepat.audit.models import AuditEntry
 from tepat.kinerja import selectors, services
 from tepat.kinerja.models import DailyReport, MonthlyEvaluation, ReportDecision, Skp
+from tepat.kinerja.policy import kinerja_policy_on
 from tepat.presence.models import AttendanceDay
 from tests.kinerja.conftest import report_input
 from tests.world import TODAY, World
@@ -176,19 +178,19 @@ def test_a_supervisor_cannot_approve_their_own_report(world: World) -> None:
     with pytest.raises(PermissionDenied):
         services.report_decide(actor=world.users["atasan"], report=own, decision="approve")
     # Nor is it in the principal's own queue; it waits for her supervisor, the kadis.
-    assert own not in selectors.reports_decidable_by(world.users["atasan"], TODAY)
-    assert own in selectors.reports_decidable_by(world.users["kepala_opd"], TODAY)
+    assert own not in access.reports_decidable_by(world.users["atasan"], TODAY)
+    assert own in access.reports_decidable_by(world.users["kepala_opd"], TODAY)
 
 
 def test_the_next_level_stands_in_while_the_supervisor_is_on_leave(world: World) -> None:
     report = file(world)
     kadis = world.users["kepala_opd"]
-    assert report not in selectors.reports_decidable_by(kadis, TODAY)
+    assert report not in access.reports_decidable_by(kadis, TODAY)
     with pytest.raises(PermissionDenied):
         services.report_decide(actor=kadis, report=report, decision="approve")
 
     day_code(world.principal, TODAY, "cuti_tahunan")
-    assert report in selectors.reports_decidable_by(kadis, TODAY)
+    assert report in access.reports_decidable_by(kadis, TODAY)
     services.report_decide(actor=kadis, report=report, decision="approve")
     report.refresh_from_db()
     assert report.decided_as_plt is True
@@ -254,7 +256,7 @@ def test_bulk_approve_for_a_day_decides_each_and_audits_each(world: World) -> No
         data=report_input(),
         source="web",
     ).report
-    pending = selectors.reports_decidable_by(world.users["atasan"], TODAY).filter(day=TODAY)
+    pending = access.reports_decidable_by(world.users["atasan"], TODAY).filter(day=TODAY)
     assert services.reports_bulk_approve(actor=world.users["atasan"], reports=pending) == 2
     assert set(DailyReport.objects.values_list("status", flat=True)) == {"approved"}
     assert AuditEntry.objects.filter(action="kinerja.report_approve").count() == 2
@@ -324,8 +326,8 @@ def test_a_stored_policy_version_replaces_the_shipped_one(world: World) -> None:
         .replace("minutes_per_month: 6750", "minutes_per_month: 6000")
     )
     services.kinerja_policy_save(actor=world.users["admin_bkpsdm"], definition=text)
-    assert selectors.kinerja_policy_on(date(2026, 10, 31)).name == "kinerja_default"
-    assert selectors.kinerja_policy_on(date(2026, 11, 1)).target.minutes_per_month == 6000
+    assert kinerja_policy_on(date(2026, 10, 31)).name == "kinerja_default"
+    assert kinerja_policy_on(date(2026, 11, 1)).target.minutes_per_month == 6000
     with pytest.raises(ValidationError):
         services.kinerja_policy_save(
             actor=world.users["admin_bkpsdm"], definition=text.replace("6000", "0")

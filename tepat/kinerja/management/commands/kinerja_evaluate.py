@@ -5,11 +5,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 from django.utils import timezone
 
-from tepat.kinerja.services import month_evaluation_store
-from tepat.org.models import Employee
+from tepat.kinerja.services import months_evaluation_store
 
 
 class Command(BaseCommand):
@@ -27,13 +25,5 @@ class Command(BaseCommand):
             )
         except ValueError:
             raise CommandError("Bulan harus berformat TTTT-BB.") from None
-        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-        employees = Employee.objects.filter(
-            Q(assignments__valid_to__isnull=True) | Q(assignments__valid_to__gt=first),
-            assignments__valid_from__lt=last,
-        ).distinct()
-        count = 0
-        for employee in employees.iterator(chunk_size=500):
-            month_evaluation_store(employee=employee, year=first.year, month=first.month)
-            count += 1
+        count = months_evaluation_store(year=first.year, month=first.month)
         self.stdout.write(f"{first:%Y-%m}: {count} pegawai")

@@ -1,7 +1,9 @@
-/* Tepat presence app (PWA): log in, check in and out, see every check-in's state.
+/* Tepat presence app (PWA): log in, check in and out, file daily work reports (e-Kinerja),
+ * see every item's state.
  *
  * Offline first: a press signs the check-in with this phone's key and stores it in
- * IndexedDB *before* anything is sent (queue.js). The queue is flushed on start, on the
+ * IndexedDB *before* anything is sent (queue.js); a daily report is queued the same way,
+ * with its own client id, and goes to the e-Kinerja API. The queue is flushed on start, on the
  * `online` event, when the app becomes visible, on a back-off timer and with "Kirim
  * sekarang"; Background Sync is registered too where the browser has it. The distance shown
  * here is only a hint: the server decides. Plain ES2017, no build step.
@@ -17,6 +19,9 @@
     queued: 'Menunggu dikirim', sending: 'Mengirim…', accepted: 'Diterima',
     review: 'Perlu ditinjau atasan', refused: 'Ditolak',
   };
+  // A report's state once the server has it: its review by the supervisor.
+  var REVIEW = { pending: 'Diterima, menunggu persetujuan atasan', approved: 'Disetujui atasan',
+    rejected: 'Ditolak atasan' };
   var FINAL_SHOWN = 20;     // final records listed under the pending ones
   var FIX_MAX_AGE = 10000;  // a watchPosition fix younger than this is used as is (ms)
   var BACKOFF_MIN = 5000;
@@ -240,6 +245,142 @@
     return record;
   }
 
+  // ---- daily work reports (e-Kinerja) ------------------------------------------------
+  function reportMessage(msg, kind) {
+    var out = $('report-msg');
+    text(out, msg);
+    out.className = 'action-msg' + (kind ? ' ' + kind : '');
+  }
+
+  function readFile(file) {
+    return new Promise(function (resolve, reject) {
+      var reader = new FileReader();
+      reader.onload = function () { resolve(b64(reader.result)); };
+      reader.onerror = function () { reject(reader.error); };
+      reader.readAsArrayBuffer(file);
+    });
+  }
+
+  // Stores the report in the queue (with its attachment, base64) before anything is sent.
+  async function fileReport(ev) {
+    ev.preventDefault();
+    if (!employee) return;
+    var f = $('report-form');
+    var v = function (name) { return f.elements[name].value.trim(); };
+    var file = f.elements.attachment.files[0];
+    var problem = !v('day') ? 'Isi tanggal.'
+      : !v('start_time') || !v('end_time') ? 'Isi jam mulai dan selesai.'
+      : v('end_time') <= v('start_time') ? 'Jam selesai harus setelah jam mulai.'
+      : !v('activity') ? 'Tuliskan kegiatannya.'
+      : file && file.size > 5000000 ? 'Lampiran terlalu besar (paling besar 5 MB).' : '';
+    if (problem) { reportMessage(problem, 'error'); return; }
+    $('report-submit').disabled = true;
+    try {
+      var id = uuid4();
+      var payload = {
+        id: id, day: v('day'), start_time: v('start_time'), end_time: v('end_time'),
+        activity: v('activity'), output: v('output'),
+        quantity: v('quantity').replace(',', '.') || '1',
+        unit: v('unit'), skp_result_id: v('skp_result_id') ? Number(v('skp_result_id')) : null,
+        written_at: isoLocal(new Date()),
+      };
+      if (file) payload.attachment = await readFile(file);
+      await Q.queuePut({
+        id: id, nip: employee.nip, kind: 'report', type: 'report', state: 'queued',
+        created_at: new Date().toISOString(), attempts: 0, payload: payload,
+      });
+      ['start_time', 'end_time', 'activity', 'output', 'unit', 'attachment'].forEach(function (n) {
+        f.elements[n].value = '';
+      });
+      f.elements.quantity.value = '1';
+      reportMessage('Laporan tersimpan di HP ini. Statusnya ada di bawah.', 'ok');
+      await renderQueue();
+      registerSync();
+      flush();
+    } catch (err) {
+      reportMessage('Laporan gagal disimpan di HP: ' + (err && err.message || err), 'error');
+    } finally {
+      $('report-submit').disabled = false;
+    }
+  }
+
+  function reportStateLine(r, review) {
+    if (r.state !== 'accepted') return stateLine(r);
+    var now = (review && review.status) || (r.result && r.result.status);
+    var line = REVIEW[now] || STATE.accepted;
+    if (now === 'approved' && review && review.approved_minutes != null) {
+      line += ' (' + review.approved_minutes + ' menit)';
+    }
+    if (now === 'rejected' && review && review.reason) line += ': ' + review.reason;
+    return line;
+  }
+
+  async function renderReports(records) {
+    var reviews = ((await Q.kvGet('kinerja_reports')) || {}).by_id || {};
+    var list = $('report-queue');
+    list.textContent = '';
+    var pending = records.filter(function (r) { return !Q.isFinal(r); });
+    pending.concat(records.filter(Q.isFinal).slice(0, FINAL_SHOWN)).forEach(function (r) {
+      var p = r.payload;
+      var li = el('li', 'q q-' + r.state);
+      li.dataset.id = r.id;
+      var head = el('div', 'q-head');
+      head.appendChild(el('strong', 'q-kind', p.activity));
+      head.appendChild(el('span', 'q-time', p.day + ' ' + p.start_time + '–' + p.end_time));
+      li.appendChild(head);
+      li.appendChild(el('div', 'q-state', reportStateLine(r, reviews[r.id])));
+      if (r.state === 'queued' || r.state === 'sending') li.appendChild(el('div', 'q-why small', whyLine(r)));
+      list.appendChild(li);
+    });
+    text($('report-note'), !records.length ? 'Belum ada laporan dari HP ini.'
+      : pending.length ? pending.length + ' laporan belum terkirim.' : '');
+  }
+
+  function renderReportMonth(cached) {
+    if (!cached || !cached.body) { text($('report-month'), ''); return; }
+    var m = cached.body;
+    text($('report-month'), 'Bulan ini: ' + m.approved_minutes + ' menit disetujui, ' +
+      m.pending_minutes + ' menit menunggu atasan' +
+      (m.predicate_label ? '; predikat ' + m.predicate_label : '') + '. Data server per ' +
+      dayTime(cached.fetched_at) + '.');
+  }
+
+  function renderResults(items) {
+    var select = $('report-result');
+    var chosen = select.value;
+    while (select.options.length > 1) select.remove(1);
+    (items || []).forEach(function (r) {
+      var o = el('option', null, r.text);
+      o.value = String(r.id);
+      select.appendChild(o);
+    });
+    select.value = chosen;
+  }
+
+  // The month's minutes, the SKP results to choose from and each report's review, kept on
+  // the phone for the next start without signal. A 403 (no employee behind the account)
+  // leaves the section empty.
+  async function refreshKinerja(year, month) {
+    var q = '?year=' + year + '&month=' + month;
+    var res = await Q.api('GET', API + '/kinerja/month' + q, undefined, token);
+    if (res.status !== 200) return;
+    var cached = { body: res.body, fetched_at: new Date().toISOString() };
+    await Q.kvSet('kinerja_month', cached);
+    renderReportMonth(cached);
+    res = await Q.api('GET', API + '/kinerja/results', undefined, token);
+    if (res.status === 200) {
+      await Q.kvSet('kinerja_results', res.body.items);
+      renderResults(res.body.items);
+    }
+    res = await Q.api('GET', API + '/kinerja/reports' + q, undefined, token);
+    if (res.status === 200) {
+      var byId = {};
+      res.body.items.forEach(function (r) { byId[r.id] = r; });
+      await Q.kvSet('kinerja_reports', { by_id: byId });
+      renderQueue();
+    }
+  }
+
   // ---- sending --------------------------------------------------------------------------
   // One flush at a time; a call during a flush runs another one after it (a check-in
   // captured meanwhile is not in the running flush's list).
@@ -305,8 +446,12 @@
     return site && r.message.indexOf(site) < 0 ? r.message + ' · ' + site : r.message;
   }
 
+  function isReport(r) { return r.type === 'report'; }
+
   async function renderQueue() {
-    var all = await Q.queueAll();
+    var stored = await Q.queueAll();
+    renderReports(stored.filter(isReport));
+    var all = stored.filter(function (r) { return !isReport(r); });
     var list = $('queue');
     var pending = all.filter(function (r) { return !Q.isFinal(r); });
     var finals = all.filter(Q.isFinal).slice(0, FINAL_SHOWN);
@@ -326,7 +471,7 @@
     if (!all.length) text($('queue-note'), 'Belum ada absen dari HP ini.');
     else if (pending.length) text($('queue-note'), pending.length + ' absen belum terkirim.');
     else text($('queue-note'), 'Semua absen dari HP ini sudah dijawab server.');
-    show($('send-now'), pending.length > 0 && !!token);
+    show($('send-now'), stored.some(function (r) { return !Q.isFinal(r); }) && !!token);
   }
 
   function renderToday(cached) {
@@ -401,6 +546,7 @@
         await Q.kvSet('month', m);
         renderMonth(m);
       }
+      await refreshKinerja(now.getFullYear(), now.getMonth() + 1);
     } catch (e) { /* no signal: the last copy stays on screen with its date */ }
   }
 
@@ -485,7 +631,7 @@
 
   async function logout() {
     var pending = (await Q.queueAll()).filter(function (r) { return !Q.isFinal(r); }).length;
-    var ask = pending ? pending + ' absen belum terkirim. Absen itu tetap tersimpan di HP ini dan ' +
+    var ask = pending ? pending + ' absen/laporan belum terkirim. Semuanya tetap tersimpan di HP ini dan ' +
       'dikirim setelah Anda masuk lagi. Keluar?' : 'Keluar dari aplikasi?';
     if (!window.confirm(ask)) return;
     token = null;
@@ -495,6 +641,9 @@
     await Q.kvDel('employee');
     await Q.kvDel('today');
     await Q.kvDel('month');
+    await Q.kvDel('kinerja_month');
+    await Q.kvDel('kinerja_results');
+    await Q.kvDel('kinerja_reports');
     show($('home'), false);
     show($('logout'), false);
     showLogin(pending ? pending + ' absen belum terkirim tersimpan di HP ini; masuk lagi untuk ' +
@@ -532,6 +681,8 @@
     $('login-form').addEventListener('submit', login);
     $('logout').addEventListener('click', logout);
     $('send-now').addEventListener('click', flushNow);
+    $('report-form').addEventListener('submit', fileReport);
+    $('report-day').value = isoLocal(new Date()).slice(0, 10);
     Array.prototype.forEach.call(document.querySelectorAll('button.checkin'), function (b) {
       b.addEventListener('click', function () { checkin(b.dataset.kind); });
     });
@@ -554,6 +705,8 @@
     renderDevice(await Q.kvGet('device'));
     renderToday(await Q.kvGet('today'));
     renderMonth(await Q.kvGet('month'));
+    renderReportMonth(await Q.kvGet('kinerja_month'));
+    renderResults(await Q.kvGet('kinerja_results'));
     await renderQueue();
     flushNow();
     refresh();

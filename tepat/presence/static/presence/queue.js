@@ -3,7 +3,9 @@
  * Loaded by the page (before app.js) and by the service worker (importScripts, for
  * Background Sync where the browser has it), so both send the same way. Plain ES2017.
  *
- * A record: {id, nip, kind, payload, state, created_at, attempts, last_error, result}.
+ * A record: {id, nip, kind, type, payload, state, created_at, attempts, last_error, result}.
+ * type: absent or 'checkin' (a signed check-in) | 'report' (an e-Kinerja daily work report);
+ * each type goes to its own API (SENDS), in the same flush and with the same rules.
  * state: queued → sending → accepted | review | refused. Only a server answer makes a
  * record final; anything else (no signal, timeout, 5xx, 429, expired login) puts it back
  * to "queued". Sending is idempotent by id, so re-sending after a lost answer is harmless.
@@ -15,7 +17,11 @@
   var DB_NAME = 'tepat-presence';
   var DB_VERSION = 1;
   var CHANNEL = 'tepat-presence';
-  var BATCH_MAX = 500;
+  // Where each type of record goes: the batch endpoint (its own limit) and the single one.
+  var SENDS = {
+    checkin: { batch: '/presence/checkins/batch', one: '/presence/checkins', max: 500 },
+    report: { batch: '/kinerja/reports/batch', one: '/kinerja/reports', max: 200 },
+  };
   var TIMEOUT_MS = 20000;
   var FINAL = { accepted: true, review: true, refused: true };
 
@@ -217,8 +223,14 @@
         out.pending = todo.length;
         return out;
       }
-      for (var i = 0; i < todo.length && !out.auth && !out.forbidden && !out.retry; i += BATCH_MAX) {
-        await sendChunk(apiBase, token, todo.slice(i, i + BATCH_MAX), out);
+      var types = Object.keys(SENDS);
+      for (var t = 0; t < types.length; t++) {
+        var send = SENDS[types[t]];
+        var mine = todo.filter(function (r) { return typeOf(r) === types[t]; });
+        for (var i = 0; i < mine.length && !out.auth && !out.forbidden && !out.retry; i += send.max) {
+          await sendChunk(apiBase + send.batch, apiBase + send.one, token,
+            mine.slice(i, i + send.max), out);
+        }
       }
       if (out.auth) await kvDel('token');
       out.pending = todo.filter(function (r) { return !isFinal(r); }).length;
@@ -227,14 +239,16 @@
     });
   }
 
-  async function sendChunk(apiBase, token, chunk, out) {
+  function typeOf(record) { return record.type || 'checkin'; }
+
+  async function sendChunk(batchUrl, oneUrl, token, chunk, out) {
     chunk.forEach(function (r) { r.state = 'sending'; });
     await queuePut(chunk);
     changed('queue');
     var now = new Date().toISOString();
     var res;
     try {
-      res = await api('POST', apiBase + '/presence/checkins/batch',
+      res = await api('POST', batchUrl,
         { items: chunk.map(function (r) { return r.payload; }) }, token);
     } catch (e) {
       chunk.forEach(function (r) {
@@ -264,7 +278,7 @@
       // The batch as a whole was refused (e.g. one malformed item): send one by one so
       // only the bad item is refused.
       for (var j = 0; j < chunk.length; j++) {
-        await sendOne(apiBase, token, chunk[j], out);
+        await sendOne(oneUrl, token, chunk[j], out);
         if (out.auth || out.forbidden || out.offline) break;
       }
       chunk.forEach(function (r) { if (r.state === 'sending') r.state = 'queued'; });
@@ -272,10 +286,10 @@
     await queuePut(chunk);
   }
 
-  async function sendOne(apiBase, token, record, out) {
+  async function sendOne(url, token, record, out) {
     var now = new Date().toISOString();
     try {
-      var res = await api('POST', apiBase + '/presence/checkins', record.payload, token,
+      var res = await api('POST', url, record.payload, token,
         { 'Idempotency-Key': record.id });
       note(apply(record, res.status, res.body, now), out);
     } catch (e) {
