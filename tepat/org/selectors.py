@@ -39,15 +39,27 @@ def employee_history(employee: Employee) -> QuerySet[Assignment]:
 
 
 def employee_sites(employee: Employee, on: date) -> list[WorkSite]:
-    """Where the employee may check in: their unit's sites and the unit's alternative sites.
+    """Where the employee may check in: their unit's sites and the unit's alternative sites."""
+    unit_id = (
+        current_assignments(on)
+        .filter(employee=employee)
+        .order_by("-valid_from", "-id")
+        .values_list("unit_id", flat=True)
+        .first()
+    )
+    return [] if unit_id is None else unit_sites(unit_id)
+
+
+def unit_sites(unit_id: int) -> list[WorkSite]:
+    """The active sites of a unit and its alternative sites, sorted by name.
 
     A unit without a site of its own (a bidang inside the head office) uses the nearest
     ancestor unit that has one.
     """
-    assignment = current_assignments(on).filter(employee=employee).select_related("unit").first()
-    if assignment is None:
+    unit: Unit | None = Unit.objects.filter(pk=unit_id).first()
+    if unit is None:
         return []
-    unit: Unit | None = assignment.unit
+    alternatives = list(unit.alternative_sites.filter(active=True))
     own: list[WorkSite] = []
     for _depth in range(10):  # guards against a cycle in bad data
         if unit is None:
@@ -56,7 +68,6 @@ def employee_sites(employee: Employee, on: date) -> list[WorkSite]:
         if own:
             break
         unit = unit.parent
-    alternatives = assignment.unit.alternative_sites.filter(active=True)
     return sorted({*own, *alternatives}, key=lambda site: (site.name, site.pk))
 
 

@@ -10,7 +10,9 @@ import base64
 import binascii
 import hashlib
 import secrets
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,13 +31,14 @@ from django.utils.translation import gettext as _
 from tepat.accounts.models import User
 from tepat.audit.services import audit_record
 from tepat.org.models import Employee, WorkSite
-from tepat.org.selectors import employee_sites
-from tepat.presence import default_policy, selfies
+from tepat.org.selectors import unit_sites
+from tepat.presence import checkin_sql, default_policy, selfies
 from tepat.presence.models import AppToken, CheckinEvent, CheckinReview, PhoneDevice, PresencePolicy
 from tepat.rules import geofence, risk
 
 TOKEN_LIFETIME = timedelta(days=90)
-RECENT_EVENTS = 20  # how many of an employee's past events the risk checks compare with
+RECENT_EVENTS = checkin_sql.RECENT_EVENTS
+SITES_CACHE_SECONDS = 60  # an edit of a site or a unit's sites reaches every worker within this
 DEFAULT_POLICY = default_policy.DEFAULT
 
 
@@ -221,14 +224,13 @@ def token_issue(*, user: User, device: PhoneDevice) -> tuple[str, AppToken]:
 
 def token_user(raw: str) -> tuple[User, PhoneDevice] | None:
     """The user and phone behind a bearer token, if it is valid and the phone not revoked."""
-    token = (
-        AppToken.objects.select_related("user__employee", "device")
-        .filter(token_hash=hashlib.sha256(raw.encode()).hexdigest(), expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active or token.device.status == "revoked":
+    found = checkin_sql.token_row(hashlib.sha256(raw.encode()).hexdigest(), timezone.now())
+    if found is None:
         return None
-    return token.user, token.device
+    user, device = found
+    if not user.is_active or device.status == PhoneDevice.Status.REVOKED:
+        return None
+    return user, device
 
 
 # --- Check-ins -----------------------------------------------------------------------------
@@ -259,54 +261,99 @@ class EmployeeCheckinContext:
     policy: PresencePolicy
     sites: list[WorkSite]
     fences: list[geofence.Site]
-    previous: list[CheckinEvent]  # the employee's recent events, newest first
+    previous: list[risk.Fix]  # the employee's recent fixes, newest first, refused ones left out
     device_shared: int
-    seqs_used: set[int]  # sequence numbers stored during this request (the rest: queried)
+    seqs_used: set[int]  # of the sequence numbers in seqs_checked, those in the ledger
+    seqs_checked: set[int]  # looked up with the context, plus those stored since
+
+
+# Per-process cache: unit id -> (time read, its sites). A check-in's sites are read through
+# the unit tree (two to four queries); at the morning peak every employee of a unit would
+# read the same rows. Edits in this process clear it at once (signals in apps.py); other
+# worker processes see them within SITES_CACHE_SECONDS. Fences depend on the policy's
+# default radius, so they are built per request from the cached rows (cheap for circles)
+# unless the radius matches the cached one.
+_sites_cache: dict[int, tuple[float, list[WorkSite], int, list[geofence.Site]]] = {}
+_sites_lock = threading.Lock()
+
+
+def checkin_caches_clear(**_signal: Any) -> None:
+    """Forget the cached sites (a site, unit or alternative-site link was edited)."""
+    with _sites_lock:
+        _sites_cache.clear()
+
+
+def _unit_sites_fenced(
+    unit_id: int, policy: PresencePolicy
+) -> tuple[list[WorkSite], list[geofence.Site]]:
+    now = time.monotonic()
+    cached = _sites_cache.get(unit_id)
+    if cached is not None and now - cached[0] < SITES_CACHE_SECONDS:
+        _at, sites, radius, fences = cached
+        if radius != policy.default_radius_m:
+            fences = fence_sites(sites, policy)
+        return sites, fences
+    sites = unit_sites(unit_id)
+    fences = fence_sites(sites, policy)
+    with _sites_lock:
+        _sites_cache[unit_id] = (now, sites, policy.default_radius_m, fences)
+    return sites, fences
 
 
 def checkin_context(
-    employee: Employee, device: PhoneDevice | None, now: datetime
+    employee: Employee,
+    device: PhoneDevice | None,
+    now: datetime,
+    seqs: Collection[int] = (),
 ) -> EmployeeCheckinContext:
-    policy = presence_policy_on(now)
-    sites = employee_sites(employee, timezone.localdate(now))
-    previous = list(
-        CheckinEvent.objects.filter(employee=employee, latitude__isnull=False)
-        .exclude(status=CheckinEvent.Status.REFUSED)
-        .order_by("-taken_at")[:RECENT_EVENTS]
+    """Everything the check-ins of one request are judged against: one statement, plus the
+    unit's sites (cached) and, for a batch, one look-up of its sequence numbers.
+
+    ``seqs``: the sequence numbers the request carries, to know which the phone used before.
+    """
+    seqs = list(dict.fromkeys(seqs))
+    row = checkin_sql.context_row(
+        employee_id=employee.pk,
+        day=timezone.localdate(now),
+        device_id=None if device is None else device.pk,
+        key_fingerprint=None if device is None else device.key_fingerprint,
+        seq=seqs[0] if len(seqs) == 1 else None,
     )
-    shared = 0
-    if device is not None:
-        shared = (
-            PhoneDevice.objects.filter(key_fingerprint=device.key_fingerprint)
-            .exclude(employee=employee)
-            .count()
-        )
+    policy = row.policy or PresencePolicy(**DEFAULT_POLICY)
+    sites, fences = ([], []) if row.unit_id is None else _unit_sites_fenced(row.unit_id, policy)
+    if device is None or not seqs:
+        seqs_used: set[int] = set()
+    elif len(seqs) == 1:
+        seqs_used = set(seqs) if row.seq_used else set()
+    else:
+        seqs_used = checkin_sql.seqs_in_ledger(device.pk, seqs)
     return EmployeeCheckinContext(
         employee=employee,
         device=device,
         policy=policy,
         sites=sites,
-        fences=fence_sites(sites, policy),
-        previous=previous,
-        device_shared=shared,
-        seqs_used=set(),
+        fences=fences,
+        previous=[
+            risk.Fix(
+                taken_at=f.taken_at,
+                position=geofence.Point(f.latitude, f.longitude),
+                accuracy_m=f.accuracy_m or 0.0,
+            )
+            for f in row.recent
+        ],
+        device_shared=row.device_shared,
+        seqs_used=seqs_used,
+        seqs_checked=set(seqs),
     )
 
 
 def _seq_reused(ctx: EmployeeCheckinContext, seq: int | None) -> bool:
     if seq is None or ctx.device is None:
         return False
-    if seq in ctx.seqs_used:
-        return True
-    return CheckinEvent.objects.filter(device=ctx.device, seq=seq).exists()
-
-
-def _fix_of(event: CheckinEvent) -> risk.Fix:
-    return risk.Fix(
-        taken_at=event.taken_at,
-        position=geofence.Point(event.latitude or 0.0, event.longitude or 0.0),
-        accuracy_m=event.accuracy_m or 0.0,
-    )
+    if seq not in ctx.seqs_checked:  # not announced to checkin_context: ask now
+        ctx.seqs_used |= checkin_sql.seqs_in_ledger(ctx.device.pk, [seq])
+        ctx.seqs_checked.add(seq)
+    return seq in ctx.seqs_used
 
 
 def checkin_record(
@@ -369,8 +416,8 @@ def checkin_record(
                 risk.checkin_risk_flags(
                     fix,
                     received_at=received_at,
-                    previous=_fix_of(ctx.previous[0]) if ctx.previous else None,
-                    recent=[_fix_of(e).position for e in ctx.previous],
+                    previous=ctx.previous[0] if ctx.previous else None,
+                    recent=[f.position for f in ctx.previous],
                     offset=offset,
                     device=None
                     if ctx.device is None
@@ -391,7 +438,7 @@ def checkin_record(
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
         with guard:
-            event = CheckinEvent.objects.create(
+            event = checkin_sql.checkin_insert(
                 idempotency_key=item.key,
                 employee=ctx.employee,
                 kind=item.kind,
@@ -420,10 +467,11 @@ def checkin_record(
         return _replayed(ctx, existing, item.key)
     event.site = next((s for s in ctx.sites if s.pk == site_id), None)  # no query for the name
     if status != CheckinEvent.Status.REFUSED:
-        ctx.previous.insert(0, event)
+        ctx.previous.insert(0, risk.Fix(taken_at, point, item.accuracy_m))
         del ctx.previous[RECENT_EVENTS:]  # a 500-item batch must not grow this list
         if item.seq is not None:
             ctx.seqs_used.add(item.seq)
+            ctx.seqs_checked.add(item.seq)
         if timezone.localdate(taken_at) < timezone.localdate(received_at):
             day_rebuild_later(event)  # an offline check-in for a day already judged
     return CheckinOutcome(event, replay=False)

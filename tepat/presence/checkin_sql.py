@@ -1,0 +1,214 @@
+"""Hand-written SQL for the phone check-in path: the token look-up, the check-in context and
+the ledger INSERT.
+
+Why not the ORM here: at the morning peak every check-in runs these three statements, and
+building them through the ORM cost about ten times the CPU of running them (measured in
+docs/performance.md). The statements are fixed text with parameters, so they are built once
+(no value is ever formatted into them: hence the S608/B608 exemptions);
+the column lists come from the models' ``_meta``, so a new column is picked up without an
+edit here. The SQL is plain SQL that PostgreSQL and SQLite (≥ 3.35, for ``RETURNING``) both
+run; values go in through the model fields' own ``get_db_prep_save`` and come out through
+the same converters the ORM applies, so a row read here equals one the ORM would build.
+
+Everything else (sites, devices, admin, reports) keeps using the ORM.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache, lru_cache
+from typing import Any, TypeVar
+
+from django.db import connection, models
+
+from tepat.accounts.models import User
+from tepat.org.models import Employee
+from tepat.presence.models import CheckinEvent, PhoneDevice, PresencePolicy
+
+M = TypeVar("M", bound=models.Model)
+
+RECENT_EVENTS = 20  # how many of an employee's past events the risk checks compare with
+
+
+# --- rows to model instances ---------------------------------------------------------------
+
+
+def _columns(model: type[models.Model], alias: str) -> str:
+    return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
+
+
+@lru_cache(maxsize=256)
+def _converters(field: models.Field[Any, Any], ops: Any) -> tuple[Any, list[Any]]:
+    """The converters the ORM's compiler applies to the field's column (none on PostgreSQL
+    for the fields read here; on SQLite text → datetime, 0/1 → bool, …). Keyed by the
+    connection's ``ops`` because the backend's converters are bound to it."""
+    col = field.get_col(field.model._meta.db_table)
+    return col, ops.get_db_converters(col) + field.get_db_converters(connection)
+
+
+def _from_db(field: models.Field[Any, Any], value: Any) -> Any:
+    col, converters = _converters(field, connection.ops)
+    for convert in converters:
+        value = convert(value, col, connection)
+    return value
+
+
+def _instance(model: type[M], values: Sequence[Any]) -> M:
+    fields = model._meta.concrete_fields
+    converted = [_from_db(f, v) for f, v in zip(fields, values, strict=True)]
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def _n(model: type[models.Model]) -> int:
+    return len(model._meta.concrete_fields)
+
+
+# --- the app token ---------------------------------------------------------------------------
+
+
+@cache
+def _token_sql() -> str:
+    return (
+        "SELECT "  # noqa: S608  # nosec B608
+        f"{_columns(User, 'u')}, {_columns(PhoneDevice, 'd')}, {_columns(Employee, 'e')}"
+        ' FROM "presence_apptoken" t'
+        ' JOIN "accounts_user" u ON u."id" = t."user_id"'
+        ' JOIN "presence_phonedevice" d ON d."id" = t."device_id"'
+        ' LEFT JOIN "org_employee" e ON e."id" = u."employee_id"'
+        ' WHERE t."token_hash" = %s AND t."expires_at" > %s'
+    )
+
+
+def token_row(token_hash: str, now: datetime) -> tuple[User, PhoneDevice] | None:
+    """The user (with their employee, if any) and the phone of an unexpired token."""
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(), [token_hash, connection.ops.adapt_datetimefield_value(now)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    nu, nd = _n(User), _n(PhoneDevice)
+    user = _instance(User, row[:nu])
+    device = _instance(PhoneDevice, row[nu : nu + nd])
+    employee = None if row[nu + nd] is None else _instance(Employee, row[nu + nd :])
+    user.employee = employee  # cached: no query on first use
+    return user, device
+
+
+# --- the check-in context ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecentFix:
+    taken_at: datetime
+    latitude: float
+    longitude: float
+    accuracy_m: float | None
+
+
+@dataclass(frozen=True)
+class ContextRow:
+    unit_id: int | None  # the unit of the assignment in force; None without one
+    policy: PresencePolicy | None  # the version in force; None before the first
+    device_shared: int  # other employees who bound the same phone key
+    seq_used: bool  # the one sequence number asked about is already in the ledger
+    recent: list[RecentFix]  # newest first, refused check-ins left out
+
+
+@cache
+def _context_sql() -> str:
+    # One row of scalar sub-selects, joined with the policy row in force and the employee's
+    # last events: one round trip, whatever the employee's history. ON 1 = 1 (not TRUE):
+    # the same text on both databases.
+    return (
+        "SELECT c.unit_id, c.shared, c.seq_used,"  # noqa: S608  # nosec B608
+        f" {_columns(PresencePolicy, 'p')},"
+        " r.taken_at, r.latitude, r.longitude, r.accuracy_m"
+        " FROM (SELECT"
+        '  (SELECT a."unit_id" FROM "org_assignment" a'
+        '    WHERE a."employee_id" = %s AND a."valid_from" <= %s'
+        '    AND (a."valid_to" IS NULL OR a."valid_to" > %s)'
+        '    ORDER BY a."valid_from" DESC, a."id" DESC LIMIT 1) AS unit_id,'
+        '  (SELECT COUNT(*) FROM "presence_phonedevice" d'
+        '    WHERE d."key_fingerprint" = %s AND d."employee_id" <> %s) AS shared,'
+        '  (SELECT COUNT(*) FROM "presence_checkinevent" s'
+        '    WHERE s."device_id" = %s AND s."seq" = %s) AS seq_used'
+        " ) c"
+        ' LEFT JOIN (SELECT * FROM "presence_presencepolicy" WHERE "valid_from" <= %s'
+        '   ORDER BY "valid_from" DESC LIMIT 1) p ON 1 = 1'
+        ' LEFT JOIN (SELECT "taken_at", "latitude", "longitude", "accuracy_m"'
+        '   FROM "presence_checkinevent"'
+        '   WHERE "employee_id" = %s AND "latitude" IS NOT NULL AND "status" <> %s'
+        f'   ORDER BY "taken_at" DESC LIMIT {RECENT_EVENTS}) r ON 1 = 1'
+        " ORDER BY r.taken_at DESC"
+    )
+
+
+def context_row(
+    *,
+    employee_id: int,
+    day: date,
+    device_id: int | None,
+    key_fingerprint: str | None,
+    seq: int | None,
+) -> ContextRow:
+    """What judging a check-in needs from the database, in one statement.
+
+    ``seq``: the one sequence number to look up (a single check-in); a batch asks with
+    ``seqs_in_ledger`` instead.
+    """
+    d = connection.ops.adapt_datefield_value(day)
+    params = [employee_id, d, d, key_fingerprint, employee_id, device_id, seq, d]
+    params += [employee_id, CheckinEvent.Status.REFUSED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(_context_sql(), params)
+        rows = cursor.fetchall()
+    first = rows[0]
+    np = _n(PresencePolicy)
+    policy_values = first[3 : 3 + np]
+    taken_at = CheckinEvent._meta.get_field("taken_at")
+    recent = [
+        RecentFix(_from_db(taken_at, r[-4]), r[-3], r[-2], r[-1]) for r in rows if r[-4] is not None
+    ]
+    return ContextRow(
+        unit_id=first[0],
+        policy=None if policy_values[0] is None else _instance(PresencePolicy, policy_values),
+        device_shared=first[1],
+        seq_used=bool(first[2]),
+        recent=recent,
+    )
+
+
+def seqs_in_ledger(device_id: int, seqs: Sequence[int]) -> set[int]:
+    """Which of ``seqs`` the phone already used (a batch: one statement for all items)."""
+    if not seqs:
+        return set()
+    marks = ", ".join(["%s"] * len(seqs))
+    sql = f'SELECT "seq" FROM "presence_checkinevent" WHERE "device_id" = %s AND "seq" IN ({marks})'  # noqa: S608  # nosec B608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [device_id, *seqs])
+        return {row[0] for row in cursor.fetchall()}
+
+
+# --- the ledger INSERT ---------------------------------------------------------------------
+
+_INSERT_FIELDS = [f for f in CheckinEvent._meta.concrete_fields if not f.primary_key]
+
+
+@cache
+def _insert_sql() -> str:
+    columns = ", ".join(f'"{f.column}"' for f in _INSERT_FIELDS)
+    marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
+    return f'INSERT INTO "presence_checkinevent" ({columns}) VALUES ({marks}) RETURNING "id"'  # noqa: S608  # nosec B608
+
+
+def checkin_insert(**values: Any) -> CheckinEvent:
+    """INSERT one ledger row (``values`` as for the model's constructor) and return it as a
+    saved instance. Raises IntegrityError on a duplicate idempotency key."""
+    event = CheckinEvent(**values)
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _INSERT_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(), params)
+        (event.pk,) = cursor.fetchone()
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
