@@ -11,11 +11,11 @@ import binascii
 import hashlib
 import secrets
 import threading
-import time
 from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -286,7 +286,7 @@ def checkin_caches_clear(**_signal: Any) -> None:
 def _unit_sites_fenced(
     unit_id: int, policy: PresencePolicy
 ) -> tuple[list[WorkSite], list[geofence.Site]]:
-    now = time.monotonic()
+    now = monotonic()
     cached = _sites_cache.get(unit_id)
     if cached is not None and now - cached[0] < SITES_CACHE_SECONDS:
         _at, sites, radius, fences = cached
