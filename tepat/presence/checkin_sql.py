@@ -38,25 +38,41 @@ def _columns(model: type[models.Model], alias: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _converters(field: models.Field[Any, Any], ops: Any) -> tuple[Any, list[Any]]:
-    """The converters the ORM's compiler applies to the field's column (none on PostgreSQL
-    for the fields read here; on SQLite text → datetime, 0/1 → bool, …). Keyed by the
-    connection's ``ops`` because the backend's converters are bound to it."""
-    col = field.get_col(field.model._meta.db_table)
+def _column_converters(model: type[models.Model], name: str, ops: Any) -> tuple[Any, list[Any]]:
+    """The converters the ORM's compiler applies to a column read from the database (on
+    PostgreSQL none for the columns read here; on SQLite text → datetime, 0/1 → bool, …).
+    Keyed by the connection's ``ops`` because the backend's converters are bound to it."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    col = field.get_col(model._meta.db_table)
     return col, ops.get_db_converters(col) + field.get_db_converters(connection)
 
 
-def _from_db(field: models.Field[Any, Any], value: Any) -> Any:
-    col, converters = _converters(field, connection.ops)
-    for convert in converters:
-        value = convert(value, col, connection)
-    return value
+@lru_cache(maxsize=64)
+def _converters(model: type[models.Model], ops: Any) -> list[tuple[int, Any, list[Any]]]:
+    """Per column of ``model`` that needs any, its place in the row and its converters."""
+    out = []
+    for i, f in enumerate(model._meta.concrete_fields):
+        col, converters = _column_converters(model, f.name, ops)
+        if converters:
+            out.append((i, col, converters))
+    return out
+
+
+def _from_db(model: type[models.Model], values: Sequence[Any]) -> list[Any]:
+    """One row of ``model``'s concrete columns as the ORM would read it."""
+    values = list(values)
+    for i, col, converters in _converters(model, connection.ops):
+        for convert in converters:
+            values[i] = convert(values[i], col, connection)
+    return values
 
 
 def _instance(model: type[M], values: Sequence[Any]) -> M:
     fields = model._meta.concrete_fields
-    converted = [_from_db(f, v) for f, v in zip(fields, values, strict=True)]
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    if len(values) != len(fields):
+        raise ValueError(f"{model.__name__}: {len(values)} values for {len(fields)} columns")
+    return model.from_db(connection.alias, [f.attname for f in fields], _from_db(model, values))
 
 
 def _n(model: type[models.Model]) -> int:
@@ -143,6 +159,13 @@ def _context_sql() -> str:
     )
 
 
+def _taken_at(value: Any) -> datetime:
+    col, converters = _column_converters(CheckinEvent, "taken_at", connection.ops)
+    for convert in converters:
+        value = convert(value, col, connection)
+    return value  # type: ignore[no-any-return]
+
+
 def context_row(
     *,
     employee_id: int,
@@ -165,10 +188,7 @@ def context_row(
     first = rows[0]
     np = _n(PresencePolicy)
     policy_values = first[3 : 3 + np]
-    taken_at = CheckinEvent._meta.get_field("taken_at")
-    recent = [
-        RecentFix(_from_db(taken_at, r[-4]), r[-3], r[-2], r[-1]) for r in rows if r[-4] is not None
-    ]
+    recent = [RecentFix(_taken_at(r[-4]), *r[-3:]) for r in rows if r[-4] is not None]
     return ContextRow(
         unit_id=first[0],
         policy=None if policy_values[0] is None else _instance(PresencePolicy, policy_values),
