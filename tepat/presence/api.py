@@ -222,8 +222,9 @@ def checkin_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
     seqs = [data.seq for _raw, data in checked if data is not None and data.seq is not None]
     ctx = services.checkin_context(employee, request.tepat_device, now, seqs)  # type: ignore[attr-defined]
     results = []
-    # One transaction: a single durable flush for the whole queue; each item still has its
-    # own savepoint, so a bad one is reported and the others are kept.
+    # One transaction: a single durable flush for the whole queue. A bad item is reported
+    # before anything is written for it, and a replayed one is skipped by the INSERT itself,
+    # so neither aborts the others.
     with transaction.atomic():
         for raw, data in checked:
             status, body = _checkin_one(ctx, raw, now, data=data)

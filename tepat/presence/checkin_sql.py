@@ -218,17 +218,27 @@ _INSERT_FIELDS = [f for f in CheckinEvent._meta.concrete_fields if not f.primary
 def _insert_sql() -> str:
     columns = ", ".join(f'"{f.column}"' for f in _INSERT_FIELDS)
     marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
-    return f'INSERT INTO "presence_checkinevent" ({columns}) VALUES ({marks}) RETURNING "id"'  # noqa: S608  # nosec B608
+    return (
+        f'INSERT INTO "presence_checkinevent" ({columns}) VALUES ({marks})'  # noqa: S608  # nosec B608
+        ' ON CONFLICT ("idempotency_key") DO NOTHING RETURNING "id"'
+    )
 
 
-def checkin_insert(**values: Any) -> CheckinEvent:
+def checkin_insert(**values: Any) -> CheckinEvent | None:
     """INSERT one ledger row (``values`` as for the model's constructor) and return it as a
-    saved instance. Raises IntegrityError on a duplicate idempotency key."""
+    saved instance; None, and nothing stored, if its idempotency key is in the ledger already.
+
+    ON CONFLICT DO NOTHING instead of catching the unique violation: no error, so inside a
+    batch's transaction no savepoint per item is needed (two round trips fewer each).
+    """
     event = CheckinEvent(**values)
     params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _INSERT_FIELDS]
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(), params)
-        (event.pk,) = cursor.fetchone()
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    event.pk = row[0]
     event._state.adding = False
     event._state.db = connection.alias
     return event

@@ -12,9 +12,9 @@ import hashlib
 import secrets
 import threading
 from collections.abc import Collection, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from time import monotonic
 from typing import Any
 
@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -236,15 +236,27 @@ def token_user(raw: str) -> tuple[User, PhoneDevice] | None:
 # --- Check-ins -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
+def _public_key(spki_b64: str) -> ec.EllipticCurvePublicKey | None:
+    """A phone's stored public key, parsed once per process (a batch of 500 uses one key);
+    None if it is not a valid EC key, so every check-in it signs is refused."""
+    try:
+        key = load_der_public_key(base64.b64decode(spki_b64))
+    except (binascii.Error, ValueError, TypeError):
+        return None
+    return key if isinstance(key, ec.EllipticCurvePublicKey) else None
+
+
 def _signature_valid(device: PhoneDevice, item: CheckinInput) -> bool:
     if not item.signature:
+        return False
+    key = _public_key(device.public_key)
+    if key is None:
         return False
     try:
         raw = base64.b64decode(item.signature, validate=True)
         if len(raw) != 64:
             return False
-        key = load_der_public_key(base64.b64decode(device.public_key))
-        assert isinstance(key, ec.EllipticCurvePublicKey)
         der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
         key.verify(der, item.signed_text().encode(), ec.ECDSA(hashes.SHA256()))
     except (InvalidSignature, binascii.Error, ValueError):
@@ -433,37 +445,33 @@ def checkin_record(
                 status = CheckinEvent.Status.REVIEW
                 message = f"{message}. {_('Waiting for review')}: {risk.flags_describe(flags)}"
 
-    # Inside a batch's transaction a savepoint keeps a duplicate from aborting the rest; a
-    # single autocommitted INSERT needs none.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    try:
-        with guard:
-            event = checkin_sql.checkin_insert(
-                idempotency_key=item.key,
-                employee=ctx.employee,
-                kind=item.kind,
-                taken_at=taken_at,
-                device_taken_at=item.device_taken_at,
-                received_at=received_at,
-                source=CheckinEvent.Source.PHONE,
-                status=status,
-                site_id=site_id,
-                distance_m=distance,
-                latitude=item.latitude,
-                longitude=item.longitude,
-                accuracy_m=item.accuracy_m,
-                device=ctx.device,
-                seq=item.seq,
-                risk_flags=flags,
-                message=message[:255],
-                payload=item.raw,
-                selfie=selfie_path,
-            )
-    except IntegrityError:
-        # The same id arrived twice at once (a retry racing the original): one row wins.
+    event = checkin_sql.checkin_insert(
+        idempotency_key=item.key,
+        employee=ctx.employee,
+        kind=item.kind,
+        taken_at=taken_at,
+        device_taken_at=item.device_taken_at,
+        received_at=received_at,
+        source=CheckinEvent.Source.PHONE,
+        status=status,
+        site_id=site_id,
+        distance_m=distance,
+        latitude=item.latitude,
+        longitude=item.longitude,
+        accuracy_m=item.accuracy_m,
+        device=ctx.device,
+        seq=item.seq,
+        risk_flags=flags,
+        message=message[:255],
+        payload=item.raw,
+        selfie=selfie_path,
+    )
+    if event is None:
+        # The id is in the ledger already: a replay, or a retry racing the original (one row
+        # wins). The INSERT skipped it without an error, so a batch goes on without a savepoint.
         existing = CheckinEvent.objects.filter(idempotency_key=item.key).first()
         if existing is None:
-            raise
+            raise IntegrityError(f"check-in {item.key}: id taken, row not found")
         return _replayed(ctx, existing, item.key)
     event.site = next((s for s in ctx.sites if s.pk == site_id), None)  # no query for the name
     if status != CheckinEvent.Status.REFUSED:
