@@ -212,6 +212,7 @@ def seqs_in_ledger(device_id: int, seqs: Sequence[int]) -> set[int]:
 # --- the ledger INSERT ---------------------------------------------------------------------
 
 _INSERT_FIELDS = [f for f in CheckinEvent._meta.concrete_fields if not f.primary_key]
+_INSERT_ATTNAMES = [CheckinEvent._meta.pk.attname, *(f.attname for f in _INSERT_FIELDS)]
 
 
 @cache
@@ -225,20 +226,18 @@ def _insert_sql() -> str:
 
 
 def checkin_insert(**values: Any) -> CheckinEvent | None:
-    """INSERT one ledger row (``values`` as for the model's constructor) and return it as a
-    saved instance; None, and nothing stored, if its idempotency key is in the ledger already.
+    """INSERT one ledger row (``values`` by attribute name: ``employee_id``, not ``employee``)
+    and return it as a saved instance; None, and nothing stored, if its idempotency key is in
+    the ledger already.
 
     ON CONFLICT DO NOTHING instead of catching the unique violation: no error, so inside a
     batch's transaction no savepoint per item is needed (two round trips fewer each).
     """
-    event = CheckinEvent(**values)
-    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _INSERT_FIELDS]
+    row = [values[f.attname] if f.attname in values else f.get_default() for f in _INSERT_FIELDS]
+    params = [f.get_db_prep_save(v, connection) for f, v in zip(_INSERT_FIELDS, row, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(), params)
-        row = cursor.fetchone()
-    if row is None:
+        returned = cursor.fetchone()
+    if returned is None:
         return None
-    event.pk = row[0]
-    event._state.adding = False
-    event._state.db = connection.alias
-    return event
+    return CheckinEvent.from_db(connection.alias, _INSERT_ATTNAMES, [returned[0], *row])

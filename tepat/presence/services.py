@@ -447,7 +447,7 @@ def checkin_record(
 
     event = checkin_sql.checkin_insert(
         idempotency_key=item.key,
-        employee=ctx.employee,
+        employee_id=ctx.employee.pk,
         kind=item.kind,
         taken_at=taken_at,
         device_taken_at=item.device_taken_at,
@@ -459,7 +459,7 @@ def checkin_record(
         latitude=item.latitude,
         longitude=item.longitude,
         accuracy_m=item.accuracy_m,
-        device=ctx.device,
+        device_id=None if ctx.device is None else ctx.device.pk,
         seq=item.seq,
         risk_flags=flags,
         message=message[:255],
