@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from tepat.accounts.models import User
 from tepat.audit.services import audit_record
 from tepat.org.models import Employee, WorkSite
-from tepat.org.selectors import unit_sites
+from tepat.org.selectors import sites_by_unit, unit_sites
 from tepat.presence import checkin_sql, default_policy, selfies
 from tepat.presence.models import AppToken, CheckinEvent, CheckinReview, PhoneDevice, PresencePolicy
 from tepat.rules import geofence, risk
@@ -279,36 +279,50 @@ class EmployeeCheckinContext:
     seqs_checked: set[int]  # looked up with the context, plus those stored since
 
 
-# Per-process cache: unit id -> (time read, its sites). A check-in's sites are read through
-# the unit tree (two to four queries); at the morning peak every employee of a unit would
-# read the same rows. Edits in this process clear it at once (signals in apps.py); other
-# worker processes see them within SITES_CACHE_SECONDS. Fences depend on the policy's
-# default radius, so they are built per request from the cached rows (cheap for circles)
-# unless the radius matches the cached one.
-_sites_cache: dict[int, tuple[float, list[WorkSite], int, list[geofence.Site]]] = {}
-_sites_lock = threading.Lock()
+# Per-process cache of every unit's sites (three queries, a few ms for a whole regency), and
+# the fences built from them per unit and default radius. At the morning peak every check-in
+# needs its unit's sites; reading them per request cost more CPU than the rest of the
+# check-in. Edits saved through the ORM in this process clear it at once (signals in
+# apps.py); other worker processes see them within SITES_CACHE_SECONDS. A unit missing from
+# the map (created since) is read on its own.
+@dataclass
+class _SiteMap:
+    loaded_at: float
+    sites: dict[int, list[WorkSite]]
+    fences: dict[tuple[int, int], list[geofence.Site]] = field(default_factory=dict)
+
+
+_site_map: _SiteMap | None = None
+_site_map_lock = threading.Lock()
 
 
 def checkin_caches_clear(**_signal: Any) -> None:
     """Forget the cached sites (a site, unit or alternative-site link was edited)."""
-    with _sites_lock:
-        _sites_cache.clear()
+    global _site_map
+    with _site_map_lock:
+        _site_map = None
+
+
+def _current_site_map() -> _SiteMap:
+    global _site_map
+    with _site_map_lock:
+        now = monotonic()
+        if _site_map is None or now - _site_map.loaded_at >= SITES_CACHE_SECONDS:
+            _site_map = _SiteMap(loaded_at=now, sites=sites_by_unit())
+        return _site_map
 
 
 def _unit_sites_fenced(
     unit_id: int, policy: PresencePolicy
 ) -> tuple[list[WorkSite], list[geofence.Site]]:
-    now = monotonic()
-    cached = _sites_cache.get(unit_id)
-    if cached is not None and now - cached[0] < SITES_CACHE_SECONDS:
-        _at, sites, radius, fences = cached
-        if radius != policy.default_radius_m:
-            fences = fence_sites(sites, policy)
-        return sites, fences
-    sites = unit_sites(unit_id)
-    fences = fence_sites(sites, policy)
-    with _sites_lock:
-        _sites_cache[unit_id] = (now, sites, policy.default_radius_m, fences)
+    site_map = _current_site_map()
+    sites = site_map.sites.get(unit_id)
+    if sites is None:
+        sites = site_map.sites[unit_id] = unit_sites(unit_id)
+    key = (unit_id, policy.default_radius_m)
+    fences = site_map.fences.get(key)
+    if fences is None:
+        fences = site_map.fences[key] = fence_sites(sites, policy)
     return sites, fences
 
 
