@@ -13,7 +13,7 @@ class PresenceConfig(AppConfig):
         from tepat.org.models import Unit, WorkSite
         from tepat.presence.services import checkin_caches_clear
 
-        # The check-in path caches each unit's sites for a minute; edits made through the
+        # The check-in path keeps every unit's sites for a minute; edits made through the
         # ORM in this process apply at once.
         for model in (WorkSite, Unit):
             post_save.connect(checkin_caches_clear, sender=model, dispatch_uid=f"sites-{model}")
