@@ -619,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=10.0, help="target seconds per run")
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--wrk-threads", type=int, default=1)
-    p.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
+    p.add_argument("--server", choices=["gunicorn", "granian"], default="granian")
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--worker-class", default="sync", help="gunicorn: sync or gthread")
     p.add_argument("--threads", type=int, default=1, help="gthread / granian blocking threads")

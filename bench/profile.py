@@ -26,7 +26,16 @@ FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^():]+):(?P<line>\d+)\)$")
 FUNCTION_STEPS: list[tuple[str, str, str]] = [
     ("AppTokenAuth.authenticate", "presence/auth.py", "auth: app-token lookup"),
     ("token_user", "presence/services.py", "auth: app-token lookup"),
+    ("token_row", "presence/checkin_sql.py", "auth: app-token lookup"),
     ("presence_policy_on", "presence/services.py", "context: presence policy"),
+    (
+        "context_row",
+        "presence/checkin_sql.py",
+        "context: one statement (policy, unit, shared key, seq, recent events)",
+    ),
+    ("seqs_in_ledger", "presence/checkin_sql.py", "context: device's used seq numbers"),
+    ("_unit_sites_fenced", "presence/services.py", "context: unit's sites (cached per process)"),
+    ("checkin_insert", "presence/checkin_sql.py", "INSERT (autocommitted)"),
     ("employee_sites", "org/selectors.py", "context: employee's work sites"),
     ("fence_sites", "presence/services.py", "geofence (fences + check)"),
     ("check_position", "rules/geofence.py", "geofence (fences + check)"),

@@ -1,6 +1,7 @@
 """Fixtures shared by the Django tests. Django models are imported lazily so the pure
 rules tests under tests/rules run without a configured Django."""
 
+import sys
 from typing import Any
 
 import pytest
@@ -26,3 +27,12 @@ def _fast_password_hashing(request: pytest.FixtureRequest) -> None:
     """The production hasher costs ~0.5 s per password; tests only need it to round-trip."""
     settings = request.getfixturevalue("settings")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _checkin_caches_empty() -> None:
+    """Each test builds its own world (SQLite reuses ids after a rollback): no unit's sites
+    cached by the check-in path may carry over from the test before."""
+    services = sys.modules.get("tepat.presence.services")  # not imported: nothing cached
+    if services is not None:
+        services.checkin_caches_clear()

@@ -1,5 +1,6 @@
 """Reads of the organisation, always starting from a queryset the access layer scoped."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -39,15 +40,27 @@ def employee_history(employee: Employee) -> QuerySet[Assignment]:
 
 
 def employee_sites(employee: Employee, on: date) -> list[WorkSite]:
-    """Where the employee may check in: their unit's sites and the unit's alternative sites.
+    """Where the employee may check in: their unit's sites and the unit's alternative sites."""
+    unit_id = (
+        current_assignments(on)
+        .filter(employee=employee)
+        .order_by("-valid_from", "-id")
+        .values_list("unit_id", flat=True)
+        .first()
+    )
+    return [] if unit_id is None else unit_sites(unit_id)
+
+
+def unit_sites(unit_id: int) -> list[WorkSite]:
+    """The active sites of a unit and its alternative sites, sorted by name.
 
     A unit without a site of its own (a bidang inside the head office) uses the nearest
     ancestor unit that has one.
     """
-    assignment = current_assignments(on).filter(employee=employee).select_related("unit").first()
-    if assignment is None:
+    unit: Unit | None = Unit.objects.filter(pk=unit_id).first()
+    if unit is None:
         return []
-    unit: Unit | None = assignment.unit
+    alternatives = list(unit.alternative_sites.filter(active=True))
     own: list[WorkSite] = []
     for _depth in range(10):  # guards against a cycle in bad data
         if unit is None:
@@ -56,8 +69,36 @@ def employee_sites(employee: Employee, on: date) -> list[WorkSite]:
         if own:
             break
         unit = unit.parent
-    alternatives = assignment.unit.alternative_sites.filter(active=True)
     return sorted({*own, *alternatives}, key=lambda site: (site.name, site.pk))
+
+
+def sites_by_unit() -> dict[int, list[WorkSite]]:
+    """``unit_sites`` of every unit at once, in three queries (what the check-in path keeps)."""
+    parent: dict[int, int | None] = dict(Unit.objects.order_by().values_list("id", "parent_id"))
+    active = {site.pk: site for site in WorkSite.objects.filter(active=True).order_by()}
+    own: dict[int, list[WorkSite]] = defaultdict(list)
+    for site in active.values():
+        own[site.unit_id].append(site)
+    alternatives: dict[int, list[WorkSite]] = defaultdict(list)
+    links = Unit.alternative_sites.through.objects.order_by().values_list("unit_id", "worksite_id")
+    for unit_id, site_id in links:
+        if site_id in active:
+            alternatives[unit_id].append(active[site_id])
+    out: dict[int, list[WorkSite]] = {}
+    for unit_id in parent:
+        found: list[WorkSite] = []
+        at: int | None = unit_id
+        for _depth in range(10):  # as in unit_sites: guards against a cycle in bad data
+            if at is None:
+                break
+            found = own.get(at, [])
+            if found:
+                break
+            at = parent.get(at)
+        out[unit_id] = sorted(
+            {*found, *alternatives.get(unit_id, [])}, key=lambda site: (site.name, site.pk)
+        )
+    return out
 
 
 def sites_flagged(qs: QuerySet[WorkSite]) -> QuerySet[WorkSite]:

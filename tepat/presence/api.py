@@ -127,6 +127,14 @@ def _employee_of(request: HttpRequest) -> Employee:
     return user.employee
 
 
+def _checkin_valid(raw: Any) -> CheckinIn | None:
+    """A batch item validated, or None (``_checkin_one`` then says what is wrong)."""
+    try:
+        return CheckinIn.model_validate(raw) if isinstance(raw, dict) else None
+    except PydanticValidationError:
+        return None
+
+
 def _checkin_one(
     ctx: services.EmployeeCheckinContext,
     raw: Any,
@@ -190,7 +198,8 @@ def token_create(request: HttpRequest, payload: TokenIn) -> HttpResponse:
 def checkin_create(request: HttpRequest, payload: CheckinIn) -> HttpResponse:
     now = timezone.now()
     employee = _employee_of(request)
-    ctx = services.checkin_context(employee, request.tepat_device, now)  # type: ignore[attr-defined]
+    seqs = [] if payload.seq is None else [payload.seq]
+    ctx = services.checkin_context(employee, request.tepat_device, now, seqs)  # type: ignore[attr-defined]
     # The raw body too: the signature covers taken_at exactly as the phone wrote it.
     status, body = _checkin_one(ctx, json.loads(request.body), now, data=payload)
     return api.create_response(request, body, status=status)
@@ -205,17 +214,20 @@ def checkin_batch(request: HttpRequest, payload: BatchIn) -> HttpResponse:
         return api.create_response(request, {"detail": detail}, status=422)
     now = timezone.now()
     employee = _employee_of(request)
-    ctx = services.checkin_context(employee, request.tepat_device, now)  # type: ignore[attr-defined]
-    results = []
     # Oldest first, so each item's travel speed is measured against the one before it.
-    # One transaction: a single durable flush for the whole queue; each item still has its
-    # own savepoint, so a bad one is reported and the others are kept.
     items = sorted(
         payload.items, key=lambda i: str(i.get("taken_at", "")) if isinstance(i, dict) else ""
     )
+    checked = [(raw, _checkin_valid(raw)) for raw in items]
+    seqs = [data.seq for _raw, data in checked if data is not None and data.seq is not None]
+    ctx = services.checkin_context(employee, request.tepat_device, now, seqs)  # type: ignore[attr-defined]
+    results = []
+    # One transaction: a single durable flush for the whole queue. A bad item is reported
+    # before anything is written for it, and a replayed one is skipped by the INSERT itself,
+    # so neither aborts the others.
     with transaction.atomic():
-        for raw in items:
-            status, body = _checkin_one(ctx, raw, now)
+        for raw, data in checked:
+            status, body = _checkin_one(ctx, raw, now, data=data)
             results.append({"id": body.get("id"), "http_status": status, "body": body})
     return api.create_response(
         request, {"results": results, "server_time": now.isoformat()}, status=200

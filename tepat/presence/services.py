@@ -10,10 +10,12 @@ import base64
 import binascii
 import hashlib
 import secrets
-from collections.abc import Sequence
-from contextlib import nullcontext
+import threading
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from time import monotonic
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -22,20 +24,21 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tepat.accounts.models import User
 from tepat.audit.services import audit_record
 from tepat.org.models import Employee, WorkSite
-from tepat.org.selectors import employee_sites
-from tepat.presence import default_policy, selfies
+from tepat.org.selectors import sites_by_unit, unit_sites
+from tepat.presence import checkin_sql, default_policy, selfies
 from tepat.presence.models import AppToken, CheckinEvent, CheckinReview, PhoneDevice, PresencePolicy
 from tepat.rules import geofence, risk
 
 TOKEN_LIFETIME = timedelta(days=90)
-RECENT_EVENTS = 20  # how many of an employee's past events the risk checks compare with
+RECENT_EVENTS = checkin_sql.RECENT_EVENTS
+SITES_CACHE_SECONDS = 60  # an edit of a site or a unit's sites reaches every worker within this
 DEFAULT_POLICY = default_policy.DEFAULT
 
 
@@ -221,28 +224,39 @@ def token_issue(*, user: User, device: PhoneDevice) -> tuple[str, AppToken]:
 
 def token_user(raw: str) -> tuple[User, PhoneDevice] | None:
     """The user and phone behind a bearer token, if it is valid and the phone not revoked."""
-    token = (
-        AppToken.objects.select_related("user__employee", "device")
-        .filter(token_hash=hashlib.sha256(raw.encode()).hexdigest(), expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active or token.device.status == "revoked":
+    found = checkin_sql.token_row(hashlib.sha256(raw.encode()).hexdigest(), timezone.now())
+    if found is None:
         return None
-    return token.user, token.device
+    user, device = found
+    if not user.is_active or device.status == PhoneDevice.Status.REVOKED:
+        return None
+    return user, device
 
 
 # --- Check-ins -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
+def _public_key(spki_b64: str) -> ec.EllipticCurvePublicKey | None:
+    """A phone's stored public key, parsed once per process (a batch of 500 uses one key);
+    None if it is not a valid EC key, so every check-in it signs is refused."""
+    try:
+        key = load_der_public_key(base64.b64decode(spki_b64))
+    except (binascii.Error, ValueError, TypeError):
+        return None
+    return key if isinstance(key, ec.EllipticCurvePublicKey) else None
+
+
 def _signature_valid(device: PhoneDevice, item: CheckinInput) -> bool:
     if not item.signature:
+        return False
+    key = _public_key(device.public_key)
+    if key is None:
         return False
     try:
         raw = base64.b64decode(item.signature, validate=True)
         if len(raw) != 64:
             return False
-        key = load_der_public_key(base64.b64decode(device.public_key))
-        assert isinstance(key, ec.EllipticCurvePublicKey)
         der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
         key.verify(der, item.signed_text().encode(), ec.ECDSA(hashes.SHA256()))
     except (InvalidSignature, binascii.Error, ValueError):
@@ -259,54 +273,113 @@ class EmployeeCheckinContext:
     policy: PresencePolicy
     sites: list[WorkSite]
     fences: list[geofence.Site]
-    previous: list[CheckinEvent]  # the employee's recent events, newest first
+    previous: list[risk.Fix]  # the employee's recent fixes, newest first, refused ones left out
     device_shared: int
-    seqs_used: set[int]  # sequence numbers stored during this request (the rest: queried)
+    seqs_used: set[int]  # of the sequence numbers in seqs_checked, those in the ledger
+    seqs_checked: set[int]  # looked up with the context, plus those stored since
+
+
+# Per-process cache of every unit's sites (three queries, a few ms for a whole regency), and
+# the fences built from them per unit and default radius. At the morning peak every check-in
+# needs its unit's sites; reading them per request cost more CPU than the rest of the
+# check-in. Edits saved through the ORM in this process clear it at once (signals in
+# apps.py); other worker processes see them within SITES_CACHE_SECONDS. A unit missing from
+# the map (created since) is read on its own.
+@dataclass
+class _SiteMap:
+    loaded_at: float
+    sites: dict[int, list[WorkSite]]
+    fences: dict[tuple[int, int], list[geofence.Site]] = field(default_factory=dict)
+
+
+_site_map: _SiteMap | None = None
+_site_map_lock = threading.Lock()
+
+
+def checkin_caches_clear(**_signal: Any) -> None:
+    """Forget the cached sites (a site, unit or alternative-site link was edited)."""
+    global _site_map
+    with _site_map_lock:
+        _site_map = None
+
+
+def _current_site_map() -> _SiteMap:
+    global _site_map
+    with _site_map_lock:
+        now = monotonic()
+        if _site_map is None or now - _site_map.loaded_at >= SITES_CACHE_SECONDS:
+            _site_map = _SiteMap(loaded_at=now, sites=sites_by_unit())
+        return _site_map
+
+
+def _unit_sites_fenced(
+    unit_id: int, policy: PresencePolicy
+) -> tuple[list[WorkSite], list[geofence.Site]]:
+    site_map = _current_site_map()
+    sites = site_map.sites.get(unit_id)
+    if sites is None:
+        sites = site_map.sites[unit_id] = unit_sites(unit_id)
+    key = (unit_id, policy.default_radius_m)
+    fences = site_map.fences.get(key)
+    if fences is None:
+        fences = site_map.fences[key] = fence_sites(sites, policy)
+    return sites, fences
 
 
 def checkin_context(
-    employee: Employee, device: PhoneDevice | None, now: datetime
+    employee: Employee,
+    device: PhoneDevice | None,
+    now: datetime,
+    seqs: Collection[int] = (),
 ) -> EmployeeCheckinContext:
-    policy = presence_policy_on(now)
-    sites = employee_sites(employee, timezone.localdate(now))
-    previous = list(
-        CheckinEvent.objects.filter(employee=employee, latitude__isnull=False)
-        .exclude(status=CheckinEvent.Status.REFUSED)
-        .order_by("-taken_at")[:RECENT_EVENTS]
+    """Everything the check-ins of one request are judged against: one statement, plus the
+    unit's sites (cached) and, for a batch, one look-up of its sequence numbers.
+
+    ``seqs``: the sequence numbers the request carries, to know which the phone used before.
+    """
+    seqs = list(dict.fromkeys(seqs))
+    row = checkin_sql.context_row(
+        employee_id=employee.pk,
+        day=timezone.localdate(now),
+        device_id=None if device is None else device.pk,
+        key_fingerprint=None if device is None else device.key_fingerprint,
+        seq=seqs[0] if len(seqs) == 1 else None,
     )
-    shared = 0
-    if device is not None:
-        shared = (
-            PhoneDevice.objects.filter(key_fingerprint=device.key_fingerprint)
-            .exclude(employee=employee)
-            .count()
-        )
+    policy = row.policy or PresencePolicy(**DEFAULT_POLICY)
+    sites, fences = ([], []) if row.unit_id is None else _unit_sites_fenced(row.unit_id, policy)
+    if device is None or not seqs:
+        seqs_used: set[int] = set()
+    elif len(seqs) == 1:
+        seqs_used = set(seqs) if row.seq_used else set()
+    else:
+        seqs_used = checkin_sql.seqs_in_ledger(device.pk, seqs)
     return EmployeeCheckinContext(
         employee=employee,
         device=device,
         policy=policy,
         sites=sites,
-        fences=fence_sites(sites, policy),
-        previous=previous,
-        device_shared=shared,
-        seqs_used=set(),
+        fences=fences,
+        previous=[
+            risk.Fix(
+                taken_at=f.taken_at,
+                position=geofence.Point(f.latitude, f.longitude),
+                accuracy_m=f.accuracy_m or 0.0,
+            )
+            for f in row.recent
+        ],
+        device_shared=row.device_shared,
+        seqs_used=seqs_used,
+        seqs_checked=set(seqs),
     )
 
 
 def _seq_reused(ctx: EmployeeCheckinContext, seq: int | None) -> bool:
     if seq is None or ctx.device is None:
         return False
-    if seq in ctx.seqs_used:
-        return True
-    return CheckinEvent.objects.filter(device=ctx.device, seq=seq).exists()
-
-
-def _fix_of(event: CheckinEvent) -> risk.Fix:
-    return risk.Fix(
-        taken_at=event.taken_at,
-        position=geofence.Point(event.latitude or 0.0, event.longitude or 0.0),
-        accuracy_m=event.accuracy_m or 0.0,
-    )
+    if seq not in ctx.seqs_checked:  # not announced to checkin_context: ask now
+        ctx.seqs_used |= checkin_sql.seqs_in_ledger(ctx.device.pk, [seq])
+        ctx.seqs_checked.add(seq)
+    return seq in ctx.seqs_used
 
 
 def checkin_record(
@@ -369,8 +442,8 @@ def checkin_record(
                 risk.checkin_risk_flags(
                     fix,
                     received_at=received_at,
-                    previous=_fix_of(ctx.previous[0]) if ctx.previous else None,
-                    recent=[_fix_of(e).position for e in ctx.previous],
+                    previous=ctx.previous[0] if ctx.previous else None,
+                    recent=[f.position for f in ctx.previous],
                     offset=offset,
                     device=None
                     if ctx.device is None
@@ -386,44 +459,41 @@ def checkin_record(
                 status = CheckinEvent.Status.REVIEW
                 message = f"{message}. {_('Waiting for review')}: {risk.flags_describe(flags)}"
 
-    # Inside a batch's transaction a savepoint keeps a duplicate from aborting the rest; a
-    # single autocommitted INSERT needs none.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    try:
-        with guard:
-            event = CheckinEvent.objects.create(
-                idempotency_key=item.key,
-                employee=ctx.employee,
-                kind=item.kind,
-                taken_at=taken_at,
-                device_taken_at=item.device_taken_at,
-                received_at=received_at,
-                source=CheckinEvent.Source.PHONE,
-                status=status,
-                site_id=site_id,
-                distance_m=distance,
-                latitude=item.latitude,
-                longitude=item.longitude,
-                accuracy_m=item.accuracy_m,
-                device=ctx.device,
-                seq=item.seq,
-                risk_flags=flags,
-                message=message[:255],
-                payload=item.raw,
-                selfie=selfie_path,
-            )
-    except IntegrityError:
-        # The same id arrived twice at once (a retry racing the original): one row wins.
+    event = checkin_sql.checkin_insert(
+        idempotency_key=item.key,
+        employee_id=ctx.employee.pk,
+        kind=item.kind,
+        taken_at=taken_at,
+        device_taken_at=item.device_taken_at,
+        received_at=received_at,
+        source=CheckinEvent.Source.PHONE,
+        status=status,
+        site_id=site_id,
+        distance_m=distance,
+        latitude=item.latitude,
+        longitude=item.longitude,
+        accuracy_m=item.accuracy_m,
+        device_id=None if ctx.device is None else ctx.device.pk,
+        seq=item.seq,
+        risk_flags=flags,
+        message=message[:255],
+        payload=item.raw,
+        selfie=selfie_path,
+    )
+    if event is None:
+        # The id is in the ledger already: a replay, or a retry racing the original (one row
+        # wins). The INSERT skipped it without an error, so a batch goes on without a savepoint.
         existing = CheckinEvent.objects.filter(idempotency_key=item.key).first()
         if existing is None:
-            raise
+            raise IntegrityError(f"check-in {item.key}: id taken, row not found")
         return _replayed(ctx, existing, item.key)
     event.site = next((s for s in ctx.sites if s.pk == site_id), None)  # no query for the name
     if status != CheckinEvent.Status.REFUSED:
-        ctx.previous.insert(0, event)
+        ctx.previous.insert(0, risk.Fix(taken_at, point, item.accuracy_m))
         del ctx.previous[RECENT_EVENTS:]  # a 500-item batch must not grow this list
         if item.seq is not None:
             ctx.seqs_used.add(item.seq)
+            ctx.seqs_checked.add(item.seq)
         if timezone.localdate(taken_at) < timezone.localdate(received_at):
             day_rebuild_later(event)  # an offline check-in for a day already judged
     return CheckinOutcome(event, replay=False)

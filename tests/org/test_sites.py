@@ -144,3 +144,25 @@ def test_auditor_cannot_move_a_site(world: World) -> None:
     )
     assert response.status_code == 403
     assert not WorkSiteLocationChange.objects.exists()
+
+
+def test_every_units_sites_at_once_match_one_units(world: World) -> None:
+    from tepat.org.models import Unit
+    from tepat.org.selectors import sites_by_unit, unit_sites
+
+    # A bidang without a site of its own uses the office's; an inactive site counts nowhere.
+    bidang = Unit.objects.create(
+        opd=world.school_site.unit.opd,
+        parent=world.office_site.unit,
+        code="DINDIK-BID-1",
+        name="Bidang Pembinaan SD",
+        kind="bidang",
+    )
+    WorkSite.objects.create(
+        unit=bidang, name="Gudang lama", latitude=Decimal("-2.5"), longitude=Decimal("101.1"),
+        active=False,
+    )  # fmt: skip
+    every = sites_by_unit()
+    assert every == {unit.pk: unit_sites(unit.pk) for unit in Unit.objects.all()}
+    assert every[bidang.pk] == [world.office_site]
+    assert every[world.school_site.unit_id] == [world.office_site, world.school_site]
