@@ -69,13 +69,17 @@ class TepatUserAdmin(UserAdmin):  # type: ignore[type-arg]
         if done:
             self.message_user(
                 request,
-                _("Two-step verification reset for %(n)s account(s): they set it up again at the next log-in.")
+                _(
+                    "Two-step verification reset for %(n)s account(s): they set it up again at the next log-in."
+                )
                 % {"n": done},
             )
         if refused:
             self.message_user(
                 request,
-                _("%(n)s account(s) skipped: only a super administrator resets another super administrator.")
+                _(
+                    "%(n)s account(s) skipped: only a super administrator resets another super administrator."
+                )
                 % {"n": refused},
                 level=messages.WARNING,
             )

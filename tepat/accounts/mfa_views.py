@@ -126,9 +126,7 @@ def mfa_recovery_codes(request: AuthedRequest) -> HttpResponse:
     if not _is_verified(request):
         return redirect(f"{reverse('accounts:mfa_verify')}?next={request.path}")
     if request.method == "POST":
-        codes = services.mfa_recovery_codes_renew(
-            user=user, ip_address=throttle.client_ip(request)
-        )
+        codes = services.mfa_recovery_codes_renew(user=user, ip_address=throttle.client_ip(request))
         context = {"codes": codes, "next": reverse("home")}
         return render(request, "accounts/mfa_recovery_codes.html", context)
     context = {"left": mfa.recovery_codes_left(user)}

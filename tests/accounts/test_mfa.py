@@ -77,7 +77,9 @@ def test_wrong_codes_are_throttled(world: World) -> None:
     _password_login(client, "operator.dindik")
     assert client.post("/akun/mfa/verifikasi/", {"code": "000000"}).status_code == 400
     # Right away, even the right code waits: each failure doubles the pause.
-    assert client.post("/akun/mfa/verifikasi/", {"code": totp_code_kept(operator)}).status_code == 400
+    assert (
+        client.post("/akun/mfa/verifikasi/", {"code": totp_code_kept(operator)}).status_code == 400
+    )
 
 
 def totp_code_kept(user: object) -> str:
