@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "tepat.presence",
     "tepat.kinerja",
     "tepat.monitor",
+    "tepat.ledger",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

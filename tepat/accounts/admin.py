@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tepat.accounts.models import Role, User
 from tepat.accounts import mfa
+from tepat.accounts.models import Role, User
 from tepat.accounts.services import mfa_reset, mfa_reset_allowed, user_role_flags_apply
 from tepat.accounts.throttle import client_ip
 from tepat.audit.services import audit_record
