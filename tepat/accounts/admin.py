@@ -70,7 +70,8 @@ class TepatUserAdmin(UserAdmin):  # type: ignore[type-arg]
             self.message_user(
                 request,
                 _(
-                    "Two-step verification reset for %(n)s account(s): they set it up again at the next log-in."
+                    "Two-step verification reset for %(n)s account(s): they set it up again "
+                    "at the next log-in."
                 )
                 % {"n": done},
             )
@@ -78,7 +79,8 @@ class TepatUserAdmin(UserAdmin):  # type: ignore[type-arg]
             self.message_user(
                 request,
                 _(
-                    "%(n)s account(s) skipped: only a super administrator resets another super administrator."
+                    "%(n)s account(s) skipped: only a super administrator resets another "
+                    "super administrator."
                 )
                 % {"n": refused},
                 level=messages.WARNING,

@@ -22,15 +22,11 @@ RECOVERY_DEVICE_NAME = "recovery"
 
 
 def mfa_required(user: User) -> bool:
-    return user.role in MFA_ROLES
+    return bool(user.role in MFA_ROLES)
 
 
 def mfa_enrolled(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-
-
-def totp_devices(user: User, *, confirmed: bool) -> list[TOTPDevice]:
-    return list(TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("id"))
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def recovery_device(user: User) -> StaticDevice | None:

@@ -129,5 +129,5 @@ def mfa_recovery_codes(request: AuthedRequest) -> HttpResponse:
         codes = services.mfa_recovery_codes_renew(user=user, ip_address=throttle.client_ip(request))
         context = {"codes": codes, "next": reverse("home")}
         return render(request, "accounts/mfa_recovery_codes.html", context)
-    context = {"left": mfa.recovery_codes_left(user)}
-    return render(request, "accounts/mfa_recovery_codes.html", context)
+    left = {"left": mfa.recovery_codes_left(user)}
+    return render(request, "accounts/mfa_recovery_codes.html", left)

@@ -3,6 +3,7 @@ under a session, the Django admin): until the session is verified, pages redirec
 code (or to enrolment) and the API answers 403."""
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, JsonResponse
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from tepat.accounts import mfa
+from tepat.accounts.models import User
 
 # Reachable without the second factor: the steps to get it, logging out, the language, and
 # the public URLs that carry no session data (machines, health, security.txt).
@@ -31,17 +33,17 @@ class MfaRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        user = request.user
+        user: Any = request.user  # OTPMiddleware added is_verified()
         if (
             user.is_authenticated
-            and mfa.mfa_required(user)  # type: ignore[arg-type]
-            and not user.is_verified()  # type: ignore[union-attr]
+            and mfa.mfa_required(user)
+            and not user.is_verified()
             and not request.path.startswith(OPEN_PREFIXES)
         ):
-            return self._refuse(request, user)  # type: ignore[arg-type]
+            return self._refuse(request, user)
         return self.get_response(request)
 
-    def _refuse(self, request: HttpRequest, user: mfa.User) -> HttpResponseBase:
+    def _refuse(self, request: HttpRequest, user: User) -> HttpResponseBase:
         if request.path.startswith("/api/"):
             return JsonResponse(
                 {"detail": _("Enter the code from your authenticator app first.")}, status=403

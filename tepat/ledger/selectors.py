@@ -48,9 +48,8 @@ def ledger_verify(chain: Chain, *, anchors: dict[int, str] | None = None) -> Ver
     if verdict.problems:
         return verdict
     sealed_nothing = head is None and after == 0
-    if not sealed_nothing and (
-        head is None or (head.last_row_id, head.last_hash) != (after, previous)
-    ):
+    head_at = (head.last_row_id, head.last_hash) if head else None
+    if not sealed_nothing and head_at != (after, previous):
         verdict.problems.append(
             f"{chain.name}: the chain head does not match its last seal (row {after})"
         )

@@ -33,7 +33,8 @@ def test_an_operator_sets_up_the_app_at_the_first_login(world: World) -> None:
     html = page.content.decode()
     assert 'src="data:image/svg+xml' in html  # the QR code, drawn by Tepat itself
     key = re.search(r'id="mfa-key">([A-Z2-7 ]+)<', html)
-    assert key is not None and len(key.group(1).replace(" ", "")) == 32
+    assert key is not None
+    assert len(key.group(1).replace(" ", "")) == 32
     device = TOTPDevice.objects.get(user=world.users["operator_opd"], confirmed=False)
 
     wrong = client.post("/akun/mfa/daftar/", {"code": "000000", "next": "/"})

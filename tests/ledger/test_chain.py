@@ -80,7 +80,8 @@ def test_rows_younger_than_the_delay_wait_for_the_next_run(world: World) -> None
     young = _checkins(world, 1, minutes_ago=1)
     assert ledger_seal(CHECKINS) == 2
     verdict = ledger_verify(CHECKINS)
-    assert verdict.intact and verdict.checked == 2 and verdict.unsealed == 1
+    assert verdict.intact
+    assert (verdict.checked, verdict.unsealed) == (2, 1)
     assert ledger_seal(CHECKINS, now=timezone.now() + timedelta(minutes=10)) == 1
     assert Seal.objects.filter(chain=CHECKINS.name).count() == len(old + young)
     # A second run seals nothing twice.
