@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tepat.kinerja",
     "tepat.monitor",
     "tepat.ledger",
+    "tepat.backups",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
