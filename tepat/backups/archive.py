@@ -65,7 +65,7 @@ def _pg_env() -> tuple[list[str], dict[str, str]]:
 
 def _run(command: list[str], env: dict[str, str]) -> None:
     try:
-        # an argument list from settings, no shell  # nosec B603
+        # an argument list built from settings, never a shell
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     except FileNotFoundError as missing:
         raise BackupError(f"{command[0]} is not installed") from missing
