@@ -38,7 +38,10 @@ def mfa_enrol_confirm(
 ) -> list[str] | None:
     """Confirm the pending device with a code from the app; on success the old devices go,
     fresh recovery codes are made and returned (shown once). ``None``: the code was wrong."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user, confirmed=False)
+    pending = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user).first()
+    if pending is None or pending.confirmed:
+        return None  # confirmed or replaced meanwhile (another tab)
+    device = pending
     allowed, _ = device.verify_is_allowed()
     if not allowed or not device.verify_token(mfa.code_normalise(code)):
         return None
