@@ -11,6 +11,8 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
+from tepat.rules.kinerja_policy import KinerjaPolicyError
+
 api = NinjaAPI(
     title="Tepat API",
     version="1",
@@ -78,6 +80,12 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(
         request, {"detail": str(exc) or _("You may not do this.")}, status=403
     )
+
+
+@api.exception_handler(KinerjaPolicyError)
+def on_no_policy(request: HttpRequest, exc: KinerjaPolicyError) -> HttpResponse:
+    """A day before any e-Kinerja policy (a year 2000 report): the input, not the server."""
+    return api.create_response(request, {"detail": str(exc)}, status=422)
 
 
 @api.exception_handler(AuthenticationError)

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "tepat.kinerja",
     "tepat.tpp",
     "tepat.monitor",
+    "tepat.ledger",
+    "tepat.backups",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -49,6 +51,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 if find_spec("django.tasks") is None:  # Django 5.2 on Python 3.11: the backport
     INSTALLED_APPS.append("django_tasks")
@@ -67,6 +72,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The second factor (docs/security.md §1.3): staff sessions stay unverified until the
+    # code from the authenticator app is entered; until then only the MFA steps answer.
+    "django_otp.middleware.OTPMiddleware",
+    "tepat.accounts.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a lockout into the login page's message (or JSON).
@@ -265,6 +274,10 @@ AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "tepat.accounts.throttle.client_ip"
 AXES_CLIENT_STR_CALLABLE = "tepat.accounts.throttle.client_pseudonym"
 AXES_LOCKOUT_CALLABLE = "tepat.accounts.views.login_lockout"
+
+# Second factor for the staff roles (tepat.accounts.mfa): TOTP in an authenticator app, the
+# name shown in the app, and recovery codes. django-otp throttles wrong codes per device.
+OTP_TOTP_ISSUER = "Tepat"
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

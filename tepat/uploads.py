@@ -21,6 +21,7 @@ CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/pn
 PDF_MAGIC = b"%PDF-"
 # Names of PDF features that run or launch something; a scanned letter never needs them.
 PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA|OpenAction|AA)\b")
+PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 # Decompression bombs: a tiny file that expands to gigabytes of pixels.
 Image.MAX_IMAGE_PIXELS = 40_000_000
 
@@ -52,7 +53,29 @@ def pdf_complete(raw: bytes) -> bool:
 
 
 def pdf_has_active_content(raw: bytes) -> bool:
-    return PDF_ACTIVE.search(raw) is not None
+    """A PDF name may spell letters as #xx (``/J#61vaScript`` is ``/JavaScript``): the names
+    are compared with those escapes undone."""
+    unescaped = PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+    return PDF_ACTIVE.search(unescaped) is not None
+
+
+class PdfRefused(ValueError):
+    """Why a PDF is not kept: ``incomplete`` (no header or trailer) or ``active`` (scripts,
+    launch actions, embedded files)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def pdf_clean(raw: bytes) -> CleanFile:
+    """The PDF as it will be stored, or PdfRefused: every upload that accepts PDFs (absence
+    evidence, work-report attachments) applies the same checks."""
+    if not pdf_complete(raw):
+        raise PdfRefused("incomplete")
+    if pdf_has_active_content(raw):
+        raise PdfRefused("active")
+    return CleanFile(raw, "pdf")
 
 
 def image_format(raw: bytes) -> str | None:
@@ -82,6 +105,9 @@ def image_reencode(
             pixels = image.convert("RGBA" if keep_alpha else "RGB")
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
         raise NotAnImage("undecodable") from None
+    # convert() copies the source's info, and Pillow writes a JPEG comment (COM segment)
+    # from it on save: a web shell hidden there would survive. Keep the pixels only.
+    pixels.info.clear()
     pixels.thumbnail((max_side, max_side))
     out = io.BytesIO()
     if as_png:

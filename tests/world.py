@@ -6,7 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tepat.accounts.mfa import mfa_required
 from tepat.accounts.models import Role, User
 from tepat.org.models import Assignment, Employee, Opd, ScheduleGroup, Unit, WorkSite
 from tepat.rules.nip import make_nip
@@ -167,6 +171,26 @@ def world_schedules_save(world: World) -> None:
     )
 
 
-def login(client: Client, user: User) -> Client:
+def login(client: Client, user: User, *, verified: bool = True) -> Client:
+    """A logged-in session; for a staff role also past the second factor (as after entering
+    the app's code), unless ``verified=False``."""
     client.force_login(user, backend="tepat.accounts.backends.RoleBackend")
+    if verified and mfa_required(user):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = mfa_device(user).persistent_id
+        session.save()
     return client
+
+
+def mfa_device(user: User) -> TOTPDevice:
+    """The user's confirmed authenticator-app device (made on first use)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Tepat", confirmed=True)
+
+
+def totp_code(user: User) -> str:
+    """The code the user's app shows now (the device forgets the last code it accepted, so
+    a test may log the same person in twice within 30 seconds)."""
+    device = mfa_device(user)
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits):06d}"

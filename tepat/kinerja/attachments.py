@@ -2,9 +2,9 @@
 its name or the browser's content type), stored privately and served only as a download.
 
 Images are re-encoded, so nothing but pixels survives (no EXIF, no GPS tags, no appended
-payload). A PDF is kept as sent: it must start with the PDF header and end with its trailer,
-so an HTML page or a PHP script renamed ``.pdf`` is refused, and must carry no active content
-(JavaScript, launch actions, embedded files), as for absence evidence; the download view's
+payload). A PDF is kept as sent after the same checks as absence evidence
+(``tepat.uploads.pdf_clean``): header and trailer, so an HTML page or a PHP script renamed
+``.pdf`` is refused, and no scripts, launch actions or embedded files; the download view's
 ``Content-Disposition: attachment`` and ``nosniff`` keep any PDF from acting as a page.
 """
 
@@ -14,14 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
-from tepat.uploads import (
-    CleanFile,
-    NotAnImage,
-    image_reencode,
-    is_pdf,
-    pdf_complete,
-    pdf_has_active_content,
-)
+from tepat.uploads import CleanFile, NotAnImage, PdfRefused, image_reencode, is_pdf, pdf_clean
 
 MAX_BYTES = 5_000_000
 MAX_SIDE = 2400
@@ -44,13 +37,14 @@ def attachment_clean(raw: bytes) -> CleanFile:
     if not raw:
         raise AttachmentRejected(_("The attachment is empty."))
     if is_pdf(raw):
-        if not pdf_complete(raw):
-            raise _not_allowed()
-        if pdf_has_active_content(raw):
+        try:
+            return pdf_clean(raw)
+        except PdfRefused as refused:
+            if refused.reason == "incomplete":
+                raise _not_allowed() from None
             raise AttachmentRejected(
                 _("The PDF contains scripts or embedded files; print it to PDF or scan it again.")
-            )
-        return CleanFile(raw, "pdf")
+            ) from None
     try:
         return image_reencode(raw, max_side=MAX_SIDE, quality=85, keep_png=True)
     except NotAnImage:

@@ -11,6 +11,15 @@ from tepat.accounts import access
 from tepat.org import selectors
 from tepat.org.models import Employee, WorkSite
 
+
+class BoundedLimitOffset(LimitOffsetPagination):
+    """ninja's limit/offset with a bounded offset: a 30-digit offset overflows the database's
+    integer (a 500) instead of answering an empty page."""
+
+    class Input(LimitOffsetPagination.Input):
+        offset: int = Field(0, ge=0, le=1_000_000_000)
+
+
 router = Router(tags=["org"])
 
 
@@ -77,7 +86,7 @@ def opd_list(request: HttpRequest) -> object:
 
 
 @router.get("/employees", response=list[EmployeeOut], summary="Employees visible to the caller")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffset)
 def employee_list(request: HttpRequest, filters: Query[EmployeeFilter]) -> object:
     today = timezone.localdate()
     return selectors.employees_search(
@@ -96,7 +105,7 @@ def employee_detail(request: HttpRequest, employee_id: int) -> object:
 
 
 @router.get("/sites", response=list[SiteOut], summary="Work sites visible to the caller")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffset)
 def site_list(request: HttpRequest, flagged: bool = False) -> object:
     sites = access.sites_visible_to(request.user).select_related("unit").order_by("name")
     return selectors.sites_flagged(sites) if flagged else sites

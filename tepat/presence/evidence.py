@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from tepat.uploads import (
     CleanFile,
     NotAnImage,
+    PdfRefused,
     image_format,
     image_reencode,
     is_pdf,
-    pdf_complete,
-    pdf_has_active_content,
+    pdf_clean,
 )
 
 MAX_SIDE = 2400
@@ -52,13 +52,14 @@ def evidence_read(upload: UploadedFile[bytes], *, max_bytes: int) -> bytes:
 def evidence_clean(raw: bytes) -> CleanFile:
     """What will be stored, or EvidenceRejected."""
     if is_pdf(raw):
-        if not pdf_complete(raw):
-            raise EvidenceRejected(_("The PDF file is incomplete or damaged."))
-        if pdf_has_active_content(raw):
+        try:
+            return pdf_clean(raw)
+        except PdfRefused as refused:
+            if refused.reason == "incomplete":
+                raise EvidenceRejected(_("The PDF file is incomplete or damaged.")) from None
             raise EvidenceRejected(
                 _("The PDF contains scripts or embedded files; print it to PDF or scan it again.")
-            )
-        return CleanFile(raw, "pdf")
+            ) from None
     if image_format(raw) is not None:
         try:
             return image_reencode(raw, max_side=MAX_SIDE, quality=85)

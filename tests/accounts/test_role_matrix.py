@@ -157,6 +157,15 @@ CASES: list[Case] = [
     ("healthz", lambda w: "/healthz", "get", _expect(ALL, anon=ALLOW)),
     ("security_txt", lambda w: "/.well-known/security.txt", "get", _expect(ALL, anon=ALLOW)),
     ("accounts:login", lambda w: "/akun/masuk/", "get", _expect(ALL, anon=ALLOW)),
+    # The second factor is for staff roles; an ASN account has none (404).
+    ("accounts:mfa_enrol", lambda w: "/akun/mfa/daftar/", "get", _expect(STAFF)),
+    ("accounts:mfa_verify", lambda w: "/akun/mfa/verifikasi/", "get", _expect(STAFF)),
+    (
+        "accounts:mfa_recovery_codes",
+        lambda w: "/akun/mfa/kode-pemulihan/",
+        "get",
+        _expect(STAFF),
+    ),
     ("org:employee_list", lambda w: "/org/pegawai/", "get", _expect(ALL)),
     # The teacher is seen by herself, her principal, the Dinas Pendidikan and BKPSDM.
     (
@@ -607,6 +616,40 @@ def test_role_reaches_only_what_it_may(
 ) -> None:
     response = _request(_client_for(role, world), method, path(world), world)
     assert _outcome(response) == expected[role], f"{role} {method.upper()} {path(world)}"
+
+
+MFA_STAFF = sorted(STAFF)
+
+
+@pytest.mark.parametrize("role", MFA_STAFF)
+def test_a_staff_session_without_the_second_factor_reaches_nothing(world: World, role: str) -> None:
+    """Password right, app code not yet entered: every page that needs a login sends the
+    person to the code, the admin too, and the JSON API answers 403."""
+    from tests.world import mfa_device
+
+    user = world.users[role]
+    mfa_device(user)
+    client = login(Client(), user, verified=False)
+    checked = 0
+    for name, path_of, method, expected in CASES:
+        if expected["anon"] != LOGIN or name.startswith("accounts:mfa"):
+            continue
+        path = path_of(world)
+        response = _request(client, method, path, world)
+        if "/api/" in path:
+            assert response.status_code == 403, f"{role} {method.upper()} {path}"
+        else:
+            assert response.status_code == 302, f"{role} {method.upper()} {path}"
+            assert response["Location"].startswith("/akun/mfa/verifikasi/?next=/"), path
+        checked += 1
+    assert checked > 40
+
+
+def test_a_staff_account_without_an_app_is_sent_to_set_one_up(world: World) -> None:
+    client = login(Client(), world.users["operator_opd"], verified=False)
+    response = client.get("/org/pegawai/?page=2")
+    assert response["Location"] == "/akun/mfa/daftar/?next=/org/pegawai/%3Fpage%3D2"
+    assert client.get("/admin/")["Location"].startswith("/akun/mfa/daftar/")
 
 
 def _names(patterns: list[Any], prefix: str = "") -> set[str]:

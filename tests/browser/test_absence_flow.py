@@ -6,16 +6,15 @@ from typing import Any
 import pytest
 
 from tepat.presence.models import AbsenceRequest
-from tests.world import PASSWORD, World
+from tests.browser.login import log_in
+from tests.world import World
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/akun/masuk/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit].primary")
+# serialized_rollback: the flush after each test then keeps the content types that the
+# serialized_rollback tests of this folder restore (else their pks clash).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_izin_filed_by_the_teacher_is_approved_by_the_principal(
@@ -23,7 +22,7 @@ def test_izin_filed_by_the_teacher_is_approved_by_the_principal(
 ) -> None:
     letter = tmp_path / "surat.pdf"
     letter.write_bytes(b"%PDF-1.4\n1 0 obj\nendobj\n%%EOF\n")
-    _log_in(page, live_server.url, world.teacher.nip)
+    log_in(page, live_server.url, world.teacher.nip)
     page.click("nav >> text=Cuti & izin")
     page.click("text=Pengajuan baru")
     page.select_option("#id_type", "dinas_luar")
@@ -34,7 +33,7 @@ def test_izin_filed_by_the_teacher_is_approved_by_the_principal(
     assert page.locator("#status").inner_text() == "Menunggu persetujuan"
 
     page.context.clear_cookies()
-    _log_in(page, live_server.url, world.principal.nip)
+    log_in(page, live_server.url, world.principal.nip)
     page.goto(f"{live_server.url}/presensi/ajuan/persetujuan/")
     row = page.locator("tr", has_text=world.teacher.name)
     assert "Dinas luar" in row.inner_text()

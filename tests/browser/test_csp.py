@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.login import log_in
 from tests.world import PASSWORD, World
 
 # serialized_rollback: the phone app needs the presence policy from a data migration.
@@ -85,10 +86,7 @@ def watched(browser: Any) -> Iterator[Callable[[], Watched]]:
 
 
 def _log_in(watch: Watched, base: str, username: str) -> None:
-    watch.visit(f"{base}/akun/masuk/")
-    watch.page.fill("#id_username", username)
-    watch.page.fill("#id_password", PASSWORD)
-    watch.page.click("button[type=submit].primary")
+    log_in(watch.page, base, username)
     expect(watch.page.locator("nav")).to_be_visible()
 
 
@@ -202,3 +200,17 @@ def test_a_violation_is_caught_when_there_is_one(
     assert any(v.startswith("style-src") for v in violations), violations
     assert any(v.startswith("img-src") for v in violations), violations
     assert any("Content Security Policy" in p for p in watch.problems), watch.problems
+
+
+def test_the_two_step_setup_page_obeys_the_policy(
+    watched: Callable[[], Watched], live_server: Any, world: World
+) -> None:
+    """The QR code is an SVG drawn by Tepat in a data: URI; the browser shows it."""
+    watch = watched()
+    watch.visit(f"{live_server.url}/akun/masuk/")
+    watch.page.fill("#id_username", "operator.dindik")
+    watch.page.fill("#id_password", PASSWORD)
+    watch.page.click("button[type=submit].primary")
+    expect(watch.page.locator("#mfa-enrol img.qr")).to_be_visible()
+    assert watch.page.evaluate("document.querySelector('img.qr').naturalWidth") > 0
+    watch.assert_clean()

@@ -7,16 +7,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.login import log_in
 from tests.world import PASSWORD, World
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/akun/masuk/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit].primary")
+# serialized_rollback: the flush after each test then keeps the content types that the
+# serialized_rollback tests of this folder restore (else their pks clash).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def _log_out(page: Any) -> None:
@@ -26,7 +25,7 @@ def _log_out(page: Any) -> None:
 def test_a_report_is_filed_and_approved(page: Any, live_server: Any, world: World) -> None:
     from tepat.kinerja.models import DailyReport
 
-    _log_in(page, live_server.url, world.teacher.nip)
+    log_in(page, live_server.url, world.teacher.nip)
     page.goto(f"{live_server.url}/kinerja/laporan/baru/")
     page.fill("#id_start_time", "08:00")
     page.fill("#id_end_time", "09:45")
@@ -39,7 +38,7 @@ def test_a_report_is_filed_and_approved(page: Any, live_server: Any, world: Worl
     assert page.locator("#month-summary .tile strong").nth(1).inner_text() == "105"  # pending
     _log_out(page)
 
-    _log_in(page, live_server.url, world.principal.nip)
+    log_in(page, live_server.url, world.principal.nip)
     page.goto(f"{live_server.url}/kinerja/tinjauan/")
     report = DailyReport.objects.get()
     row = page.locator(f"#report-{report.pk}")
@@ -49,7 +48,7 @@ def test_a_report_is_filed_and_approved(page: Any, live_server: Any, world: Worl
     assert page.locator(f"#report-{report.pk}").count() == 0
     _log_out(page)
 
-    _log_in(page, live_server.url, world.teacher.nip)
+    log_in(page, live_server.url, world.teacher.nip)
     page.goto(f"{live_server.url}/kinerja/")
     tiles = page.locator("#month-summary .tile strong")
     assert tiles.nth(0).inner_text() == "105"  # approved
@@ -137,7 +136,7 @@ def test_a_report_filed_offline_in_the_phone_app_is_sent_once_and_approved(
     assert DailyReport.objects.count() == 1
 
     # The principal approves it on the web.
-    _log_in(page, live_server.url, world.principal.nip)
+    log_in(page, live_server.url, world.principal.nip)
     page.goto(f"{live_server.url}/kinerja/tinjauan/")
     page.locator(f"#report-{report.pk} button[name=decision][value=approve]").click()
     page.wait_for_load_state()

@@ -11,7 +11,8 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from tests.world import PASSWORD, World, world_schedules_save
+from tests.browser.login import log_in
+from tests.world import World, world_schedules_save
 
 pytestmark = [
     pytest.mark.browser,
@@ -64,11 +65,8 @@ def test_the_dashboard_counts_a_check_in_without_reloading(
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         try:
-            page.goto(f"{live_server.url}/akun/masuk/?next=/pantau/")
-            page.fill("#id_username", "bkpsdm")
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit].primary")
-            page.wait_for_url("**/pantau/")
+            log_in(page, live_server.url, "bkpsdm")
+            page.goto(f"{live_server.url}/pantau/")
 
             checked_in = page.locator(f'[data-cell="opd-{world.dindik.pk}-checked_in"]')
             not_yet = page.locator(f'[data-cell="opd-{world.dindik.pk}-not_yet"]')
@@ -109,11 +107,8 @@ def test_the_trend_chart_the_queues_and_the_sanction_form_obey_the_policy(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        page.goto(f"{live_server.url}/akun/masuk/?next=/pantau/tren/")
-        page.fill("#id_username", "bkpsdm")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit].primary")
-        page.wait_for_url("**/pantau/tren/")
+        log_in(page, live_server.url, "bkpsdm")
+        page.goto(f"{live_server.url}/pantau/tren/")
         chart = page.locator("#trend-chart")
         expect(chart).to_be_visible()
         assert chart.bounding_box()["width"] > 300
