@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from tepat.tpp.models import TppResult, TppRun
+from tepat.tpp.models import TppResult, TppRun, TppSubmission
 
 
 def opd_totals(results: QuerySet[TppResult]) -> list[dict[str, Any]]:
@@ -78,10 +78,24 @@ def run_changes(run: TppRun, visible: QuerySet[TppResult]) -> list[ResultChange]
     return changes
 
 
-def accepted_results_of(employee_id: int) -> QuerySet[TppResult]:
-    """An employee's months that count (the accepted run of each month), newest first."""
-    return (
-        TppResult.objects.filter(employee_id=employee_id, run__status=TppRun.Status.ACCEPTED)
-        .select_related("run", "run__policy", "opd")
-        .order_by("-run__year", "-run__month")
+def accepted_results_of(employee_id: int) -> list[TppResult]:
+    """An employee's months that count, newest first: the accepted run of each month, except
+    where the OPD's payment request locked the month on an earlier run (what was paid)."""
+    paid_runs = TppSubmission.objects.filter(locked_at__isnull=False).values_list(
+        "run_id", "opd_id"
     )
+    locked = set(paid_runs)
+    rows = (
+        TppResult.objects.filter(employee_id=employee_id)
+        .filter(Q(run__status=TppRun.Status.ACCEPTED) | Q(run_id__in={r for r, _o in locked}))
+        .select_related("run", "run__policy", "opd")
+        .order_by("-run__year", "-run__month", "-run_id")
+    )
+    by_month: dict[tuple[int, int], TppResult] = {}
+    for row in rows:
+        key = (row.run.year, row.run.month)
+        if (row.run_id, row.opd_id) in locked:
+            by_month[key] = row
+        elif row.run.status == TppRun.Status.ACCEPTED:
+            by_month.setdefault(key, row)
+    return [by_month[key] for key in sorted(by_month, reverse=True)]
