@@ -99,3 +99,12 @@ def accepted_results_of(employee_id: int) -> list[TppResult]:
         elif row.run.status == TppRun.Status.ACCEPTED:
             by_month.setdefault(key, row)
     return [by_month[key] for key in sorted(by_month, reverse=True)]
+
+
+def submission_results(submission: TppSubmission) -> QuerySet[TppResult]:
+    """The results a payment request pays: its run's, for its OPD, by name."""
+    return (
+        TppResult.objects.filter(run_id=submission.run_id, opd_id=submission.opd_id)
+        .select_related("employee")
+        .order_by("employee__name", "employee_id")
+    )
