@@ -23,6 +23,7 @@ from tepat.org.models import (
     WorkSite,
     WorkSiteLocationChange,
 )
+from tepat.presence import machines
 from tepat.rules import sitecheck
 from tepat.rules.nip import EmployeeKind, NipError, parse_nip
 
@@ -120,6 +121,9 @@ def employee_create(
         birth_date=parsed.birth_date,
     )
     assignment = _assignment_open(employee, start, position, note="")
+    machines.users_move_queue(
+        actor=actor, employee=employee, left=None, joined=position.unit, start=start
+    )
     audit_record(
         actor=actor,
         action="employee.create",
@@ -159,6 +163,9 @@ def employee_transfer(
     current.valid_to = start
     current.save(update_fields=["valid_to"])
     new = _assignment_open(employee, start, position, note=reason.strip()[:255])
+    machines.users_move_queue(
+        actor=actor, employee=employee, left=current.unit, joined=position.unit, start=start
+    )
     audit_record(
         actor=actor,
         action="employee.transfer",

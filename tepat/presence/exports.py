@@ -8,14 +8,9 @@ from typing import Any
 from openpyxl import Workbook
 
 from tepat.presence.selectors import RECAP_CODES
+from tepat.spreadsheet_cells import FORMULA_STARTS, cell_text
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_text(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+__all__ = ["FORMULA_STARTS", "cell_text", "recap_xlsx"]
 
 
 def recap_xlsx(rows: list[dict[str, Any]], first: date, title: str) -> bytes:

@@ -365,10 +365,16 @@ def pin_map(
 
 @transaction.atomic
 def command_queue(
-    *, actor: Any, machine: Machine, text: str, system: bool = False
+    *,
+    actor: Any,
+    machine: Machine,
+    text: str,
+    system: bool = False,
+    not_before: datetime | None = None,
 ) -> MachineCommand:
     """Queue one command. Only allow-listed verbs pass ``iclock.command_kind`` (never SHELL,
-    PutFile, GetFile, UPGRADE or CLEAR); rebooting and options are for BKPSDM only."""
+    PutFile, GetFile, UPGRADE or CLEAR); rebooting and options are for BKPSDM only. With
+    ``not_before``, no poll gets it before that moment."""
     if not system:
         _require_manager(actor, machine.unit)
     try:
@@ -379,11 +385,53 @@ def command_queue(
         access.require_org_writer(actor)
     if machine.status != Machine.Status.ACTIVE:
         raise ValidationError(_("Commands go only to an active machine."))
-    command = MachineCommand.objects.create(machine=machine, kind=kind, text=text, author=actor)
+    command = MachineCommand.objects.create(
+        machine=machine, kind=kind, text=text, author=actor, not_before=not_before
+    )
     audit_record(
         actor=actor, action="machine.command", obj=machine, summary=f"{command.pk} {text[:200]}"
     )
     return command
+
+
+def _pin_on(machine: Machine, employee: Employee) -> str:
+    """The PIN an employee has on a machine: its own mapping, else the regency's, else the
+    NIP (the order ``punches.pins_resolve`` reads them back in)."""
+    pins: dict[int | None, str] = dict(
+        PinMapping.objects.filter(employee=employee)
+        .filter(Q(machine=machine) | Q(machine__isnull=True))
+        .values_list("machine_id", "pin")
+    )
+    return pins.get(machine.pk) or pins.get(None) or employee.nip
+
+
+def users_move_queue(
+    *, actor: Any, employee: Employee, left: Unit | None, joined: Unit | None, start: date
+) -> int:
+    """An employee joins a unit or moves between units: queue ``DATA UPDATE USERINFO`` on the
+    active push machines of the unit joined and ``DATA DELETE USERINFO`` on those of the unit
+    left, so no operator walks to every machine. Both are held until the first day of the
+    move (midnight in the machine's zone): until then the employee punches at the old office.
+    Runs inside the transfer's transaction; returns how many commands were queued."""
+    if left is not None and joined is not None and left.pk == joined.pk:
+        return 0
+    units = [u.pk for u in (left, joined) if u is not None]
+    queued = 0
+    for machine in Machine.objects.filter(
+        unit__in=units, status=Machine.Status.ACTIVE, vendor=Machine.Vendor.ZKTECO
+    ).order_by("pk"):
+        pin = _pin_on(machine, employee)
+        try:
+            if joined is not None and machine.unit_id == joined.pk:
+                text = iclock.user_update_command(pin, employee.name[:24])
+            else:
+                text = iclock.user_delete_command(pin)
+        except iclock.CommandRefused:
+            continue  # a PIN or name no machine can take: the operator enrols by hand
+        not_before = datetime.combine(start, time(0), tzinfo=zone(machine))
+        command_queue(actor=actor, machine=machine, text=text, system=True, not_before=not_before)
+        queued += 1
+    return queued
 
 
 def commands_due(machine: Machine, now: datetime) -> list[MachineCommand]:
@@ -395,6 +443,7 @@ def commands_due(machine: Machine, now: datetime) -> list[MachineCommand]:
         due = list(
             MachineCommand.objects.select_for_update(skip_locked=True)
             .filter(machine=machine, state=MachineCommand.State.QUEUED)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
             .order_by("id")[: iclock.MAX_COMMANDS_PER_POLL]
         )
         MachineCommand.objects.filter(pk__in=[c.pk for c in due]).update(

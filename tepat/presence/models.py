@@ -613,6 +613,12 @@ class MachineCommand(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    not_before = models.DateTimeField(
+        _("not before"),
+        null=True,
+        blank=True,
+        help_text=_("Held until this moment, e.g. the first day of a transfer."),
+    )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     done_at = models.DateTimeField(_("answered"), null=True, blank=True)
     return_code = models.IntegerField(_("return code"), null=True, blank=True)

@@ -74,33 +74,37 @@ def punch_key(serial: str, punch: iclock.Punch) -> str:
     return "m:" + hashlib.sha256(punch.identity(serial).encode()).hexdigest()
 
 
-def pins_resolve(machine: Machine, pins: Iterable[str]) -> dict[str, Employee]:
-    """PIN → employee: this machine's mapping, else the regency's, else the PIN as a NIP."""
+def pins_resolve(machine: Machine, pins: Iterable[str]) -> dict[str, int]:
+    """PIN → employee id: this machine's mapping, else the regency's, else the PIN as a NIP."""
     wanted = set(pins)
-    found: dict[str, Employee] = {}
+    found: dict[str, int] = {}
     rows = (
         PinMapping.objects.filter(pin__in=wanted)
         .filter(Q(machine=machine) | Q(machine__isnull=True))
-        .select_related("employee")
+        .values_list("machine_id", "pin", "employee_id")
     )
     # Regency rows first, so this machine's rows overwrite them (NULL order differs by DB).
-    for mapping in sorted(rows, key=lambda m: m.machine_id is not None):
-        found[mapping.pin] = mapping.employee
-    for employee in Employee.objects.filter(nip__in=wanted - set(found)):
-        found[employee.nip] = employee
+    for _machine_id, pin, employee_id in sorted(rows, key=lambda row: row[0] is not None):
+        found[pin] = employee_id
+    if wanted - set(found):
+        nips = Employee.objects.filter(nip__in=wanted - set(found)).values_list("nip", "pk")
+        found.update(nips)
     return found
 
 
-def _in_opd(machine: Machine, employee_ids: set[int], days: set[date]) -> set[tuple[int, date]]:
+def _in_opd(machine: Machine, pairs: set[tuple[int, date]]) -> set[tuple[int, date]]:
     """Which (employee, day) pairs have an assignment in the machine's OPD. A PIN of another
     OPD's employee is kept, not counted (as presensi-ttukab's upload does, devices.md §8)."""
-    if not employee_ids or not days or machine.unit is None:
+    if not pairs or machine.unit_id is None:
         return set()
-    first, last = min(days), max(days)
+    days = {day for _, day in pairs}
     rows = (
-        Assignment.objects.filter(employee_id__in=employee_ids, opd_id=machine.unit.opd_id)
-        .filter(valid_from__lte=last)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+        Assignment.objects.filter(
+            employee_id__in={employee_id for employee_id, _ in pairs},
+            opd__units=machine.unit_id,
+            valid_from__lte=max(days),
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=min(days)))
         .values_list("employee_id", "valid_from", "valid_to")
     )
     spans: dict[int, list[tuple[date, date | None]]] = {}
@@ -108,9 +112,10 @@ def _in_opd(machine: Machine, employee_ids: set[int], days: set[date]) -> set[tu
         spans.setdefault(employee_id, []).append((start, end))
     return {
         (employee_id, day)
-        for employee_id, ranges in spans.items()
-        for day in days
-        if any(start <= day and (end is None or end > day) for start, end in ranges)
+        for employee_id, day in pairs
+        if any(
+            start <= day and (end is None or end > day) for start, end in spans.get(employee_id, ())
+        )
     }
 
 
@@ -176,8 +181,7 @@ def punches_record(
     employees = pins_resolve(machine, {p.pin for p in new.values()})
     belongs = _in_opd(
         machine,
-        {e.pk for e in employees.values()},
-        {p.local_time.date() for p in new.values()},
+        {(employees[p.pin], p.local_time.date()) for p in new.values() if p.pin in employees},
     )
     rows: list[MachinePunch] = []
     events: list[CheckinEvent] = []
@@ -187,7 +191,7 @@ def punches_record(
         problem = MachinePunch.Problem.NONE
         if employee is None:
             problem = MachinePunch.Problem.UNMAPPED
-        elif (employee.pk, day) not in belongs:
+        elif (employee, day) not in belongs:
             problem = MachinePunch.Problem.OTHER_OPD
         row = MachinePunch(
             machine=machine,
@@ -199,7 +203,7 @@ def punches_record(
             status=punch.status,
             verify=punch.verify,
             workcode=punch.workcode,
-            employee=employee if problem != MachinePunch.Problem.UNMAPPED else None,
+            employee_id=employee,
             problem=problem,
         )
         rows.append(row)
@@ -210,8 +214,8 @@ def punches_record(
                  "reason": str(MachinePunch.Problem(problem).label)}
             )  # fmt: skip
             continue
-        events.append(_event(machine, row, employee.pk, received_at=received_at, held=held))
-        report.days.add((employee.pk, day))
+        events.append(_event(machine, row, employee, received_at=received_at, held=held))
+        report.days.add((employee, day))
     # ignore_conflicts: a concurrent resend of the same batch inserts nothing twice.
     MachinePunch.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
     CheckinEvent.objects.bulk_create(events, batch_size=BATCH, ignore_conflicts=True)
@@ -293,17 +297,17 @@ def unmapped_attach(*, machine: Machine | None, pin: str, now: datetime) -> int:
         if employee is None:
             continue
         local_days = {r.taken_at.astimezone(ZoneInfo(owner.timezone)).date() for r in rows}
-        belongs = _in_opd(owner, {employee.pk}, local_days)
+        belongs = _in_opd(owner, {(employee, day) for day in local_days})
         events = []
         for row in rows:
             day = row.taken_at.astimezone(ZoneInfo(owner.timezone)).date()
-            row.employee = employee
-            row.problem = "" if (employee.pk, day) in belongs else MachinePunch.Problem.OTHER_OPD
+            row.employee_id = employee
+            row.problem = "" if (employee, day) in belongs else MachinePunch.Problem.OTHER_OPD
             if not row.problem:
                 events.append(
-                    _event(owner, row, employee.pk, received_at=row.upload.received_at, held=False)
+                    _event(owner, row, employee, received_at=row.upload.received_at, held=False)
                 )
-                days.add((employee.pk, day))
+                days.add((employee, day))
         MachinePunch.objects.bulk_update(rows, ["employee", "problem"], batch_size=BATCH)
         CheckinEvent.objects.bulk_create(events, batch_size=BATCH, ignore_conflicts=True)
         attached += len(events)

@@ -3,6 +3,7 @@
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 
@@ -15,6 +16,11 @@ except ImportError:  # Django 5.2: the django-tasks backport
     from django_tasks import task  # type: ignore[no-redef]
 
 
+# Verdicts rebuilt by one task after a backlog: a machine back from a week offline sends
+# thousands of employee-days, and one queued row (one commit) each made the upload crawl.
+REBUILD_CHUNK = 500
+
+
 @task()
 def attendance_day_rebuild_task(employee_id: int, day: str) -> str:
     """Rebuild one verdict after a late event, a review decision or a correction."""
@@ -23,15 +29,34 @@ def attendance_day_rebuild_task(employee_id: int, day: str) -> str:
     return "" if row is None else f"{row.day_code} {row.in_code} {row.out_code}".strip()
 
 
+@task()
+def attendance_days_rebuild_task(days: list[list[Any]]) -> str:
+    """Rebuild the verdicts of many ``[employee id, "YYYY-MM-DD"]`` pairs (a backlog)."""
+    employees = Employee.objects.in_bulk({int(employee_id) for employee_id, _ in days})
+    built = 0
+    for employee_id, day in days:
+        employee = employees.get(int(employee_id))
+        if employee is not None:
+            attendance_day_rebuild(employee, date.fromisoformat(day))
+            built += 1
+    return f"{built} days"
+
+
 def days_rebuild_later(days: Iterable[tuple[int, date]], *, before: date | None = None) -> None:
     """Queue the verdict rebuild of each employee-day once the punches are committed. With
     ``before``, only days before it: today's verdict is built by the nightly run, as for a
-    phone check-in."""
+    phone check-in. Many days go in tasks of REBUILD_CHUNK days, queued in one commit."""
     wanted = sorted({(e, d) for e, d in days if before is None or d < before})
 
     def enqueue() -> None:
-        for employee_id, day in wanted:
+        if len(wanted) == 1:
+            employee_id, day = wanted[0]
             attendance_day_rebuild_task.enqueue(employee_id, day.isoformat())
+            return
+        with transaction.atomic():
+            for start in range(0, len(wanted), REBUILD_CHUNK):
+                chunk = wanted[start : start + REBUILD_CHUNK]
+                attendance_days_rebuild_task.enqueue([[e, d.isoformat()] for e, d in chunk])
 
     if wanted:
         transaction.on_commit(enqueue)

@@ -103,12 +103,19 @@ def test_a_backlog_queues_the_rebuild_of_each_past_employee_day_once(
             f"{world.teacher.nip}\t2026-11-17 07:01:00\t0\t1\t0\t0\t0",
             f"{world.teacher.nip}\t2026-11-18 07:01:00\t0\t1\t0\t0\t0",  # today: the nightly run
         )
-    queued = sorted(tuple(r.args_kwargs["args"]) for r in DBTaskResult.objects.all())
-    assert queued == [(world.teacher.pk, "2026-11-16"), (world.teacher.pk, "2026-11-17")]
+    # One queued task for the whole upload, not one row (and one commit) per employee-day.
+    task = DBTaskResult.objects.get()
+    assert task.task_path.endswith("attendance_days_rebuild_task")
+    assert task.args_kwargs["args"] == [
+        [[world.teacher.pk, "2026-11-16"], [world.teacher.pk, "2026-11-17"]]
+    ]
     # The nightly rebuild of the pushed days reads the machine's events like any other.
     from tepat.presence.attendance import attendance_day_rebuild
 
     assert attendance_day_rebuild(world.teacher, date(2026, 11, 16)) is None  # no schedule set
+    from tepat.presence.tasks import attendance_days_rebuild_task
+
+    assert attendance_days_rebuild_task.call(*task.args_kwargs["args"]) == "2 days"
     kinds = list(CheckinEvent.objects.order_by("taken_at").values_list("kind", flat=True))
     assert kinds == ["in", "out", "in", "in"]
 

@@ -1,0 +1,433 @@
+"""The daftar nominatif TPP: one OPD's month, one row per employee, as XLSX, PDF and bank CSV.
+
+Pure writers (no database): the caller turns each `TppResult` into a `NominatifRow` with
+`nominatif_row_from_result` and hands one `NominatifSheet` per OPD to the writers. Money is the
+rules core's `Decimal`, already rounded where the rules say (`tepat.rules.tpp`); nothing here
+rounds again. Totals are plain Decimal sums written as values (no spreadsheet formulas), so the
+file reads the same in any spreadsheet and needs no recalculation.
+
+The discipline deduction and the productivity shortfall are percentages, exactly as the rules
+core states them (of the discipline share and of the productivity share; the rupiah of each
+line is in the employee's explanation). Rupiah differences such as "share − paid" are not shown:
+the shares are only known to the sen, so such a column would mix the rounding of the paid
+component into the deduction (even showing −0,50 when a component rounds up). The paid columns
+add up exactly:
+TPP kotor = TPP disiplin + TPP produktivitas − hukuman disiplin + Plt, and
+TPP bersih = TPP kotor − PPh 21 − each withholding.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+from fpdf import FPDF
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tepat.rules.tpp import MONTH_NAMES, TppResult
+from tepat.spreadsheet_cells import cell_text
+
+TAX_CODE = "PPH21"
+"""The withholding line the rules core writes for PPh 21 (`tepat.rules.tpp._withholdings`)."""
+
+BANK_CSV_COLUMNS = ("NIP", "Nama", "OPD", "Bank", "Nomor Rekening", "Jumlah")
+"""The bank transfer file: UTF-8, comma-separated, one header row, then one row per employee
+with a net TPP above zero; Jumlah is whole rupiah without separators ("3411898")."""
+
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class NominatifRow:
+    nip: str
+    name: str
+    golongan: str
+    kelas: str
+    """The kelas jabatan; "8/10" after a mid-month transfer."""
+    jabatan: str
+    basic: Decimal
+    """Prorated basic TPP (to the sen, as the rules core shows it)."""
+    discipline_deduction_percent: Decimal
+    """Of the discipline share, after the cap."""
+    productivity_shortfall_percent: Decimal
+    """100 − capaian (after the cap)."""
+    discipline_paid: Decimal
+    productivity_paid: Decimal
+    sanction_cut: Decimal
+    plt: Decimal
+    gross: Decimal
+    tax: Decimal
+    withholdings: tuple[tuple[str, Decimal], ...]
+    """(label, rupiah) for each withholding other than PPh 21, e.g. ("BPJS Kesehatan", 34464)."""
+    net: Decimal
+    bank_name: str = ""
+    bank_account: str = ""
+
+
+@dataclass(frozen=True)
+class Signatory:
+    role: str
+    """E.g. "Kepala Dinas Pendidikan" or "Bendahara Pengeluaran"."""
+    name: str = ""
+    nip: str = ""
+
+
+@dataclass(frozen=True)
+class NominatifSheet:
+    regency: str
+    opd: str
+    year: int
+    month: int
+    policy_label: str
+    rows: tuple[NominatifRow, ...]
+    signatories: tuple[Signatory, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return f"Daftar Nominatif TPP {MONTH_NAMES[self.month - 1]} {self.year}"
+
+    @cached_property
+    def withholding_labels(self) -> tuple[str, ...]:
+        """Every withholding column, in the order first met."""
+        labels: dict[str, None] = {}
+        for row in self.rows:
+            for label, _amount in row.withholdings:
+                labels.setdefault(label)
+        return tuple(labels)
+
+    def total(self, column: str) -> Decimal:
+        return sum((getattr(row, column) for row in self.rows), _ZERO)
+
+    def withholding_total(self, label: str) -> Decimal:
+        return sum((dict(row.withholdings).get(label, _ZERO) for row in self.rows), _ZERO)
+
+
+def nominatif_row_from_result(
+    *,
+    nip: str,
+    name: str,
+    golongan: str,
+    jabatan: str,
+    result: TppResult,
+    bank_name: str = "",
+    bank_account: str = "",
+) -> NominatifRow:
+    kelas = "/".join(dict.fromkeys(str(s.kelas_jabatan) for s in result.basic_segments))
+    tax = sum((w.rupiah for w in result.withholdings if w.code == TAX_CODE), _ZERO)
+    return NominatifRow(
+        nip=nip,
+        name=name,
+        golongan=golongan,
+        kelas=kelas or "-",
+        jabatan=jabatan,
+        basic=result.basic,
+        discipline_deduction_percent=result.discipline_deduction_percent,
+        productivity_shortfall_percent=(
+            100 - result.productivity_percent if result.eligible and result.days_in_post else _ZERO
+        ),
+        discipline_paid=result.discipline_paid,
+        productivity_paid=result.productivity_paid,
+        sanction_cut=result.sanction_cut,
+        plt=result.plt_paid,
+        gross=result.gross,
+        tax=tax,
+        withholdings=tuple((w.label, w.rupiah) for w in result.withholdings if w.code != TAX_CODE),
+        net=result.net,
+        bank_name=bank_name,
+        bank_account=bank_account,
+    )
+
+
+# --- columns, shared by the XLSX and the PDF ----------------------------------------------------
+
+_MONEY_COLUMNS = (
+    ("basic", "TPP dasar"),
+    ("discipline_deduction_percent", "Potongan disiplin (%)"),
+    ("productivity_shortfall_percent", "Kekurangan produktivitas (%)"),
+    ("discipline_paid", "TPP disiplin"),
+    ("productivity_paid", "TPP produktivitas"),
+    ("sanction_cut", "Potongan hukuman disiplin"),
+    ("plt", "Tambahan Plt"),
+    ("gross", "TPP kotor"),
+    ("tax", "PPh 21"),
+)
+
+
+def _money_headers(sheet: NominatifSheet) -> list[str]:
+    return [label for _key, label in _MONEY_COLUMNS] + list(sheet.withholding_labels)
+
+
+def _money_values(sheet: NominatifSheet, row: NominatifRow) -> list[Decimal]:
+    given = dict(row.withholdings)
+    return [getattr(row, key) for key, _label in _MONEY_COLUMNS] + [
+        given.get(label, _ZERO) for label in sheet.withholding_labels
+    ]
+
+
+_PERCENT_KEYS = ("discipline_deduction_percent", "productivity_shortfall_percent")
+
+
+def _money_totals(sheet: NominatifSheet) -> list[Decimal | None]:
+    """The total of each amount column; None under a percentage (a sum means nothing there)."""
+    return [
+        None if key in _PERCENT_KEYS else sheet.total(key) for key, _label in _MONEY_COLUMNS
+    ] + [sheet.withholding_total(label) for label in sheet.withholding_labels]
+
+
+def _subtitle(sheet: NominatifSheet) -> str:
+    return f"{sheet.opd} — {sheet.regency}" if sheet.regency else sheet.opd
+
+
+# --- XLSX --------------------------------------------------------------------------------------
+
+XLSX_HEADER_ROW = 5
+"""The column header row; employees start on the next row."""
+
+
+def nominatif_xlsx(sheet: NominatifSheet) -> bytes:
+    """One worksheet: title, header, one row per employee, the OPD total, signature blocks."""
+    book = Workbook()
+    ws = book.active
+    assert isinstance(ws, Worksheet)  # a new Workbook always has one sheet
+    ws.title = f"Nominatif {sheet.month:02d}-{sheet.year}"
+    bold = Font(bold=True)
+    ws.append([cell_text(sheet.title)])
+    ws.append([cell_text(_subtitle(sheet))])
+    ws.append([cell_text(f"Kebijakan: {sheet.policy_label}")])
+    ws.append([])
+    headers = ["No", "NIP", "Nama", "Golongan", "Kelas", "Jabatan", *_money_headers(sheet)]
+    headers += ["TPP bersih", "Bank", "Nomor rekening"]
+    ws.append(headers)
+    for cell in ws[XLSX_HEADER_ROW]:
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    first_money = 7
+    for number, row in enumerate(sheet.rows, start=1):
+        ws.append(
+            [
+                number,
+                cell_text(row.nip),  # text, so all 18 digits survive
+                cell_text(row.name),
+                cell_text(row.golongan),
+                cell_text(row.kelas),
+                cell_text(row.jabatan),
+                *_money_values(sheet, row),
+                row.net,
+                cell_text(row.bank_name),
+                cell_text(row.bank_account),
+            ]
+        )
+    totals = [*_money_totals(sheet), sheet.total("net")]
+    ws.append(["", "", f"Jumlah {len(sheet.rows)} pegawai", "", "", "", *totals])
+    total_row = ws.max_row
+    for cell in ws[total_row]:
+        cell.font = bold
+    last_money = first_money + len(totals) - 1
+    keys = [key for key, _label in _MONEY_COLUMNS]
+    percent_columns = {first_money + keys.index(key) for key in _PERCENT_KEYS}
+    for row_cells in ws.iter_rows(
+        min_row=XLSX_HEADER_ROW + 1, max_row=total_row, min_col=first_money, max_col=last_money
+    ):
+        for cell in row_cells:
+            cell.number_format = "0.00" if cell.column in percent_columns else "#,##0.00"
+    for column, width in zip("ABCDEF", (5, 21, 28, 9, 7, 28), strict=True):
+        ws.column_dimensions[column].width = width
+    _xlsx_signatures(ws, sheet, total_row + 2)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _xlsx_signatures(ws: Worksheet, sheet: NominatifSheet, first_row: int) -> None:
+    for index, person in enumerate(sheet.signatories):
+        column = 3 + index * 4
+        lines = [person.role, "", "", "", person.name or "(.................................)"]
+        lines.append(f"NIP {person.nip}" if person.nip else "NIP ..............................")
+        for offset, text in enumerate(lines):
+            ws.cell(row=first_row + offset, column=column, value=cell_text(text))
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+
+_PDF_SHORT_HEADERS = {
+    "Potongan disiplin (%)": "Pot. disiplin (%)",
+    "Kekurangan produktivitas (%)": "Kurang produk-tivitas (%)",
+    "TPP produktivitas": "TPP produk-tivitas",
+    "Potongan hukuman disiplin": "Pot. hukuman disiplin",
+}
+_PDF_REPLACEMENTS = str.maketrans({"—": "-", "–": "-", "−": "-", "’": "'", "‘": "'", "“": '"'})
+
+
+def _pdf_text(value: str) -> str:
+    """The core Helvetica font holds Latin-1 (all of Indonesian); anything else becomes "?"."""
+    return value.translate(_PDF_REPLACEMENTS).encode("latin-1", "replace").decode("latin-1")
+
+
+_TO_INDONESIAN = str.maketrans({",": ".", ".": ","})
+
+
+def _money_text(amount: Decimal | None) -> str:
+    """ "1.234.567" or "18.380,60": the rules core's figure as it is (at most two decimals, so
+    the format below never rounds); faster than `format_rupiah`, which goes through Fraction."""
+    if amount is None:
+        return ""
+    places = 0 if amount == amount.to_integral_value() else 2
+    return f"{amount:,.{places}f}".translate(_TO_INDONESIAN)
+
+
+class _NominatifPdf(FPDF):
+    def __init__(self, sheet: NominatifSheet) -> None:
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.sheet = sheet
+        self.set_margins(10, 10, 10)
+        self.set_auto_page_break(auto=False)
+        money_headers = [_PDF_SHORT_HEADERS.get(text, text) for text in _money_headers(sheet)]
+        self.headers = ["No", "NIP", "Nama", "Gol.", "Kelas", *money_headers]
+        self.headers += ["TPP bersih", "Rekening"]
+        fixed = [7.0, 29.0, 38.0, 10.0, 9.0]
+        account = 26.0
+        money_count = len(self.headers) - len(fixed) - 1
+        money = (self.epw - sum(fixed) - account) / money_count
+        self.widths = [*fixed, *([money] * money_count), account]
+
+    def header(self) -> None:
+        self.set_font("Helvetica", "B", 11)
+        self.cell(0, 6, _pdf_text(self.sheet.title), new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", "", 8)
+        self.cell(0, 4, _pdf_text(_subtitle(self.sheet)), new_x="LMARGIN", new_y="NEXT")
+        self.cell(
+            0, 4, _pdf_text(f"Kebijakan: {self.sheet.policy_label}"), new_x="LMARGIN", new_y="NEXT"
+        )
+        self.ln(2)
+        self.table_header()
+
+    def footer(self) -> None:
+        self.set_y(-9)
+        self.set_font("Helvetica", "", 7)
+        self.cell(0, 4, f"Halaman {self.page_no()}/{{nb}}", align="R")
+
+    def table_header(self) -> None:
+        self.set_font("Helvetica", "B", 6)
+        self.set_fill_color(230, 230, 230)
+        y = self.get_y()
+        x = self.l_margin
+        for width, text in zip(self.widths, self.headers, strict=True):
+            self.set_xy(x, y)
+            self.multi_cell(width, 3, _pdf_text(text), border=0, align="C", fill=True)
+            x += width
+        self.set_xy(self.l_margin, y)
+        for width in self.widths:
+            self.cell(width, 9, "", border=1)
+        self.set_xy(self.l_margin, y + 9)
+
+    def row(self, cells: Sequence[str], *, bold: bool = False) -> None:
+        """One table row, drawn with `text` and `line` (a `cell` per value is ten times
+        slower, and a regency has 100,000 rows)."""
+        height = 5.0
+        if self.get_y() + height > self.h - 12:
+            self.add_page()
+        self.set_font("Helvetica", "B" if bold else "", 6)
+        top = self.get_y()
+        x = self.l_margin
+        last_money = len(self.widths) - 1
+        for index, (width, text) in enumerate(zip(self.widths, cells, strict=True)):
+            if text:
+                if 5 <= index < last_money:
+                    self.text(x + width - 1 - self.get_string_width(text), top + 3.4, text)
+                else:
+                    self.text(x + 1, top + 3.4, text)
+            self.line(x, top, x, top + height)
+            x += width
+        self.line(x, top, x, top + height)
+        self.line(self.l_margin, top + height, x, top + height)
+        self.set_y(top + height)
+
+
+def nominatif_pdf(sheet: NominatifSheet) -> bytes:
+    """A4 landscape; the title and the column header repeat on every page."""
+    pdf = _NominatifPdf(sheet)
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    for number, row in enumerate(sheet.rows, start=1):
+        account = " ".join(part for part in (row.bank_name, row.bank_account) if part)
+        pdf.row(
+            [
+                str(number),
+                _pdf_text(row.nip),
+                _pdf_text(_fit(pdf, row.name, pdf.widths[2])),
+                _pdf_text(row.golongan),
+                _pdf_text(row.kelas),
+                *(_money_text(value) for value in _money_values(sheet, row)),
+                _money_text(row.net),
+                _pdf_text(_fit(pdf, account, pdf.widths[-1])),
+            ]
+        )
+    totals = [*_money_totals(sheet), sheet.total("net")]
+    pdf.row(
+        ["", "", f"Jumlah {len(sheet.rows)} pegawai", "", "", *map(_money_text, totals), ""],
+        bold=True,
+    )
+    _pdf_signatures(pdf, sheet)
+    return bytes(pdf.output())
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """Cut a text that would overflow its cell, marking the cut with "..."."""
+    if pdf.get_string_width(_pdf_text(text)) <= width - 1:
+        return text
+    while text and pdf.get_string_width(_pdf_text(text) + "...") > width - 1:
+        text = text[:-1]
+    return text + "..."
+
+
+def _pdf_signatures(pdf: _NominatifPdf, sheet: NominatifSheet) -> None:
+    if not sheet.signatories:
+        return
+    block_height = 32
+    if pdf.get_y() + 6 + block_height > pdf.h - 12:
+        pdf.add_page()
+    pdf.ln(6)
+    top = pdf.get_y()
+    width = pdf.epw / len(sheet.signatories)
+    pdf.set_font("Helvetica", "", 8)
+    for index, person in enumerate(sheet.signatories):
+        x = pdf.l_margin + index * width
+        pdf.set_xy(x, top)
+        pdf.cell(width, 4, _pdf_text(person.role), align="C")
+        pdf.set_xy(x, top + 22)
+        pdf.set_font("Helvetica", "BU", 8)
+        pdf.cell(width, 4, _pdf_text(person.name or "(" + "." * 40 + ")"), align="C")
+        pdf.set_font("Helvetica", "", 8)
+        pdf.set_xy(x, top + 26)
+        pdf.cell(width, 4, _pdf_text(f"NIP {person.nip or '.' * 30}"), align="C")
+
+
+# --- bank transfer CSV ---------------------------------------------------------------------------
+
+
+def bank_transfer_csv(sheets: Sequence[NominatifSheet]) -> bytes:
+    """`BANK_CSV_COLUMNS`, one row per employee whose net TPP is above zero, OPD by OPD."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(BANK_CSV_COLUMNS)
+    for sheet in sheets:
+        for row in sheet.rows:
+            if row.net <= 0:
+                continue
+            writer.writerow(
+                [
+                    cell_text(row.nip),
+                    cell_text(row.name),
+                    cell_text(sheet.opd),
+                    cell_text(row.bank_name),
+                    cell_text(row.bank_account),
+                    f"{row.net:f}",
+                ]
+            )
+    return out.getvalue().encode("utf-8")
