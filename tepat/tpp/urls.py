@@ -19,4 +19,9 @@ urlpatterns = [
         views.submission_step,
         name="submission_step",
     ),
+    path(
+        "pengajuan/<int:submission_id>/unduh/<slug:kind>/",
+        views.submission_download,
+        name="submission_download",
+    ),
 ]

@@ -9,13 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tepat.accounts import access
 from tepat.accounts.models import AuthedRequest
-from tepat.tpp import selectors, services, submissions
+from tepat.tpp import nominatif, selectors, services, submissions
 from tepat.tpp.models import TppRun, TppSubmission
 
 
@@ -263,3 +264,36 @@ def submission_step(request: AuthedRequest, submission_id: int, step: str) -> Ht
     else:
         messages.success(request, str(done))
     return redirect("tpp:submission_detail", submission_id=submission.pk)
+
+
+_DOWNLOADS = {
+    "xlsx": (
+        "nominatif-tpp",
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    "pdf": ("nominatif-tpp", "pdf", "application/pdf"),
+    "csv": ("transfer-bank-tpp", "csv", "text/csv; charset=utf-8"),
+}
+
+
+@login_required
+@require_GET
+def submission_download(request: AuthedRequest, submission_id: int, kind: str) -> HttpResponse:
+    """The daftar nominatif (XLSX, PDF) and the bank-transfer CSV of a payment request."""
+    submission = access.tpp_submission_for_user(request.user, submission_id)
+    if kind not in _DOWNLOADS:
+        raise Http404(_("Unknown file."))
+    stem, extension, content_type = _DOWNLOADS[kind]
+    sheet = selectors.submission_sheet(submission)
+    if kind == "xlsx":
+        content = nominatif.nominatif_xlsx(sheet)
+    elif kind == "pdf":
+        content = nominatif.nominatif_pdf(sheet)
+    else:
+        content = nominatif.bank_transfer_csv([sheet])
+    code = slugify(submission.opd.code) or f"opd-{submission.opd_id}"
+    name = f"{stem}-{code}-{submission.year}-{submission.month:02d}.{extension}"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

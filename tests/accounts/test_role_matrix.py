@@ -509,6 +509,18 @@ CASES: list[Case] = [
         "post",
         _expect(set()),
     ),
+    (
+        "tpp:submission_download",
+        lambda w: f"/tpp/pengajuan/{_tpp_submission(w)}/unduh/xlsx/",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
+    (
+        "tpp:submission_download",
+        lambda w: f"/tpp/pengajuan/{_tpp_submission(w)}/unduh/csv/",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
     # Attendance machines: the registry and flags for staff, each machine scoped to its OPD.
     ("presence_office:machine_list", lambda w: "/presensi/mesin/", "get", _expect(STAFF)),
     ("presence_office:machine_flags", lambda w: "/presensi/mesin/tanda/", "get", _expect(STAFF)),
