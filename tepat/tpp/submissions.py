@@ -49,7 +49,7 @@ Status = TppSubmission.Status
 Action = TppSubmissionStep.Action
 
 # Which part of the four eyes each step belongs to; a person acts in one part only.
-_PART = {
+_PART: dict[str, str] = {
     Action.OPEN: "prepare",
     Action.READY: "prepare",
     Action.APPROVE: "approve",

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tepat.accounts import access
-from tepat.accounts.models import AuthedRequest
+from tepat.accounts.models import OPD_SCOPED_ROLES, AuthedRequest
 from tepat.tpp import nominatif, selectors, services, submissions
 from tepat.tpp.models import TppRun, TppSubmission
 
@@ -213,7 +213,7 @@ def submission_detail(request: AuthedRequest, submission_id: int) -> HttpRespons
     submission = access.tpp_submission_for_user(request.user, submission_id)
     results = selectors.submission_results(submission)
     role = request.user.role
-    mine = role not in access.OPD_SCOPED_ROLES or request.user.opd_id == submission.opd_id
+    mine = role not in OPD_SCOPED_ROLES or request.user.opd_id == submission.opd_id
     status = submission.status
     Status = TppSubmission.Status
     can = {
@@ -255,14 +255,15 @@ def submission_step(request: AuthedRequest, submission_id: int, step: str) -> Ht
             )
             done = _("The payment request is returned to the OPD.")
         elif step in _STEPS:
-            service, done = _STEPS[step]
+            service, lazy_done = _STEPS[step]
+            done = str(lazy_done)
             service(actor=request.user, submission=submission, note=note)
         else:
             raise Http404(_("Unknown step."))
     except ValidationError as exc:
         _errors(request, exc)
     else:
-        messages.success(request, str(done))
+        messages.success(request, done)
     return redirect("tpp:submission_detail", submission_id=submission.pk)
 
 
