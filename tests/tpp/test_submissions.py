@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tepat.accounts.models import Role, User
 from tepat.audit.models import AuditEntry
@@ -192,7 +193,10 @@ def test_the_preparer_never_approves_or_verifies_even_holding_every_role(
     tpp_submission_ready(actor=admin, submission=submission, note="Dicek")
     with pytest.raises(PermissionDenied) as caught:
         tpp_submission_approve(actor=admin, submission=submission, note="")
-    assert "Four eyes" in str(caught.value)
+    assert str(caught.value) == gettext(
+        "Four eyes: you already took part in this payment request as %(part)s; "
+        "another person must do this step."
+    ) % {"part": gettext("preparer")}
     with pytest.raises(PermissionDenied):
         tpp_submission_return(actor=admin, submission=submission, reason="Salah")
     tpp_submission_approve(actor=world.users[Role.KEPALA_OPD], submission=submission, note="")
@@ -253,7 +257,13 @@ def test_a_month_with_an_employee_not_computed_cannot_be_marked_ready(world: Wor
     submission = tpp_submission_open(actor=operator, opd=world.dindik, year=YEAR, month=MONTH)
     with pytest.raises(ValidationError) as caught:
         tpp_submission_ready(actor=operator, submission=submission, note="")
-    assert "1 employees" in caught.value.messages[0]
+    assert caught.value.messages == [
+        gettext(
+            "%(count)d employees of this OPD could not be computed; the month must be "
+            "corrected and recomputed before it is paid."
+        )
+        % {"count": 1}
+    ]
 
 
 def _teacher2_late(world: World) -> None:
@@ -345,7 +355,12 @@ def test_a_correction_due_but_not_in_the_run_blocks_the_check(
     december = tpp_submission_open(actor=operator, opd=world.dindik, year=2026, month=12)
     with pytest.raises(ValidationError) as caught:
         tpp_submission_ready(actor=operator, submission=december, note="")
-    assert "recompute" in caught.value.messages[0]
+    assert caught.value.messages == [
+        gettext(
+            "Corrections of an earlier locked month are due this month but are not in the "
+            "run yet: BKPSDM must recompute the month first."
+        )
+    ]
     accepted_run(world, 2026, 12)
     tpp_submission_ready(actor=operator, submission=december, note="")
 
