@@ -21,7 +21,7 @@ from tepat.kinerja.policy import kinerja_policy_on
 from tepat.org.models import Assignment, Employee, Opd, Unit, WorkSite
 from tepat.presence.models import AbsenceRequest, AttendanceDay, Machine, ScheduleException
 from tepat.rules.kinerja_policy import KinerjaPolicy
-from tepat.tpp.models import TppResult, TppRun
+from tepat.tpp.models import TppResult, TppRun, TppSubmission
 
 # Roles that may change organisation data; the auditor reads everything, changes nothing.
 ORG_WRITER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
@@ -406,3 +406,42 @@ def reports_decidable_by(user: Any, today: date) -> QuerySet[DailyReport]:
         .select_related("employee", "skp_result")
         .order_by("day", "employee__name", "start_time", "pk")
     )
+
+
+# --- e-TPP payment requests (pengajuan) -------------------------------------------------------
+
+TPP_SUBMISSION_PREPARER_ROLES = frozenset({Role.OPERATOR_OPD, Role.SUPERADMIN})
+"""Who prepares and checks an OPD's payment request (the operator, for their own OPD)."""
+TPP_SUBMISSION_APPROVER_ROLES = frozenset({Role.KEPALA_OPD, Role.SUPERADMIN})
+"""Who approves it (the head of that OPD), which locks the OPD-month."""
+TPP_SUBMISSION_VERIFIER_ROLES = TPP_ADMIN_ROLES
+"""Who verifies it and exports it for BPKAD (BKPSDM)."""
+
+
+def tpp_submissions_visible_to(user: Any) -> QuerySet[TppSubmission]:
+    """Payment requests: the regency's for regency-wide roles, the OPD's for its staff."""
+    if not user.is_authenticated or not user.is_active:
+        return TppSubmission.objects.none()
+    if user.role in REGENCY_WIDE_ROLES:
+        return TppSubmission.objects.all()
+    if user.role in OPD_SCOPED_ROLES:
+        return TppSubmission.objects.filter(opd_id=user.opd_id)
+    return TppSubmission.objects.none()
+
+
+def tpp_submission_for_user(user: Any, submission_id: int) -> TppSubmission:
+    try:
+        return (
+            tpp_submissions_visible_to(user)
+            .select_related("opd", "run", "run__policy")
+            .get(id=submission_id)
+        )
+    except TppSubmission.DoesNotExist:
+        raise Http404(_("Payment request not found.")) from None
+
+
+def require_tpp_submission_role(user: Any, opd_id: int, roles: frozenset[str]) -> None:
+    """The user holds one of `roles` and, for an OPD-scoped role, it is their own OPD."""
+    require_role(user, roles)
+    if user.role in OPD_SCOPED_ROLES and user.opd_id != opd_id:
+        raise PermissionDenied(_("This payment request belongs to another OPD."))

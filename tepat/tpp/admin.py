@@ -13,7 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from tepat.admin_readonly import ReadOnlyAdmin
-from tepat.tpp.models import PltAppointment, TppPolicyVersion, TppResult, TppRun
+from tepat.tpp.models import (
+    PltAppointment,
+    TppAdjustment,
+    TppPolicyVersion,
+    TppResult,
+    TppRun,
+    TppSubmission,
+)
 from tepat.tpp.services import (
     plt_appointment_save,
     tpp_policy_approve,
@@ -156,3 +163,20 @@ class TppResultAdmin(ReadOnlyAdmin):
     list_filter = ["run__year", "run__month", "run__status"]
     search_fields = ["employee__nip", "employee__name"]
     list_select_related = ["run", "employee", "opd"]
+
+
+@admin.register(TppSubmission)
+class TppSubmissionAdmin(ReadOnlyAdmin):
+    list_display = ["opd", "year", "month", "status", "run", "locked_at", "exported_at"]
+    list_filter = ["status", "year", "month"]
+    list_select_related = ["opd", "run"]
+
+
+@admin.register(TppAdjustment)
+class TppAdjustmentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "employee", "opd", "source_year", "source_month", "target_year", "target_month", "amount",
+    ]  # fmt: skip
+    list_filter = ["target_year", "target_month"]
+    search_fields = ["employee__nip", "employee__name"]
+    list_select_related = ["employee", "opd"]

@@ -221,6 +221,7 @@ class TppResult(models.Model):
     plt_paid = _rupiah(_("Plt top-up"))
     gross = _rupiah(_("gross"))
     withholdings = _rupiah(_("withholdings"))
+    adjustment = _rupiah(_("corrections of locked months"))
     net = _rupiah(_("net"))
     lines = models.JSONField(
         _("deductions, caps and withholdings"),
@@ -245,3 +246,133 @@ class TppResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.employee_id} {self.net}"
+
+
+class TppSubmission(models.Model):
+    """The payment request (pengajuan) of one OPD's month, over the accepted run's results for
+    that OPD: the OPD operator prepares and checks it, the Kepala OPD approves it, BKPSDM
+    verifies it and exports it for BPKAD. Each step is a `TppSubmissionStep`.
+
+    Approval locks the OPD-month for good (`locked_at`): `run` is then the run whose results are
+    paid, a later recompute of the month leaves them untouched, and a difference it finds is
+    carried into the next month as a `TppAdjustment`.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Being prepared")
+        READY = "ready", _("Checked, waiting for the head of OPD")
+        APPROVED = "approved", _("Approved, waiting for BKPSDM")
+        VERIFIED = "verified", _("Verified, waiting for the export")
+        EXPORTED = "exported", _("Exported for BPKAD")
+        RETURNED = "returned", _("Returned to the OPD")
+
+    opd = models.ForeignKey(
+        "org.Opd", verbose_name=_("OPD"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    run = models.ForeignKey(
+        TppRun, verbose_name=_("run"), on_delete=models.PROTECT, related_name="submissions"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    exported_at = models.DateTimeField(_("exported"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("TPP payment request")
+        verbose_name_plural = _("TPP payment requests")
+        ordering = ["-year", "-month", "opd__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opd", "year", "month"], name="tppsubmission_one_per_opd_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="tppsubmission_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pengajuan TPP {self.opd_id} {self.year}-{self.month:02d} {self.status}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class TppSubmissionStep(models.Model):
+    """One step of a payment request, appended and never changed: who, when, what, the note."""
+
+    class Action(models.TextChoices):
+        OPEN = "open", _("Prepared")
+        READY = "ready", _("Checked and marked ready")
+        APPROVE = "approve", _("Approved by the head of OPD")
+        VERIFY = "verify", _("Verified by BKPSDM")
+        EXPORT = "export", _("Exported for BPKAD")
+        RETURN = "return", _("Returned")
+        RUN_REPLACED = "run_replaced", _("Results replaced by an accepted recompute")
+
+    submission = models.ForeignKey(TppSubmission, on_delete=models.PROTECT, related_name="steps")
+    action = models.CharField(_("step"), max_length=12, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=10)
+    to_status = models.CharField(_("to"), max_length=10)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_employee = models.ForeignKey(
+        "org.Employee", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("payment request step")
+        verbose_name_plural = _("payment request steps")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class TppAdjustment(models.Model):
+    """A correction of a locked OPD-month, carried into a later month's net: the difference
+    between what an accepted recompute gives and what was paid (with earlier corrections of
+    the same month). Written once when the recompute is accepted, never changed."""
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+    )
+    opd = models.ForeignKey(
+        "org.Opd", verbose_name=_("OPD"), on_delete=models.PROTECT, related_name="+"
+    )
+    source_year = models.PositiveSmallIntegerField(_("year corrected"))
+    source_month = models.PositiveSmallIntegerField(_("month corrected"))
+    target_year = models.PositiveSmallIntegerField(_("paid in year"))
+    target_month = models.PositiveSmallIntegerField(_("paid in month"))
+    amount = _rupiah(_("amount"))
+    paid_result = models.ForeignKey(
+        TppResult, on_delete=models.PROTECT, related_name="+", verbose_name=_("locked result")
+    )
+    corrected_result = models.ForeignKey(
+        TppResult, on_delete=models.PROTECT, related_name="+", verbose_name=_("recomputed result")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"))
+
+    class Meta:
+        verbose_name = _("TPP correction of a locked month")
+        verbose_name_plural = _("TPP corrections of locked months")
+        ordering = ["target_year", "target_month", "employee_id", "pk"]
+        indexes = [
+            models.Index(fields=["target_year", "target_month"], name="tppadjustment_target_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.source_year}-{self.source_month:02d} {self.amount}"

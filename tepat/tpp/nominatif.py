@@ -13,7 +13,8 @@ the shares are only known to the sen, so such a column would mix the rounding of
 component into the deduction (even showing −0,50 when a component rounds up). The paid columns
 add up exactly:
 TPP kotor = TPP disiplin + TPP produktivitas − hukuman disiplin + Plt, and
-TPP bersih = TPP kotor − PPh 21 − each withholding.
+TPP bersih = TPP kotor − PPh 21 − each withholding (+ the correction of an earlier locked
+month, a column shown only when a row has one: `NominatifRow.adjustment`).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class NominatifRow:
     net: Decimal
     bank_name: str = ""
     bank_account: str = ""
+    adjustment: Decimal = _ZERO
+    """Corrections of earlier locked months added to this month's net (the database run only)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,10 @@ class NominatifSheet:
             for label, _amount in row.withholdings:
                 labels.setdefault(label)
         return tuple(labels)
+
+    @cached_property
+    def has_adjustments(self) -> bool:
+        return any(row.adjustment for row in self.rows)
 
     def total(self, column: str) -> Decimal:
         return sum((getattr(row, column) for row in self.rows), _ZERO)
@@ -159,15 +166,22 @@ _MONEY_COLUMNS = (
 )
 
 
+ADJUSTMENT_HEADER = "Koreksi periode terkunci"
+
+
 def _money_headers(sheet: NominatifSheet) -> list[str]:
-    return [label for _key, label in _MONEY_COLUMNS] + list(sheet.withholding_labels)
+    adjustment = [ADJUSTMENT_HEADER] if sheet.has_adjustments else []
+    return [label for _key, label in _MONEY_COLUMNS] + list(sheet.withholding_labels) + adjustment
 
 
 def _money_values(sheet: NominatifSheet, row: NominatifRow) -> list[Decimal]:
     given = dict(row.withholdings)
-    return [getattr(row, key) for key, _label in _MONEY_COLUMNS] + [
-        given.get(label, _ZERO) for label in sheet.withholding_labels
-    ]
+    adjustment = [row.adjustment] if sheet.has_adjustments else []
+    return (
+        [getattr(row, key) for key, _label in _MONEY_COLUMNS]
+        + [given.get(label, _ZERO) for label in sheet.withholding_labels]
+        + adjustment
+    )
 
 
 _PERCENT_KEYS = ("discipline_deduction_percent", "productivity_shortfall_percent")
@@ -175,9 +189,12 @@ _PERCENT_KEYS = ("discipline_deduction_percent", "productivity_shortfall_percent
 
 def _money_totals(sheet: NominatifSheet) -> list[Decimal | None]:
     """The total of each amount column; None under a percentage (a sum means nothing there)."""
-    return [
-        None if key in _PERCENT_KEYS else sheet.total(key) for key, _label in _MONEY_COLUMNS
-    ] + [sheet.withholding_total(label) for label in sheet.withholding_labels]
+    adjustment: list[Decimal | None] = [sheet.total("adjustment")] if sheet.has_adjustments else []
+    return (
+        [None if key in _PERCENT_KEYS else sheet.total(key) for key, _label in _MONEY_COLUMNS]
+        + [sheet.withholding_total(label) for label in sheet.withholding_labels]
+        + adjustment
+    )
 
 
 def _subtitle(sheet: NominatifSheet) -> str:

@@ -3,6 +3,7 @@ compute, accept). Each user-facing write is one transaction with its audit row; 
 computes, these only gather, store and record. Refusals are `ValidationError` (shown to the
 user) or `PermissionDenied`."""
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -18,8 +19,14 @@ from tepat.accounts.access import TPP_ADMIN_ROLES, require_role
 from tepat.audit.services import audit_record
 from tepat.rules import tpp as rules
 from tepat.rules.tpp_policy import PolicyError, TppPolicy, policy_from_yaml, policy_validate
-from tepat.tpp import inputs
-from tepat.tpp.models import PltAppointment, TppPolicyVersion, TppResult, TppRun
+from tepat.tpp import inputs, submissions
+from tepat.tpp.models import (
+    PltAppointment,
+    TppAdjustment,
+    TppPolicyVersion,
+    TppResult,
+    TppRun,
+)
 
 CHUNK = 2000
 """Employees gathered, computed and written together: a few queries and one bulk insert each."""
@@ -207,8 +214,9 @@ def tpp_run_compute(run_id: int) -> TppRun:
     try:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
+            due = submissions.adjustments_for(run.year, run.month, chunk)
             rows = [
-                _result_row(run, g, policy)
+                _result_row(run, g, policy, due.get(g.employee_id, []))
                 for g in inputs.employee_months_gather(run.year, run.month, chunk, policy)
             ]
             errors += sum(1 for r in rows if r.error)
@@ -253,7 +261,12 @@ def _lines(result: rules.TppResult) -> dict[str, Any]:
     }
 
 
-def _result_row(run: TppRun, g: inputs.GatheredMonth, policy: TppPolicy) -> TppResult:
+def _result_row(
+    run: TppRun,
+    g: inputs.GatheredMonth,
+    policy: TppPolicy,
+    adjustments: Sequence[TppAdjustment] = (),
+) -> TppResult:
     row = TppResult(
         run=run,
         employee_id=g.employee_id,
@@ -281,7 +294,33 @@ def _result_row(run: TppRun, g: inputs.GatheredMonth, policy: TppPolicy) -> TppR
     row.withholdings = sum((w.rupiah for w in result.withholdings), Decimal(0))
     row.lines = _lines(result)
     row.explanation = [*result.explanation, *g.notes]
+    if adjustments:
+        _adjustments_add(row, adjustments)
     return row
+
+
+def _adjustments_add(row: TppResult, adjustments: Sequence[TppAdjustment]) -> None:
+    """Corrections of earlier locked months are added to the net, each with its own line; a
+    net that would fall below zero is not paid but listed for BKPSDM with the reason."""
+    lines = submissions.adjustment_lines(adjustments)
+    total = sum((a.amount for a in adjustments), Decimal(0))
+    before = row.net
+    row.adjustment = total
+    row.net = before + total
+    row.lines["adjustments"] = lines
+    sign = "+" if total >= 0 else "−"
+    row.explanation = [
+        *row.explanation,
+        *(line["text"] for line in lines),
+        f"TPP bersih setelah koreksi: {rules.format_rupiah(before)} {sign} "
+        f"{rules.format_rupiah(abs(total))} = {rules.format_rupiah(row.net)}",
+    ]
+    if row.net < 0:
+        row.error = (
+            f"Koreksi periode terkunci ({rules.format_rupiah(total)}) melebihi TPP bulan ini "
+            f"({rules.format_rupiah(before)}); diselesaikan BKPSDM secara manual"
+        )
+        row.net = Decimal(0)
 
 
 @transaction.atomic
@@ -289,8 +328,10 @@ def tpp_run_accept(*, actor: Any, run: TppRun) -> TppRun:
     """BKPSDM accepts a computed run: it becomes the month's result, and the run it replaces
     (if any) is kept, superseded. Results are never changed, only which run counts.
 
-    When payment requests lock an OPD-month, this is where a recompute must stop short of the
-    locked OPDs (their corrections flow into the next month instead)."""
+    A recompute stops short of the OPDs whose payment request is approved (locked): they keep
+    the results they were paid on, and each difference becomes a correction in the next open
+    month (`submissions.locked_corrections_record`). Requests not yet locked move onto the new
+    run."""
     require_role(actor, TPP_ADMIN_ROLES)
     runs = list(
         TppRun.objects.select_for_update().filter(year=run.year, month=run.month).order_by("pk")
@@ -315,6 +356,7 @@ def tpp_run_accept(*, actor: Any, run: TppRun) -> TppRun:
     run.accepted_by = actor
     run.accepted_at = now
     run.save(update_fields=["status", "accepted_by", "accepted_at"])
+    locked = submissions.locked_corrections_record(actor=actor, run=run)
     total = run.results.aggregate(net=Sum("net"))["net"] or Decimal(0)
     audit_record(
         actor=actor,
@@ -322,7 +364,13 @@ def tpp_run_accept(*, actor: Any, run: TppRun) -> TppRun:
         obj=run,
         summary=f"{run.year}-{run.month:02d}",
         before={"accepted_run": current.pk if current else None},
-        after={"accepted_run": run.pk, "net_total": _money(total)},
+        after={
+            "accepted_run": run.pk,
+            "net_total": _money(total),
+            "locked_opds": list(locked.opds),
+            "corrections": locked.adjustments,
+            "corrections_total": _money(locked.total),
+        },
     )
     return run
 

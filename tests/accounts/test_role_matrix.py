@@ -49,6 +49,17 @@ def _tpp_result(world: World) -> Any:
     return result
 
 
+def _tpp_submission(world: World) -> int:
+    """Dinas Pendidikan's November payment request over that run, still being prepared."""
+    from tepat.tpp.models import TppSubmission
+
+    run = _tpp_result(world).run
+    submission, _ = TppSubmission.objects.get_or_create(
+        opd=world.dindik, year=2026, month=11, defaults={"run": run}
+    )
+    return submission.pk
+
+
 def _sanction_path(employee: Any) -> str:
     """A recorded sanction about ``employee``'s correction page, made on demand."""
     from datetime import date
@@ -501,6 +512,51 @@ CASES: list[Case] = [
         _expect({"asn"} | DINDIK_STAFF),
     ),
     ("tpp:my_tpp", lambda w: "/tpp/saya/", "get", _expect(EMPLOYEES)),
+    # Payment requests: each OPD's own, regency-wide roles all; the service decides each step
+    # by role and OPD (a step out of order is a message, not a refusal).
+    ("tpp:submission_list", lambda w: "/tpp/pengajuan/", "get", _expect(STAFF)),
+    (
+        "tpp:submission_open",
+        lambda w: "/tpp/pengajuan/buka/",
+        "post",
+        _expect({"operator_opd", "superadmin", "operator_other"}),
+    ),
+    (
+        "tpp:submission_detail",
+        lambda w: f"/tpp/pengajuan/{_tpp_submission(w)}/",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
+    (
+        "tpp:submission_step",
+        lambda w: f"/tpp/pengajuan/{_tpp_submission(w)}/langkah/siap/",
+        "post",
+        _expect({"operator_opd", "superadmin"}),
+    ),
+    (
+        "tpp:submission_step",
+        lambda w: f"/tpp/pengajuan/{_tpp_submission(w)}/langkah/setujui/",
+        "post",
+        _expect({"kepala_opd", "superadmin"}),
+    ),
+    (
+        "tpp:submission_step",
+        lambda w: f"/tpp/pengajuan/{_tpp_submission(w)}/langkah/lainnya/",
+        "post",
+        _expect(set()),
+    ),
+    (
+        "tpp:submission_download",
+        lambda w: f"/tpp/pengajuan/{_tpp_submission(w)}/unduh/xlsx/",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
+    (
+        "tpp:submission_download",
+        lambda w: f"/tpp/pengajuan/{_tpp_submission(w)}/unduh/csv/",
+        "get",
+        _expect(DINDIK_STAFF),
+    ),
     # Attendance machines: the registry and flags for staff, each machine scoped to its OPD.
     ("presence_office:machine_list", lambda w: "/presensi/mesin/", "get", _expect(STAFF)),
     ("presence_office:machine_flags", lambda w: "/presensi/mesin/tanda/", "get", _expect(STAFF)),
