@@ -26,6 +26,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from fpdf import FPDF
+from fpdf.fonts import CoreFont
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
@@ -339,7 +340,7 @@ class _NominatifPdf(FPDF):
         for index, (width, text) in enumerate(zip(self.widths, cells, strict=True)):
             if text:
                 if 5 <= index < last_money:
-                    self.text(x + width - 1 - self.get_string_width(text), top + 3.4, text)
+                    self.text(x + width - 1 - _string_width(self, text), top + 3.4, text)
                 else:
                     self.text(x + 1, top + 3.4, text)
             self.line(x, top, x, top + height)
@@ -379,11 +380,27 @@ def nominatif_pdf(sheet: NominatifSheet) -> bytes:
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:
     """Cut a text that would overflow its cell, marking the cut with "..."."""
-    if pdf.get_string_width(_pdf_text(text)) <= width - 1:
+    if _string_width(pdf, _pdf_text(text)) <= width - 1:
         return text
-    while text and pdf.get_string_width(_pdf_text(text) + "...") > width - 1:
+    while text and _string_width(pdf, _pdf_text(text) + "...") > width - 1:
         text = text[:-1]
     return text + "..."
+
+
+def _string_width(pdf: FPDF, text: str) -> float:
+    """`pdf.get_string_width(text)` for a Latin-1 text in a core font (Helvetica) without
+    character spacing or stretching, computed the same way from the font's character widths
+    but without fpdf2's per-call text fragments (a regency has 100,000 rows)."""
+    font = pdf.current_font
+    if (
+        isinstance(font, CoreFont)
+        and pdf.char_spacing == 0
+        and pdf.font_stretching == 100
+        and not pdf.text_shaping
+    ):
+        widths = font.cw
+        return sum(widths[char] for char in text) * pdf.font_size_pt * 0.001 / pdf.k
+    return pdf.get_string_width(text)
 
 
 def _pdf_signatures(pdf: _NominatifPdf, sheet: NominatifSheet) -> None:
