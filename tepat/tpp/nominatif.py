@@ -28,8 +28,8 @@ from functools import cached_property
 from fpdf import FPDF
 from fpdf.fonts import CoreFont
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 from tepat.rules.tpp import MONTH_NAMES, TppResult
 from tepat.spreadsheet_cells import cell_text
@@ -192,23 +192,46 @@ XLSX_HEADER_ROW = 5
 
 
 def nominatif_xlsx(sheet: NominatifSheet) -> bytes:
-    """One worksheet: title, header, one row per employee, the OPD total, signature blocks."""
-    book = Workbook()
-    ws = book.active
-    assert isinstance(ws, Worksheet)  # a new Workbook always has one sheet
-    ws.title = f"Nominatif {sheet.month:02d}-{sheet.year}"
+    """One worksheet: title, header, one row per employee, the OPD total, signature blocks.
+
+    Written in openpyxl's write-only mode (rows streamed, styles set per cell as written): a
+    large OPD has thousands of rows and the ordinary mode keeps every cell as an object."""
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(f"Nominatif {sheet.month:02d}-{sheet.year}")
+    for column, width in zip("ABCDEF", (5, 21, 28, 9, 7, 28), strict=True):
+        ws.column_dimensions[column].width = width
     bold = Font(bold=True)
+    wrapped = Alignment(wrap_text=True, vertical="top")
     ws.append([cell_text(sheet.title)])
     ws.append([cell_text(_subtitle(sheet))])
     ws.append([cell_text(f"Kebijakan: {sheet.policy_label}")])
     ws.append([])
     headers = ["No", "NIP", "Nama", "Golongan", "Kelas", "Jabatan", *_money_headers(sheet)]
     headers += ["TPP bersih", "Bank", "Nomor rekening"]
-    ws.append(headers)
-    for cell in ws[XLSX_HEADER_ROW]:
+    header_cells = []
+    for text in headers:
+        cell = WriteOnlyCell(ws, value=text)
         cell.font = bold
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    first_money = 7
+        cell.alignment = wrapped
+        header_cells.append(cell)
+    ws.append(header_cells)
+    keys = [key for key, _label in _MONEY_COLUMNS]
+    percent_indexes = {keys.index(key) for key in _PERCENT_KEYS}
+    money_formats = [
+        "0.00" if index in percent_indexes else "#,##0.00"
+        for index in range(len(_money_headers(sheet)) + 1)  # and TPP bersih
+    ]
+
+    def money(values: Sequence[Decimal | None], *, font: Font | None = None) -> list[WriteOnlyCell]:
+        cells = []
+        for value, number_format in zip(values, money_formats, strict=True):
+            cell = WriteOnlyCell(ws, value=value)
+            cell.number_format = number_format
+            if font is not None:
+                cell.font = font
+            cells.append(cell)
+        return cells
+
     for number, row in enumerate(sheet.rows, start=1):
         ws.append(
             [
@@ -218,40 +241,36 @@ def nominatif_xlsx(sheet: NominatifSheet) -> bytes:
                 cell_text(row.golongan),
                 cell_text(row.kelas),
                 cell_text(row.jabatan),
-                *_money_values(sheet, row),
-                row.net,
+                *money([*_money_values(sheet, row), row.net]),
                 cell_text(row.bank_name),
                 cell_text(row.bank_account),
             ]
         )
-    totals = [*_money_totals(sheet), sheet.total("net")]
-    ws.append(["", "", f"Jumlah {len(sheet.rows)} pegawai", "", "", "", *totals])
-    total_row = ws.max_row
-    for cell in ws[total_row]:
+    label_cells = []
+    for value in ("", "", f"Jumlah {len(sheet.rows)} pegawai", "", "", ""):
+        cell = WriteOnlyCell(ws, value=value)
         cell.font = bold
-    last_money = first_money + len(totals) - 1
-    keys = [key for key, _label in _MONEY_COLUMNS]
-    percent_columns = {first_money + keys.index(key) for key in _PERCENT_KEYS}
-    for row_cells in ws.iter_rows(
-        min_row=XLSX_HEADER_ROW + 1, max_row=total_row, min_col=first_money, max_col=last_money
-    ):
-        for cell in row_cells:
-            cell.number_format = "0.00" if cell.column in percent_columns else "#,##0.00"
-    for column, width in zip("ABCDEF", (5, 21, 28, 9, 7, 28), strict=True):
-        ws.column_dimensions[column].width = width
-    _xlsx_signatures(ws, sheet, total_row + 2)
+        label_cells.append(cell)
+    ws.append([*label_cells, *money([*_money_totals(sheet), sheet.total("net")], font=bold)])
+    ws.append([])
+    for line in _xlsx_signature_rows(sheet):
+        ws.append(line)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _xlsx_signatures(ws: Worksheet, sheet: NominatifSheet, first_row: int) -> None:
+def _xlsx_signature_rows(sheet: NominatifSheet) -> list[list[str | None]]:
+    """The signature blocks side by side, one every four columns from column C."""
+    rows: list[list[str | None]] = [[] for _ in range(6)]
     for index, person in enumerate(sheet.signatories):
         column = 3 + index * 4
         lines = [person.role, "", "", "", person.name or "(.................................)"]
         lines.append(f"NIP {person.nip}" if person.nip else "NIP ..............................")
-        for offset, text in enumerate(lines):
-            ws.cell(row=first_row + offset, column=column, value=cell_text(text))
+        for row, text in zip(rows, lines, strict=True):
+            row.extend([None] * (column - 1 - len(row)))
+            row.append(cell_text(text))
+    return rows if sheet.signatories else []
 
 
 # --- PDF ---------------------------------------------------------------------------------------
