@@ -316,6 +316,8 @@ class _NominatifPdf(FPDF):
         money_count = len(self.headers) - len(fixed) - 1
         money = (self.epw - sum(fixed) - account) / money_count
         self.widths = [*fixed, *([money] * money_count), account]
+        self._header_content: dict[float, bytes] = {}
+        """The column header's page content, by the height it starts at."""
 
     def header(self) -> None:
         self.set_font("Helvetica", "B", 11)
@@ -334,17 +336,30 @@ class _NominatifPdf(FPDF):
         self.cell(0, 4, f"Halaman {self.page_no()}/{{nb}}", align="R")
 
     def table_header(self) -> None:
+        """The column header, drawn on the first page and repeated as the same page content on
+        the next (wrapping 16 header texts is most of the work of a page)."""
         self.set_font("Helvetica", "B", 6)
         self.set_fill_color(230, 230, 230)
         y = self.get_y()
-        x = self.l_margin
-        for width, text in zip(self.widths, self.headers, strict=True):
-            self.set_xy(x, y)
-            self.multi_cell(width, 3, _pdf_text(text), border=0, align="C", fill=True)
-            x += width
-        self.set_xy(self.l_margin, y)
-        for width in self.widths:
-            self.cell(width, 9, "", border=1)
+        font = self.current_font
+        drawn = self._header_content.get(y)
+        if drawn is not None and font is not None and not self.current_font_is_set_on_page:
+            self._set_font_for_page(font, self.font_size_pt)  # the font drawing would set
+            self._out(drawn)
+        else:
+            page = self.pages[self.page].contents
+            start = len(page)
+            font_was_set = self.current_font_is_set_on_page
+            x = self.l_margin
+            for width, text in zip(self.widths, self.headers, strict=True):
+                self.set_xy(x, y)
+                self.multi_cell(width, 3, _pdf_text(text), border=0, align="C", fill=True)
+                x += width
+            self.set_xy(self.l_margin, y)
+            for width in self.widths:
+                self.cell(width, 9, "", border=1)
+            if not font_was_set:
+                self._header_content[y] = bytes(page[start:-1])  # `_out` adds the newline
         self.set_xy(self.l_margin, y + 9)
 
     def row(self, cells: Sequence[str], *, bold: bool = False) -> None:
