@@ -365,12 +365,12 @@ def continuity_inputs_read(
             details,
         )
 
-    known: dict[str, str] = {}
+    known_nips: dict[str, str] = {}
     """NIP cell text → the NIP of a known employee (most rows repeat one of them)."""
 
     def owner(table: Table, number: int, row: list[str]) -> str | None:
         text = table.value(row, "NIP")
-        nip = known.get(text)
+        nip = known_nips.get(text)
         if nip is not None:
             return nip
         try:
@@ -382,7 +382,7 @@ def continuity_inputs_read(
             if nip not in bad:
                 problem(table, number, _RowError("NIP", f"NIP {nip} tidak ada di pegawai"), None)
             return None
-        known[text] = nip
+        known_nips[text] = nip
         return nip
 
     # Kelas changes.

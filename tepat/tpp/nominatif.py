@@ -348,7 +348,7 @@ class _NominatifPdf(FPDF):
             self._out(drawn)
         else:
             page = self.pages[self.page].contents
-            start = len(page)
+            start = len(page) if isinstance(page, bytearray) else None
             font_was_set = self.current_font_is_set_on_page
             x = self.l_margin
             for width, text in zip(self.widths, self.headers, strict=True):
@@ -358,7 +358,8 @@ class _NominatifPdf(FPDF):
             self.set_xy(self.l_margin, y)
             for width in self.widths:
                 self.cell(width, 9, "", border=1)
-            if not font_was_set:
+            if start is not None and not font_was_set:
+                assert isinstance(page, bytearray)
                 self._header_content[y] = bytes(page[start:-1])  # `_out` adds the newline
         self.set_xy(self.l_margin, y + 9)
 
