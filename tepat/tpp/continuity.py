@@ -18,6 +18,7 @@ problems are fixed and the run repeated.
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import re
@@ -1070,6 +1071,9 @@ def main(argv: Sequence[str]) -> int:
     except InputFileError as error:
         _problems_report(out, error.problems, stopped=True)
         return EXIT_BAD_INPUT
+    # The inputs live until the end: keep the garbage collector from walking their millions of
+    # objects again (and, in the forked workers, from copying the pages that hold them).
+    gc.freeze()
     outcomes = continuity_compute(inputs, out, regency=args.kabupaten, processes=args.proses)
     problems = [*inputs.problems, *(p for o in outcomes for p in o.problems)]
     employees = sum(len(o.sheet.rows) for o in outcomes)
