@@ -295,7 +295,7 @@ _TO_INDONESIAN = str.maketrans({",": ".", ".": ","})
 
 def _money_text(amount: Decimal | None) -> str:
     """ "1.234.567" or "18.380,60": the rules core's figure as it is (at most two decimals, so
-    the format below never rounds); faster than `format_rupiah`, which goes through Fraction."""
+    the format below never rounds)."""
     if amount is None:
         return ""
     places = 0 if amount == amount.to_integral_value() else 2
