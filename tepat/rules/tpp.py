@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Literal
 
 from tepat.rules.formatting import format_number
@@ -249,27 +251,52 @@ class TppResult:
 def format_rupiah(amount: Decimal | Fraction | int) -> str:
     """Rupiah the Indonesian way: "Rp 1.234.567", with sen only if any: "Rp 18.380,60".
 
-    The value is rounded to the sen first, so the float handed to `format_number` prints back
-    exactly for any amount below 10^13 rupiah.
+    The value is rounded to the sen first (half-up, exactly), then printed from the whole
+    number of sen, so no float is involved.
     """
-    sen = _sen(Fraction(amount))
+    sen = _sen_count(amount)
     sign = "−" if sen < 0 else ""
-    sen = abs(sen)
-    decimals = 0 if sen == sen.to_integral_value() else 2
-    return f"{sign}Rp {format_number(float(sen), decimals)}"
+    return f"{sign}Rp {_sen_text(abs(sen), 0 if sen % 100 == 0 else 2)}"
 
 
 def format_percent(value: Decimal | Fraction) -> str:
     """A percentage the Indonesian way: "1,25%", "3%", "74,07%" (to 0,01% at most)."""
-    rounded = _sen(Fraction(value)).normalize()
-    exponent = rounded.as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    return f"{format_number(float(rounded), places)}%"
+    sen = _sen_count(value)
+    places = 0 if sen % 100 == 0 else 1 if sen % 10 == 0 else 2
+    sign = "-" if sen < 0 else ""
+    return f"{sign}{_sen_text(abs(sen), places)}%"
+
+
+def _sen_text(sen: int, places: int) -> str:
+    """A non-negative number of hundredths as Indonesian digits with 0, 1 or 2 decimals (the
+    dropped digits are zeros): 123456789 → "1.234.567,89", places 0 → "1.234.567"."""
+    whole, hundredths = divmod(sen, 100)
+    text = f"{whole:,}".replace(",", ".")
+    if places == 2:
+        return f"{text},{hundredths:02d}"
+    if places == 1:
+        return f"{text},{hundredths // 10}"
+    return text
+
+
+def _sen_count(value: Decimal | Fraction | int) -> int:
+    """The value in whole sen (hundredths), rounded half-up exactly."""
+    if isinstance(value, int):
+        return value * 100
+    if isinstance(value, Decimal):
+        numerator, denominator = value.as_integer_ratio()
+    else:
+        numerator, denominator = value.numerator, value.denominator
+    numerator *= 100
+    whole, remainder = divmod(abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        whole += 1
+    return whole if numerator >= 0 else -whole
 
 
 def _sen(value: Fraction) -> Decimal:
     """To the sen (two decimals), half-up: for display only, never for money."""
-    return Decimal(_half_up(value * 100)).scaleb(-2)
+    return Decimal(_sen_count(value)).scaleb(-2)
 
 
 def _half_up(value: Fraction) -> int:
@@ -285,12 +312,20 @@ def _rupiah(value: Fraction) -> Decimal:
     return Decimal(_half_up(value))
 
 
+@lru_cache(maxsize=4096)
+def _fraction(value: Decimal) -> Fraction:
+    """A Decimal of the policy or the input as an exact Fraction (the few distinct percents
+    and amounts of a run are converted once)."""
+    return Fraction(value)
+
+
+@lru_cache(maxsize=1024)
 def _day(d: date) -> str:
     return f"{d:%d-%m-%Y}"
 
 
 def _rounded_text(exact: Fraction, paid: Decimal) -> str:
-    if exact == Fraction(paid):
+    if exact.denominator == 1 and exact.numerator == int(paid):
         return format_rupiah(paid)
     return f"{format_rupiah(exact)}, dibulatkan {format_rupiah(paid)}"
 
@@ -304,7 +339,7 @@ def _basis(article: str) -> str:
 
 def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResult:
     """The month's TPP under `policy`. Raises TppInputError or PolicyError, never guesses."""
-    errors = policy_validate(policy)
+    errors = _policy_errors(policy)
     if errors:
         raise PolicyError(
             f"Kebijakan {policy.label} tidak dapat dipakai: {'; '.join(errors)}", errors=errors
@@ -362,7 +397,7 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
     basic = Fraction(0)
     for kelas, days in _segments(records):
         amount = policy.basic_amounts[kelas]
-        exact = Fraction(amount) * len(days) / n_month
+        exact = _fraction(amount) * len(days) / n_month
         basic += exact
         segments.append(
             BasicSegment(
@@ -390,7 +425,7 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
         if tb is None:
             lines.append("Tugas belajar: kebijakan ini tidak mengatur pembayaran khusus")
         else:
-            factor *= Fraction(tb.paid_percent) / _HUNDRED
+            factor *= _fraction(tb.paid_percent) / _HUNDRED
             lines.append(
                 f"Tugas belajar: TPP dibayar {format_percent(tb.paid_percent)}"
                 f"{_basis(tb.legal_basis)}"
@@ -398,7 +433,7 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
     for rule in policy.long_leave:
         count = sum(1 for r in records if r.code in rule.absence_codes)
         if count >= rule.min_days:
-            factor *= Fraction(rule.paid_percent) / _HUNDRED
+            factor *= _fraction(rule.paid_percent) / _HUNDRED
             lines.append(
                 f"{rule.label}: {count} hari kerja (batas {rule.min_days} hari), TPP dibayar "
                 f"{format_percent(rule.paid_percent)}{_basis(rule.legal_basis)}"
@@ -411,8 +446,8 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
         )
 
     split = policy.split
-    share_d = awal * Fraction(split.discipline_percent) / _HUNDRED
-    share_p = awal * Fraction(split.productivity_percent) / _HUNDRED
+    share_d = awal * _fraction(split.discipline_percent) / _HUNDRED
+    share_p = awal * _fraction(split.productivity_percent) / _HUNDRED
     lines.append(
         f"Porsi disiplin: {format_percent(split.discipline_percent)} × {format_rupiah(awal)} = "
         f"{format_rupiah(share_d)}{_basis(split.legal_basis)}"
@@ -429,8 +464,8 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
     rules = policy.discipline
     total_d = Fraction(0)
     for code, day, percent, article, label in _discipline_events(records, policy):
-        total_d += Fraction(percent)
-        rupiah = share_d * Fraction(percent) / _HUNDRED
+        total_d += _fraction(percent)
+        rupiah = share_d * _fraction(percent) / _HUNDRED
         deductions.append(
             DeductionLine(
                 component="disiplin",
@@ -445,7 +480,7 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
             f"{_day(day)} {label}: {format_percent(percent)} × {format_rupiah(share_d)} "
             f"(porsi disiplin) = {format_rupiah(rupiah)}{_basis(article)}"
         )
-    cap_d = Fraction(rules.cap_percent)
+    cap_d = _fraction(rules.cap_percent)
     if total_d > cap_d:
         caps.append(
             CapApplied("disiplin", _dec(total_d), rules.cap_percent, "%", rules.cap_legal_basis)
@@ -471,7 +506,7 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
 
     # Productivity share.
     capaian = _capaian(m, policy, len(in_post), n_month, lines)
-    cap_p = Fraction(policy.productivity.cap_percent)
+    cap_p = _fraction(policy.productivity.cap_percent)
     if capaian > cap_p:
         caps.append(
             CapApplied(
@@ -519,8 +554,8 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
                 f"(berlaku {_month_text(first_index)} s.d. {_month_text(last_index)})"
             )
             continue
-        total_s += Fraction(sanction_rule.percent)
-        rupiah = awal * Fraction(sanction_rule.percent) / _HUNDRED
+        total_s += _fraction(sanction_rule.percent)
+        rupiah = awal * _fraction(sanction_rule.percent) / _HUNDRED
         deductions.append(
             DeductionLine(
                 component="hukuman_disiplin",
@@ -537,7 +572,7 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
             f"{format_percent(sanction_rule.percent)} × {format_rupiah(awal)} (TPP awal) = "
             f"{format_rupiah(rupiah)}{_basis(sanction_rule.legal_basis)}"
         )
-    cap_s = Fraction(policy.sanctions.cap_percent)
+    cap_s = _fraction(policy.sanctions.cap_percent)
     if total_s > cap_s:
         caps.append(
             CapApplied(
@@ -628,6 +663,26 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
         net=net,
         explanation=tuple(lines),
     )
+
+
+_VALID_POLICIES: dict[int, TppPolicy] = {}
+"""Policies already validated without error, by identity (a run computes thousands of months
+under one policy). Only policies whose mappings are read-only views, as `policy_from_yaml`
+builds them, are remembered; the entry holds the policy, so its id is never reused."""
+
+
+def _policy_errors(policy: TppPolicy) -> list[str]:
+    if _VALID_POLICIES.get(id(policy)) is policy:
+        return []
+    errors = policy_validate(policy)
+    read_only = isinstance(policy.basic_amounts, MappingProxyType) and isinstance(
+        policy.productivity.predicate_percents, MappingProxyType
+    )
+    if not errors and read_only:
+        if len(_VALID_POLICIES) >= 16:
+            _VALID_POLICIES.clear()
+        _VALID_POLICIES[id(policy)] = policy
+    return errors
 
 
 def _dec(value: Fraction) -> Decimal:
@@ -777,7 +832,7 @@ def _capaian(
             f"Predikat kinerja {given.predicate}: capaian {format_percent(percent)}"
             f"{_basis(rules.legal_basis)}"
         )
-        return Fraction(percent)
+        return _fraction(percent)
     if given.realisation_percent is None or given.realisation_percent < 0:
         raise TppInputError("Persentase realisasi target kinerja belum diisi")
     lines.append(
@@ -798,7 +853,7 @@ def _plt(
     if kelas is None or kelas not in policy.basic_amounts:
         raise TppInputError("Kelas jabatan yang dijabat sebagai Plt belum diisi atau tidak dikenal")
     amount = policy.basic_amounts[kelas]
-    exact = Fraction(amount) * days_in_post / n_month * Fraction(rule.percent) / _HUNDRED
+    exact = _fraction(amount) * days_in_post / n_month * _fraction(rule.percent) / _HUNDRED
     paid = _rupiah(exact)
     lines.append(
         f"Tambahan Plt kelas {kelas}: {format_percent(rule.percent)} × {format_rupiah(amount)} × "
@@ -829,7 +884,7 @@ def _withholdings(
     result: list[WithholdingLine] = []
     left = gross
     for code, label, percent, base, article in rows:
-        exact = Fraction(base) * Fraction(percent) / _HUNDRED
+        exact = Fraction(base) * _fraction(percent) / _HUNDRED
         rupiah = _rupiah(exact)
         text = (
             f"{label}: {format_percent(percent)} × {format_rupiah(base)} = "

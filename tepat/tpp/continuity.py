@@ -18,6 +18,7 @@ problems are fixed and the run repeated.
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import re
@@ -365,9 +366,16 @@ def continuity_inputs_read(
             details,
         )
 
+    known_nips: dict[str, str] = {}
+    """NIP cell text → the NIP of a known employee (most rows repeat one of them)."""
+
     def owner(table: Table, number: int, row: list[str]) -> str | None:
+        text = table.value(row, "NIP")
+        nip = known_nips.get(text)
+        if nip is not None:
+            return nip
         try:
-            nip = _nip(table.value(row, "NIP"))
+            nip = _nip(text)
         except _RowError as error:
             problem(table, number, error, None)
             return None
@@ -375,6 +383,7 @@ def continuity_inputs_read(
             if nip not in bad:
                 problem(table, number, _RowError("NIP", f"NIP {nip} tidak ada di pegawai"), None)
             return None
+        known_nips[text] = nip
         return nip
 
     # Kelas changes.
@@ -397,7 +406,8 @@ def continuity_inputs_read(
                 problem(kelas_table, number, error, nip)
 
     # Days: verdicts or raw punches.
-    working_set = set(working)
+    plain_given = {d: DayRecord(d, 0) for d in working}
+    """The common row (present, nothing else) as read, one object per day."""
     verdict_table = _read(folder, VERDICTS)
     punch_table = _read(folder, PUNCHES)
     if (verdict_table is None) == (punch_table is None):
@@ -419,7 +429,7 @@ def continuity_inputs_read(
             if nip is None:
                 continue
             try:
-                record = _verdict_row(verdict_table, row, policy, working_set)
+                record = _verdict_row(verdict_table, row, policy, plain_given)
                 if record.date in given_days[nip]:
                     raise _RowError("Tanggal", f"{record.date:%d-%m-%Y} tercatat dua kali")
                 given_days[nip][record.date] = record
@@ -538,7 +548,7 @@ def continuity_inputs_read(
             listed = days.get(x)
             if listed is None:
                 missing += 1
-            if listed is None or listed == DayRecord(x, 0):
+            if listed is None or listed == plain_given[x]:
                 # Plain present days are shared between employees (100,000 × 22 of them).
                 plain = plain_days.get((x, kelas))
                 if plain is None:
@@ -619,15 +629,19 @@ def _working_days(table: Table) -> list[date]:
     return sorted(days)
 
 
-def _verdict_row(table: Table, row: list[str], policy: TppPolicy, working: set[date]) -> DayRecord:
+def _verdict_row(
+    table: Table, row: list[str], policy: TppPolicy, plain: Mapping[date, DayRecord]
+) -> DayRecord:
+    """The day of one presensi row; `plain` holds the common row (present, no marks) for each
+    working day, returned as is."""
     value = table.value
     day = _date(value(row, "Tanggal"), "Tanggal")
-    if day not in working:
+    if day not in plain:
         raise _RowError("Tanggal", f"{day:%d-%m-%Y} tidak ada di hari_kerja")
     marks = [value(row, c) for c in ("TL", "PSW", "TL Istirahat", "Tidak Apel")]
     code = value(row, "Kode").upper() or DAY_PRESENT
     if code == DAY_PRESENT and not any(marks):
-        return DayRecord(day, 0)  # the common row, without the checks below
+        return plain[day]  # the common row, without the checks below
     code = _VERDICT_ALIASES.get(code, code)
     if code not in (DAY_PRESENT, DAY_TK, DAY_OFF) and policy.absence(code) is None:
         known = ", ".join([DAY_PRESENT, DAY_TK, DAY_OFF, *(a.code for a in policy.absences)])
@@ -1057,6 +1071,9 @@ def main(argv: Sequence[str]) -> int:
     except InputFileError as error:
         _problems_report(out, error.problems, stopped=True)
         return EXIT_BAD_INPUT
+    # The inputs live until the end: keep the garbage collector from walking their millions of
+    # objects again (and, in the forked workers, from copying the pages that hold them).
+    gc.freeze()
     outcomes = continuity_compute(inputs, out, regency=args.kabupaten, processes=args.proses)
     problems = [*inputs.problems, *(p for o in outcomes for p in o.problems)]
     employees = sum(len(o.sheet.rows) for o in outcomes)

@@ -117,7 +117,10 @@ def table_read(path: Path, columns: Sequence[str], required: Sequence[str]) -> T
         for number, row in enumerate(raw, start=2):
             if not any(row):
                 continue
-            bad = [i for i, cell in enumerate(row) if cell.startswith("\0")]
+            if "\0" in "".join(row):
+                bad = [i for i, cell in enumerate(row) if cell.startswith("\0")]
+            else:
+                bad = []
             if bad:
                 for i in bad:
                     column = next((c for c, at in headers.items() if at == i), f"ke-{i + 1}")
@@ -179,7 +182,9 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     for row in csv.reader(io.StringIO(text), delimiter=delimiter):
-        yield [_cell(v) for v in row]
+        # `_cell` for text, inlined: a regency's presensi file has millions of cells.
+        cells = [v.strip() for v in row]
+        yield [v[1:] if v[:1] == "'" else v for v in cells]
 
 
 def table_write(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from fpdf import FPDF
+from fpdf import FPDF, FPDFException
+from fpdf.enums import TextMode
+from fpdf.fonts import CoreFont
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 from tepat.rules.tpp import MONTH_NAMES, TppResult
 from tepat.spreadsheet_cells import cell_text
@@ -208,23 +210,46 @@ XLSX_HEADER_ROW = 5
 
 
 def nominatif_xlsx(sheet: NominatifSheet) -> bytes:
-    """One worksheet: title, header, one row per employee, the OPD total, signature blocks."""
-    book = Workbook()
-    ws = book.active
-    assert isinstance(ws, Worksheet)  # a new Workbook always has one sheet
-    ws.title = f"Nominatif {sheet.month:02d}-{sheet.year}"
+    """One worksheet: title, header, one row per employee, the OPD total, signature blocks.
+
+    Written in openpyxl's write-only mode (rows streamed, styles set per cell as written): a
+    large OPD has thousands of rows and the ordinary mode keeps every cell as an object."""
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(f"Nominatif {sheet.month:02d}-{sheet.year}")
+    for column, width in zip("ABCDEF", (5, 21, 28, 9, 7, 28), strict=True):
+        ws.column_dimensions[column].width = width
     bold = Font(bold=True)
+    wrapped = Alignment(wrap_text=True, vertical="top")
     ws.append([cell_text(sheet.title)])
     ws.append([cell_text(_subtitle(sheet))])
     ws.append([cell_text(f"Kebijakan: {sheet.policy_label}")])
     ws.append([])
     headers = ["No", "NIP", "Nama", "Golongan", "Kelas", "Jabatan", *_money_headers(sheet)]
     headers += ["TPP bersih", "Bank", "Nomor rekening"]
-    ws.append(headers)
-    for cell in ws[XLSX_HEADER_ROW]:
+    header_cells = []
+    for text in headers:
+        cell = WriteOnlyCell(ws, value=text)
         cell.font = bold
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    first_money = 7
+        cell.alignment = wrapped
+        header_cells.append(cell)
+    ws.append(header_cells)
+    keys = [key for key, _label in _MONEY_COLUMNS]
+    percent_indexes = {keys.index(key) for key in _PERCENT_KEYS}
+    money_formats = [
+        "0.00" if index in percent_indexes else "#,##0.00"
+        for index in range(len(_money_headers(sheet)) + 1)  # and TPP bersih
+    ]
+
+    def money(values: Sequence[Decimal | None], *, font: Font | None = None) -> list[WriteOnlyCell]:
+        cells = []
+        for value, number_format in zip(values, money_formats, strict=True):
+            cell = WriteOnlyCell(ws, value=value)
+            cell.number_format = number_format
+            if font is not None:
+                cell.font = font
+            cells.append(cell)
+        return cells
+
     for number, row in enumerate(sheet.rows, start=1):
         ws.append(
             [
@@ -234,40 +259,36 @@ def nominatif_xlsx(sheet: NominatifSheet) -> bytes:
                 cell_text(row.golongan),
                 cell_text(row.kelas),
                 cell_text(row.jabatan),
-                *_money_values(sheet, row),
-                row.net,
+                *money([*_money_values(sheet, row), row.net]),
                 cell_text(row.bank_name),
                 cell_text(row.bank_account),
             ]
         )
-    totals = [*_money_totals(sheet), sheet.total("net")]
-    ws.append(["", "", f"Jumlah {len(sheet.rows)} pegawai", "", "", "", *totals])
-    total_row = ws.max_row
-    for cell in ws[total_row]:
+    label_cells = []
+    for value in ("", "", f"Jumlah {len(sheet.rows)} pegawai", "", "", ""):
+        cell = WriteOnlyCell(ws, value=value)
         cell.font = bold
-    last_money = first_money + len(totals) - 1
-    keys = [key for key, _label in _MONEY_COLUMNS]
-    percent_columns = {first_money + keys.index(key) for key in _PERCENT_KEYS}
-    for row_cells in ws.iter_rows(
-        min_row=XLSX_HEADER_ROW + 1, max_row=total_row, min_col=first_money, max_col=last_money
-    ):
-        for cell in row_cells:
-            cell.number_format = "0.00" if cell.column in percent_columns else "#,##0.00"
-    for column, width in zip("ABCDEF", (5, 21, 28, 9, 7, 28), strict=True):
-        ws.column_dimensions[column].width = width
-    _xlsx_signatures(ws, sheet, total_row + 2)
+        label_cells.append(cell)
+    ws.append([*label_cells, *money([*_money_totals(sheet), sheet.total("net")], font=bold)])
+    ws.append([])
+    for line in _xlsx_signature_rows(sheet):
+        ws.append(line)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _xlsx_signatures(ws: Worksheet, sheet: NominatifSheet, first_row: int) -> None:
+def _xlsx_signature_rows(sheet: NominatifSheet) -> list[list[str | None]]:
+    """The signature blocks side by side, one every four columns from column C."""
+    rows: list[list[str | None]] = [[] for _ in range(6)]
     for index, person in enumerate(sheet.signatories):
         column = 3 + index * 4
         lines = [person.role, "", "", "", person.name or "(.................................)"]
         lines.append(f"NIP {person.nip}" if person.nip else "NIP ..............................")
-        for offset, text in enumerate(lines):
-            ws.cell(row=first_row + offset, column=column, value=cell_text(text))
+        for row, text in zip(rows, lines, strict=True):
+            row.extend([None] * (column - 1 - len(row)))
+            row.append(cell_text(text))
+    return rows if sheet.signatories else []
 
 
 # --- PDF ---------------------------------------------------------------------------------------
@@ -291,7 +312,7 @@ _TO_INDONESIAN = str.maketrans({",": ".", ".": ","})
 
 def _money_text(amount: Decimal | None) -> str:
     """ "1.234.567" or "18.380,60": the rules core's figure as it is (at most two decimals, so
-    the format below never rounds); faster than `format_rupiah`, which goes through Fraction."""
+    the format below never rounds)."""
     if amount is None:
         return ""
     places = 0 if amount == amount.to_integral_value() else 2
@@ -312,6 +333,8 @@ class _NominatifPdf(FPDF):
         money_count = len(self.headers) - len(fixed) - 1
         money = (self.epw - sum(fixed) - account) / money_count
         self.widths = [*fixed, *([money] * money_count), account]
+        self._header_content: dict[float, bytes] = {}
+        """The column header's page content, by the height it starts at."""
 
     def header(self) -> None:
         self.set_font("Helvetica", "B", 11)
@@ -330,39 +353,81 @@ class _NominatifPdf(FPDF):
         self.cell(0, 4, f"Halaman {self.page_no()}/{{nb}}", align="R")
 
     def table_header(self) -> None:
+        """The column header, drawn on the first page and repeated as the same page content on
+        the next (wrapping 16 header texts is most of the work of a page)."""
         self.set_font("Helvetica", "B", 6)
         self.set_fill_color(230, 230, 230)
         y = self.get_y()
-        x = self.l_margin
-        for width, text in zip(self.widths, self.headers, strict=True):
-            self.set_xy(x, y)
-            self.multi_cell(width, 3, _pdf_text(text), border=0, align="C", fill=True)
-            x += width
-        self.set_xy(self.l_margin, y)
-        for width in self.widths:
-            self.cell(width, 9, "", border=1)
+        font = self.current_font
+        drawn = self._header_content.get(y)
+        if drawn is not None and font is not None and not self.current_font_is_set_on_page:
+            self._set_font_for_page(font, self.font_size_pt)  # the font drawing would set
+            self._out(drawn)
+        else:
+            page = self.pages[self.page].contents
+            start = len(page) if isinstance(page, bytearray) else None
+            font_was_set = self.current_font_is_set_on_page
+            x = self.l_margin
+            for width, text in zip(self.widths, self.headers, strict=True):
+                self.set_xy(x, y)
+                self.multi_cell(width, 3, _pdf_text(text), border=0, align="C", fill=True)
+                x += width
+            self.set_xy(self.l_margin, y)
+            for width in self.widths:
+                self.cell(width, 9, "", border=1)
+            if start is not None and not font_was_set:
+                assert isinstance(page, bytearray)
+                self._header_content[y] = bytes(page[start:-1])  # `_out` adds the newline
         self.set_xy(self.l_margin, y + 9)
 
     def row(self, cells: Sequence[str], *, bold: bool = False) -> None:
-        """One table row, drawn with `text` and `line` (a `cell` per value is ten times
-        slower, and a regency has 100,000 rows)."""
+        """One table row: its texts (money right-aligned) and cell borders.
+
+        A regency has 100,000 rows, so the row is written as one piece of page content: the
+        same operators fpdf2's `text` and `line` write (a `text` and a `line` per value cost
+        more than everything else in the file, a `cell` per value ten times that)."""
         height = 5.0
         if self.get_y() + height > self.h - 12:
             self.add_page()
         self.set_font("Helvetica", "B" if bold else "", 6)
+        font = self.current_font
+        if not (
+            isinstance(font, CoreFont)
+            and self.text_mode == TextMode.FILL
+            and not (self.underline or self.strikethrough or self._record_text_quad_points)
+        ):
+            raise FPDFException("the nominatif rows need a core font without decoration")
+        k, page_height = self.k, self.h
         top = self.get_y()
+        text_y = f"{(page_height - (top + 3.4)) * k:.2f}"
+        line_top = f"{(page_height - top) * k:.2f}"
+        line_bottom = f"{(page_height - (top + height)) * k:.2f}"
+        before, after = "", ""
+        if self.fill_color != self.text_color:
+            assert self.text_color is not None
+            before, after = f"q {self.text_color.serialize().lower()} ", " Q"
+        operators = []
         x = self.l_margin
         last_money = len(self.widths) - 1
         for index, (width, text) in enumerate(zip(self.widths, cells, strict=True)):
             if text:
+                if not self.current_font_is_set_on_page:  # as `text` does, before the first
+                    operators.append(self._set_font_for_page(font, self.font_size_pt))
+                text = self.normalize_text(text)
                 if 5 <= index < last_money:
-                    self.text(x + width - 1 - self.get_string_width(text), top + 3.4, text)
+                    text_x = x + width - 1 - _string_width(self, text)
                 else:
-                    self.text(x + 1, top + 3.4, text)
-            self.line(x, top, x, top + height)
+                    text_x = x + 1
+                operators.append(
+                    f"{before}BT {text_x * k:.2f} {text_y} Td {font.encode_text(text)} ET{after}"
+                )
+            x_text = f"{x * k:.2f}"
+            operators.append(f"{x_text} {line_top} m {x_text} {line_bottom} l S")
             x += width
-        self.line(x, top, x, top + height)
-        self.line(self.l_margin, top + height, x, top + height)
+        x_text = f"{x * k:.2f}"
+        operators.append(f"{x_text} {line_top} m {x_text} {line_bottom} l S")
+        operators.append(f"{self.l_margin * k:.2f} {line_bottom} m {x_text} {line_bottom} l S")
+        self._out("\n".join(operators))
         self.set_y(top + height)
 
 
@@ -396,11 +461,27 @@ def nominatif_pdf(sheet: NominatifSheet) -> bytes:
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:
     """Cut a text that would overflow its cell, marking the cut with "..."."""
-    if pdf.get_string_width(_pdf_text(text)) <= width - 1:
+    if _string_width(pdf, _pdf_text(text)) <= width - 1:
         return text
-    while text and pdf.get_string_width(_pdf_text(text) + "...") > width - 1:
+    while text and _string_width(pdf, _pdf_text(text) + "...") > width - 1:
         text = text[:-1]
     return text + "..."
+
+
+def _string_width(pdf: FPDF, text: str) -> float:
+    """`pdf.get_string_width(text)` for a Latin-1 text in a core font (Helvetica) without
+    character spacing or stretching, computed the same way from the font's character widths
+    but without fpdf2's per-call text fragments (a regency has 100,000 rows)."""
+    font = pdf.current_font
+    if (
+        isinstance(font, CoreFont)
+        and pdf.char_spacing == 0
+        and pdf.font_stretching == 100
+        and not pdf.text_shaping
+    ):
+        widths = font.cw
+        return sum(widths[char] for char in text) * pdf.font_size_pt * 0.001 / pdf.k
+    return pdf.get_string_width(text)
 
 
 def _pdf_signatures(pdf: _NominatifPdf, sheet: NominatifSheet) -> None:
