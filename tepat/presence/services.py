@@ -403,7 +403,12 @@ def checkin_record(
     offset = None
     if item.clock_server_time is not None and item.clock_device_time is not None:
         offset = risk.clock_offset(item.clock_server_time, item.clock_device_time)
-    taken_at = risk.trusted_time(item.device_taken_at, offset)
+    try:
+        taken_at = risk.trusted_time(item.device_taken_at, offset)
+    except risk.ClockImplausible:
+        raise CheckinRejected(
+            _("The phone's date and time are not plausible; set them correctly and try again.")
+        ) from None
     policy = ctx.policy
 
     if policy.selfie_required and not item.selfie:

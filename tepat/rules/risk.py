@@ -72,9 +72,21 @@ def clock_offset(server_time: datetime, device_time: datetime) -> timedelta:
     return server_time - device_time
 
 
+class ClockImplausible(ValueError):
+    """The device's clock anchor moves the check-in outside any representable date."""
+
+
 def trusted_time(device_taken_at: datetime, offset: timedelta | None) -> datetime:
-    """The check-in moment on the server's clock, when the device gave an anchor."""
-    return device_taken_at + offset if offset is not None else device_taken_at
+    """The check-in moment on the server's clock, when the device gave an anchor.
+
+    A phone whose clock is centuries off can send an anchor that moves the moment past year 1
+    or 9999: that is refused as implausible rather than overflowing."""
+    if offset is None:
+        return device_taken_at
+    try:
+        return device_taken_at + offset
+    except OverflowError:
+        raise ClockImplausible(str(device_taken_at)) from None
 
 
 def _same_place(a: Point, b: Point, decimals: int) -> bool:
