@@ -57,7 +57,7 @@ def _files(root: Path) -> Iterator[Path]:
 
 
 def tree_digests(root: Path) -> dict[str, FileDigest]:
-    """Every file under ``root`` (symlinks followed), keyed by its POSIX path below it."""
+    """Every file under ``root``, keyed by its POSIX path below it (a linked file by its target)."""
     digests = {}
     for path in _files(root):
         digest = hashlib.sha256()
