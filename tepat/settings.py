@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tepat.monitor",
     "tepat.ledger",
     "tepat.backups",
+    "tepat.security",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -21,7 +21,10 @@ GENESIS = "0" * 64
 @dataclass(frozen=True)
 class Chain:
     name: str  # the model's label, e.g. "presence.checkinevent"
-    time_field: str  # rows younger than the sealing delay wait (their transaction may be open)
+    # Rows whose time is unset or younger than the sealing delay wait (their transaction may
+    # still be open). May follow a relation: a TPP result waits for its run to finish, since a
+    # failed run deletes the results it had written.
+    time_field: str
 
     @property
     def model(self) -> type[models.Model]:
@@ -33,6 +36,7 @@ CHAINS = {
     for chain in [
         Chain("presence.checkinevent", "received_at"),
         Chain("audit.auditentry", "at"),
+        Chain("tpp.tppresult", "run__finished_at"),
     ]
 }
 

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tepat.ledger.chains import CHAINS, GENESIS, Chain, chain_hash, row_columns, row_hash
@@ -33,13 +34,14 @@ def _seal_batch(chain: Chain, cutoff: datetime) -> int:
     rows = list(
         model.objects.filter(pk__gt=head.last_row_id)  # type: ignore[attr-defined]
         .order_by("pk")
-        .values(*row_columns(model))[:BATCH]
+        .values(*row_columns(model), ledger_time=F(chain.time_field))[:BATCH]
     )
     now = timezone.now()
     seals = []
     previous = head.last_hash
     for row in rows:
-        if row[chain.time_field] >= cutoff:
+        time = row.pop("ledger_time")
+        if time is None or time >= cutoff:
             break  # this row and the ones after it wait for the next run
         digest = row_hash(row)
         previous = chain_hash(previous, digest)

@@ -1,4 +1,5 @@
 """Cross-cutting web security: response headers and /.well-known/security.txt.
 
-Not an installed app: it has no models or templates, only a middleware and one view.
+An installed app without models: a middleware, one view, and ``tepat integrity`` (the
+release manifest of the deployed files and the cloaking probe).
 """

@@ -1,6 +1,6 @@
-"""The check-in ledger and the audit trail are hash-chained: a row changed, deleted or slipped
-in with raw SQL, even by someone who switches the append-only trigger off first, is named by
-``tepat ledger verify``."""
+"""The check-in ledger, the audit trail and the TPP results are hash-chained: a row changed,
+deleted or slipped in with raw SQL, even by someone who switches the append-only trigger off
+first, is named by ``tepat ledger verify``."""
 
 from datetime import timedelta
 from io import StringIO
@@ -17,12 +17,16 @@ from tepat.ledger.models import Head, Seal
 from tepat.ledger.selectors import ledger_verify
 from tepat.ledger.services import ledger_seal
 from tepat.presence.models import CheckinEvent
+from tepat.tpp.models import TppResult, TppRun
+from tepat.tpp.services import tpp_run_compute, tpp_run_start
+from tests.tpp.months import MONTH, YEAR, world_month_store
 from tests.world import World
 
 pytestmark = pytest.mark.django_db
 
 CHECKINS = CHAINS["presence.checkinevent"]
 AUDIT = CHAINS["audit.auditentry"]
+TPP = CHAINS["tpp.tppresult"]
 
 
 def _checkins(world: World, count: int, *, minutes_ago: int = 30) -> list[CheckinEvent]:
@@ -158,3 +162,42 @@ def test_an_audit_entry_edited_afterwards_is_named(world: World) -> None:
     AuditEntry.objects.filter(pk=entry.pk).update(summary="nothing happened")
     verdict = ledger_verify(AUDIT)
     assert verdict.problems == [f"audit.auditentry row {entry.pk}: changed since it was sealed"]
+
+
+def _tpp_run(world: World, *, finished_minutes_ago: int | None) -> TppRun:
+    world_month_store(world)
+    run = tpp_run_start(actor=world.users["admin_bkpsdm"], year=YEAR, month=MONTH, enqueue=False)
+    run = tpp_run_compute(run.pk)
+    finished = (
+        None
+        if finished_minutes_ago is None
+        else timezone.now() - timedelta(minutes=finished_minutes_ago)
+    )
+    TppRun.objects.filter(pk=run.pk).update(finished_at=finished)
+    return run
+
+
+def test_tpp_results_wait_until_their_run_has_finished(world: World) -> None:
+    run = _tpp_run(world, finished_minutes_ago=None)
+    assert ledger_seal(TPP) == 0
+    TppRun.objects.filter(pk=run.pk).update(finished_at=timezone.now() - timedelta(minutes=1))
+    assert ledger_seal(TPP) == 0
+    TppRun.objects.filter(pk=run.pk).update(finished_at=timezone.now() - timedelta(hours=1))
+    assert ledger_seal(TPP) == 6
+    assert ledger_verify(TPP).checked == 6
+
+
+def test_a_tpp_result_changed_with_raw_sql_is_named(world: World) -> None:
+    run = _tpp_run(world, finished_minutes_ago=60)
+    call_command("ledger", "seal", "--chain", TPP.name, stdout=StringIO())
+    out = StringIO()
+    call_command("ledger", "verify", "--chain", TPP.name, stdout=out)
+    assert "tpp.tppresult: OK, 6 rows checked" in out.getvalue()
+    result = TppResult.objects.get(run=run, employee=world.teacher2)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE tpp_tppresult SET net = net + 1000000 WHERE id = %s", [result.pk])
+    with pytest.raises(CommandError) as failure:
+        call_command("ledger", "verify", stdout=StringIO(), stderr=StringIO())
+    assert str(failure.value).endswith(
+        f"tpp.tppresult row {result.pk}: changed since it was sealed"
+    )

@@ -14,7 +14,7 @@ from tepat.ledger.services import ledger_seal
 
 
 class Command(BaseCommand):
-    help = "Seal or verify the tamper-evident hash chains (check-ins, audit trail)."
+    help = "Seal or verify the tamper-evident hash chains (check-ins, audit trail, TPP results)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["seal", "verify"])
