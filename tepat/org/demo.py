@@ -1626,6 +1626,9 @@ def _presence_clear() -> None:
     presence.CheckinReview.objects.all().delete()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # The deletes above left deferred foreign-key checks pending, and PostgreSQL
+            # refuses to TRUNCATE a table with pending trigger events: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("TRUNCATE presence_checkinevent CASCADE")
     else:
         presence.CheckinEvent.objects.all().delete()
@@ -1645,7 +1648,12 @@ def demo_regency_reset() -> None:
     if getattr(settings, "PRODUCTION", False):
         raise DemoResetRefused("Reset data demo tidak diizinkan saat TEPAT_ENV=production.")
     _presence_clear()
-    AuditEntry.objects.all().delete()
+    if connection.vendor == "postgresql":  # the audit trail refuses DELETE there
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("TRUNCATE audit_auditentry")
+    else:
+        AuditEntry.objects.all().delete()
     WorkSiteLocationChange.objects.all().delete()
     User.objects.filter(
         Q(employee__isnull=False) | Q(opd__isnull=False) | Q(username__in=FIXED_USERNAMES)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -58,6 +59,14 @@ def _drop_append_only_trigger() -> None:
             )
         else:
             cursor.execute("DROP TRIGGER presence_checkinevent_no_update")
+
+
+def _drop_audit_trigger() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER audit_auditentry_append_only ON audit_auditentry")
+        else:
+            cursor.execute("DROP TRIGGER audit_auditentry_no_update")
 
 
 def _verify_fails_naming(row_id: int, words: str) -> None:
@@ -152,13 +161,24 @@ def test_a_recomputed_chain_still_differs_from_the_anchor_kept_elsewhere(world: 
         call_command("ledger", "verify", "--anchor", wrong, stdout=StringIO(), stderr=StringIO())
 
 
-def test_an_audit_entry_edited_afterwards_is_named(world: World) -> None:
+def test_the_audit_trail_refuses_an_edit(world: World) -> None:
     entry = audit_record(
         actor=world.users["admin_bkpsdm"], action="org.test", obj=world.dindik, summary="x"
     )
-    AuditEntry.objects.filter(pk=entry.pk).update(at=timezone.now() - timedelta(hours=1))
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(summary="nothing happened")
+    entry.refresh_from_db()
+    assert entry.summary == "x"
+
+
+def test_an_audit_entry_edited_afterwards_is_named(world: World) -> None:
+    with time_machine.travel(timezone.now() - timedelta(hours=1), tick=False):
+        entry = audit_record(
+            actor=world.users["admin_bkpsdm"], action="org.test", obj=world.dindik, summary="x"
+        )
     assert ledger_seal(AUDIT) >= 1
     assert ledger_verify(AUDIT).intact
+    _drop_audit_trigger()
     AuditEntry.objects.filter(pk=entry.pk).update(summary="nothing happened")
     verdict = ledger_verify(AUDIT)
     assert verdict.problems == [f"audit.auditentry row {entry.pk}: changed since it was sealed"]
