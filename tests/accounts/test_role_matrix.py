@@ -168,6 +168,26 @@ CASES: list[Case] = [
     ("healthz", lambda w: "/healthz", "get", _expect(ALL, anon=ALLOW)),
     ("security_txt", lambda w: "/.well-known/security.txt", "get", _expect(ALL, anon=ALLOW)),
     ("accounts:login", lambda w: "/akun/masuk/", "get", _expect(ALL, anon=ALLOW)),
+    # Forgot password: open to anyone, answering the same whoever asks.
+    ("accounts:password_reset", lambda w: "/akun/lupa-sandi/", "get", _expect(ALL, anon=ALLOW)),
+    (
+        "accounts:password_reset_done",
+        lambda w: "/akun/lupa-sandi/terkirim/",
+        "get",
+        _expect(ALL, anon=ALLOW),
+    ),
+    (
+        "accounts:password_reset_confirm",
+        lambda w: "/akun/atur-sandi/MQ/bukan-token/",
+        "get",
+        _expect(ALL, anon=ALLOW),
+    ),
+    (
+        "accounts:password_reset_complete",
+        lambda w: "/akun/atur-sandi/selesai/",
+        "get",
+        _expect(ALL, anon=ALLOW),
+    ),
     # The second factor is for staff roles; an ASN account has none (404).
     ("accounts:mfa_enrol", lambda w: "/akun/mfa/daftar/", "get", _expect(STAFF)),
     ("accounts:mfa_verify", lambda w: "/akun/mfa/verifikasi/", "get", _expect(STAFF)),
