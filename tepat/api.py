@@ -1,6 +1,7 @@
 """The JSON API root under /api/v1/ and its one mapping of errors to HTTP answers."""
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,22 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=django_auth,
 )
+
+
+# The widest offset a real zone uses (UTC+14, Kiribati); PostgreSQL refuses to store wider ones.
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+def datetime_aware(value: datetime | None) -> datetime | None:
+    """A datetime the API accepts: with a zone, and an offset some real place uses."""
+    if value is None:
+        return None
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError("naive datetime")
+    if abs(offset) > MAX_UTC_OFFSET:
+        raise ValueError("UTC offset out of range")
+    return value
 
 
 def error_message(kind: str) -> str:

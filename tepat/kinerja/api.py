@@ -19,7 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic import field_validator
 
 from tepat.accounts.models import User
-from tepat.api import api, field_errors
+from tepat.api import api, datetime_aware, field_errors
 from tepat.kinerja import attachments, selectors, services
 from tepat.kinerja.models import DailyReport
 from tepat.org.models import Employee
@@ -53,9 +53,7 @@ class ReportIn(Schema):
     @field_validator("written_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime")
-        return value
+        return datetime_aware(value)
 
 
 class BatchIn(Schema):

@@ -20,7 +20,7 @@ from pydantic import field_validator
 
 from tepat.accounts import throttle
 from tepat.accounts.models import User
-from tepat.api import api, field_errors
+from tepat.api import api, datetime_aware, field_errors
 from tepat.org.models import Employee
 from tepat.presence import selectors, selfies, services
 from tepat.presence.auth import AppTokenAuth
@@ -48,12 +48,6 @@ class ClockIn(Schema):
     device_time: datetime
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("naive datetime")
-    return value
-
-
 class CheckinIn(Schema):
     id: UUID
     kind: Literal["in", "out"]
@@ -67,7 +61,7 @@ class CheckinIn(Schema):
     signature: str | None = Field(None, max_length=200)
     selfie: str | None = Field(None, max_length=2_100_000, description="JPEG or PNG, base64")
 
-    _aware_taken_at = field_validator("taken_at", "position_at")(_aware)
+    _aware_taken_at = field_validator("taken_at", "position_at")(datetime_aware)
 
 
 class MonthIn(Schema):

@@ -1,10 +1,12 @@
-"""Security headers that Django's own settings do not cover."""
+"""Security headers that Django's own settings do not cover, and refusing NUL characters."""
 
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 BUILTIN_CSP_MIDDLEWARE = "django.middleware.csp.ContentSecurityPolicyMiddleware"
 
@@ -56,3 +58,31 @@ def _is_personal(request: HttpRequest) -> bool:
     # No user attribute: answered before AuthenticationMiddleware (a static file).
     user = getattr(request, "user", None)
     return "HTTP_AUTHORIZATION" in request.META or bool(user and user.is_authenticated)
+
+
+class NulRefusedMiddleware:
+    """Refuses a NUL character in the path, the query string or a JSON body with a 400.
+
+    No Tepat field holds one, Django's forms already refuse it, and PostgreSQL cannot store it
+    in a text column: left to reach a query it would be a 500 there and pass on SQLite.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if _has_nul(request):
+            message = _("The request contains a NUL character, which is not allowed.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path or b"\x00" in unquote_to_bytes(request.META.get("QUERY_STRING", "")):
+        return True
+    if request.content_type == "application/json":
+        body = request.body
+        return b"\x00" in body or b"\\u0000" in body
+    return False
