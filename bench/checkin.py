@@ -599,17 +599,6 @@ def pgbench_run(args, script: Path, params: dict[str, int], meter_groups: dict, 
 # --- The whole thing -------------------------------------------------------------------------
 
 
-def median_spread(values: list[float]) -> dict:
-    if not values:
-        return {"median": None, "min": None, "max": None, "n": 0}
-    return {
-        "median": round(statistics.median(values), 2),
-        "min": round(min(values), 2),
-        "max": round(max(values), 2),
-        "n": len(values),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Tepat phone check-in benchmark")
     p.add_argument("--employees", type=int, default=30000)
@@ -905,30 +894,32 @@ def summarise(results: dict) -> dict:
     accepted = [r["accepted_per_s"] for r in runs]
     tps = [r["tps"] for r in pg]
     summary = {
-        "accepted_per_s": median_spread(accepted),
-        "p50_ms": median_spread([r["p50_ms"] for r in runs]),
-        "p95_ms": median_spread([r["p95_ms"] for r in runs]),
-        "p99_ms": median_spread([r["p99_ms"] for r in runs]),
+        "accepted_per_s": common.median_spread(accepted),
+        "p50_ms": common.median_spread([r["p50_ms"] for r in runs]),
+        "p95_ms": common.median_spread([r["p95_ms"] for r in runs]),
+        "p99_ms": common.median_spread([r["p99_ms"] for r in runs]),
         "errors": sum(sum(r["errors"].values()) + sum(r["non_201"].values()) for r in runs),
         "ledger_ok": all(r["ledger_ok"] for r in runs),
-        "batch_500_s": median_spread([b["seconds"] for b in batches]),
+        "batch_500_s": common.median_spread([b["seconds"] for b in batches]),
         "batch_ok": all(b["ok"] for b in batches) if batches else None,
-        "pgbench_tps": median_spread(tps),
-        "pgbench_p99_ms": median_spread([r["p99_ms"] for r in pg]),
+        "pgbench_tps": common.median_spread(tps),
+        "pgbench_p99_ms": common.median_spread([r["p99_ms"] for r in pg]),
         "ratio_tepat_to_pgbench": round(statistics.median(accepted) / statistics.median(tps), 3)
         if accepted and tps
         else None,
-        "other_load_cores": median_spread([r["cpu_cores"]["other"] for r in runs]),
-        "server_cores": median_spread([r["cpu_cores"]["server"] for r in runs]),
-        "postgres_cores": median_spread(
+        "other_load_cores": common.median_spread([r["cpu_cores"]["other"] for r in runs]),
+        "server_cores": common.median_spread([r["cpu_cores"]["server"] for r in runs]),
+        "postgres_cores": common.median_spread(
             [r["cpu_cores"]["postgres_backends"] + r["cpu_cores"]["postgres_helpers"] for r in runs]
         ),
-        "load_generator_cores": median_spread([r["cpu_cores"]["load_generator"] for r in runs]),
+        "load_generator_cores": common.median_spread(
+            [r["cpu_cores"]["load_generator"] for r in runs]
+        ),
         "peak_rss_mib": results.get("peak_rss_mib"),
-        "cpu_ms_per_checkin_server": median_spread(
+        "cpu_ms_per_checkin_server": common.median_spread(
             [r["cpu_ms_per_checkin"]["server"] for r in runs if "cpu_ms_per_checkin" in r]
         ),
-        "cpu_ms_per_checkin_postgres": median_spread(
+        "cpu_ms_per_checkin_postgres": common.median_spread(
             [r["cpu_ms_per_checkin"]["postgres"] for r in runs if "cpu_ms_per_checkin" in r]
         ),
         "ceiling_per_s": (results.get("ceiling") or {}).get("requests_per_s"),

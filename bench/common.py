@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import statistics
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -69,3 +70,15 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     if extra:
         env.update(extra)
     return env
+
+
+def median_spread(values: list[float]) -> dict:
+    """Median, min, max and count of repeated runs, as every benchmark reports them."""
+    if not values:
+        return {"median": None, "min": None, "max": None, "n": 0}
+    return {
+        "median": round(statistics.median(values), 2),
+        "min": round(min(values), 2),
+        "max": round(max(values), 2),
+        "n": len(values),
+    }

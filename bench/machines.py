@@ -524,15 +524,6 @@ def quiet_wait(args: argparse.Namespace, server: Server) -> dict:
 # --- Driver --------------------------------------------------------------------------------
 
 
-def median_spread(values: list[float]) -> dict:
-    return {
-        "median": round(statistics.median(values), 2),
-        "min": round(min(values), 2),
-        "max": round(max(values), 2),
-        "n": len(values),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Tepat attendance-machine push benchmark")
     p.add_argument("--seed", type=int, default=2026)
@@ -624,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
 def _spread(values: list[float], unit: str = "") -> str:
     if not values:
         return "–"
-    m = median_spread(values)
+    m = common.median_spread(values)
     return f"**{m['median']}{unit}** ({m['min']}–{m['max']}, n={m['n']})"
 
 
