@@ -1,12 +1,11 @@
 """Evaluate and store a month for everyone in post (e.g. on the 1st, for the month before,
 before TPP is computed), with the policy in force on the month's first day."""
 
-from datetime import date, timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+from django.core.management.base import BaseCommand, CommandParser
 
+from tepat.command_args import month_first_day
 from tepat.kinerja.services import months_evaluation_store
 
 
@@ -17,13 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--month", help="Bulan TTTT-BB (default: bulan lalu).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            first = (
-                date.fromisoformat(options["month"] + "-01")
-                if options["month"]
-                else (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
-            )
-        except ValueError:
-            raise CommandError("Bulan harus berformat TTTT-BB.") from None
+        first = month_first_day(options["month"])
         count = months_evaluation_store(year=first.year, month=first.month)
         self.stdout.write(f"{first:%Y-%m}: {count} pegawai")

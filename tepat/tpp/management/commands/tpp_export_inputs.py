@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tepat.command_args import month_first_day
 from tepat.org.models import Employee, Opd
 from tepat.rules.tpp import TppInputError, tpp_month_compute
 from tepat.rules.tpp_policy import PolicyError
@@ -39,10 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, type=Path, help="Folder tujuan.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            first = date.fromisoformat(options["month"] + "-01")
-        except ValueError:
-            raise CommandError("Bulan harus berformat TTTT-BB.") from None
+        first = month_first_day(options["month"])
         year, month = first.year, first.month
         try:
             _version, policy = tpp_policy_in_force(year, month)

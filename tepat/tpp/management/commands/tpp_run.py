@@ -1,13 +1,12 @@
 """Compute a month's TPP for the whole regency now (e.g. on the 5th, after e-Kinerja's month is
 stored), through the same service as the page. The run then waits for BKPSDM's acceptance."""
 
-from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from tepat.command_args import month_first_day
 from tepat.tpp.services import tpp_run_compute, tpp_run_start
 
 
@@ -18,14 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--month", help="Bulan TTTT-BB (default: bulan lalu).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            first = (
-                date.fromisoformat(options["month"] + "-01")
-                if options["month"]
-                else (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
-            )
-        except ValueError:
-            raise CommandError("Bulan harus berformat TTTT-BB.") from None
+        first = month_first_day(options["month"])
         try:
             run = tpp_run_start(actor=None, year=first.year, month=first.month, enqueue=False)
         except ValidationError as exc:
