@@ -15,12 +15,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from tepat.org.models import Assignment, Employee
-from tepat.presence import iclock, machines
+from tepat.presence import iclock, machines, punches_sql
 from tepat.presence.models import CheckinEvent, Machine, MachinePunch, MachineUpload, PinMapping
 from tepat.presence.tasks import days_rebuild_later
 
@@ -139,7 +139,7 @@ def _event(
         status=CheckinEvent.Status.REVIEW if held else CheckinEvent.Status.ACCEPTED,
         site_id=machine.site_id,
         risk_flags=[machines.NEW_NETWORK_FLAG] if held else [],
-        message=f"{machine.name or machine.serial}"[:255],
+        message=_event_message(machine),
         payload={
             "sn": machine.serial,
             "pin": punch.pin,
@@ -150,6 +150,10 @@ def _event(
             "network": network,
         },
     )
+
+
+def _event_message(machine: Machine) -> str:
+    return f"{machine.name or machine.serial}"[:255]
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
@@ -169,14 +173,82 @@ def punches_record(
     held: bool = False,
 ) -> IngestReport:
     """Keep each new punch once and enter the mapped ones in the ledger. Call inside a
-    transaction; the caller acknowledges only after it commits."""
+    transaction; the caller acknowledges only after it commits. On PostgreSQL one statement
+    does it (``punches_sql``); elsewhere the ORM, with the same result."""
     report = IngestReport()
-    zone = ZoneInfo(machine.timezone)
     fresh: dict[str, iclock.Punch] = {}
     for punch in punches:
         fresh.setdefault(punch_key(machine.serial, punch), punch)
+    if connection.vendor == "postgresql":
+        inserted = _punches_insert_sql(machine, upload, fresh, received_at=received_at, held=held)
+    else:
+        inserted = _punches_insert_orm(machine, upload, fresh, received_at=received_at, held=held)
+    report.new = len(inserted)
+    report.duplicates = len(punches) - report.new
+    for key, employee, problem in inserted:
+        punch = fresh[key]
+        if problem:
+            report.unmapped += 1
+            report.problems.append(
+                {"line": punch.line_no, "pin": punch.pin, "time": punch.time_text,
+                 "reason": str(MachinePunch.Problem(problem).label)}
+            )  # fmt: skip
+        elif employee is not None:
+            report.days.add((employee, punch.local_time.date()))
+    return report
+
+
+Inserted = list[tuple[str, int | None, str]]  # (key, employee id, problem) of each new punch
+
+
+def _punches_insert_sql(
+    machine: Machine,
+    upload: MachineUpload,
+    fresh: dict[str, iclock.Punch],
+    *,
+    received_at: datetime,
+    held: bool,
+) -> Inserted:
+    zone = ZoneInfo(machine.timezone)
+    rows = [
+        punches_sql.BatchRow(
+            line=punch.line_no,
+            key=key,
+            pin=punch.pin,
+            device_time=punch.time_text,
+            taken_at=punch.local_time.replace(tzinfo=zone),
+            status=punch.status,
+            verify=punch.verify,
+            workcode=punch.workcode,
+            kind=iclock.status_kind(punch.status, machine.status_map),
+        )
+        for key, punch in fresh.items()
+    ]
+    return punches_sql.batch_insert(
+        machine_id=machine.pk,
+        unit_id=machine.unit_id,
+        site_id=machine.site_id,
+        serial=machine.serial,
+        upload_id=upload.pk,
+        rows=rows,
+        received_at=received_at,
+        event_status=CheckinEvent.Status.REVIEW if held else CheckinEvent.Status.ACCEPTED,
+        risk_flags=[machines.NEW_NETWORK_FLAG] if held else [],
+        message=_event_message(machine),
+        network=machines.network_of(machine.last_ip) if held else "",
+    )
+
+
+def _punches_insert_orm(
+    machine: Machine,
+    upload: MachineUpload,
+    fresh: dict[str, iclock.Punch],
+    *,
+    received_at: datetime,
+    held: bool,
+) -> Inserted:
+    zone = ZoneInfo(machine.timezone)
     existing = _existing_keys(list(fresh))
-    report.duplicates = len(punches) - len(fresh) + len(existing)
     new = {key: punch for key, punch in fresh.items() if key not in existing}
     employees = pins_resolve(machine, {p.pin for p in new.values()})
     belongs = _in_opd(
@@ -187,11 +259,10 @@ def punches_record(
     events: list[CheckinEvent] = []
     for key, punch in new.items():
         employee = employees.get(punch.pin)
-        day = punch.local_time.date()
         problem = MachinePunch.Problem.NONE
         if employee is None:
             problem = MachinePunch.Problem.UNMAPPED
-        elif (employee, day) not in belongs:
+        elif (employee, punch.local_time.date()) not in belongs:
             problem = MachinePunch.Problem.OTHER_OPD
         row = MachinePunch(
             machine=machine,
@@ -207,20 +278,12 @@ def punches_record(
             problem=problem,
         )
         rows.append(row)
-        if problem or employee is None:
-            report.unmapped += 1
-            report.problems.append(
-                {"line": punch.line_no, "pin": punch.pin, "time": punch.time_text,
-                 "reason": str(MachinePunch.Problem(problem).label)}
-            )  # fmt: skip
-            continue
-        events.append(_event(machine, row, employee, received_at=received_at, held=held))
-        report.days.add((employee, day))
+        if not problem and employee is not None:
+            events.append(_event(machine, row, employee, received_at=received_at, held=held))
     # ignore_conflicts: a concurrent resend of the same batch inserts nothing twice.
     MachinePunch.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
     CheckinEvent.objects.bulk_create(events, batch_size=BATCH, ignore_conflicts=True)
-    report.new = len(rows)
-    return report
+    return [(row.key, row.employee_id, str(row.problem)) for row in rows]
 
 
 def attlog_ingest(
@@ -250,7 +313,7 @@ def attlog_ingest(
                 transaction.set_rollback(True)
             else:
                 local_today = now.astimezone(ZoneInfo(machine.timezone)).date()
-                days_rebuild_later(report.days, before=local_today)
+                days_rebuild_later(report.days, before=local_today, with_caller=True)
                 if realtime and report.new and len(punches) <= 5:
                     newest = max(p.local_time for p in punches)
                     machines.clock_observe(machine, newest, now)

@@ -42,10 +42,14 @@ def attendance_days_rebuild_task(days: list[list[Any]]) -> str:
     return f"{built} days"
 
 
-def days_rebuild_later(days: Iterable[tuple[int, date]], *, before: date | None = None) -> None:
+def days_rebuild_later(
+    days: Iterable[tuple[int, date]], *, before: date | None = None, with_caller: bool = False
+) -> None:
     """Queue the verdict rebuild of each employee-day once the punches are committed. With
     ``before``, only days before it: today's verdict is built by the nightly run, as for a
-    phone check-in. Many days go in tasks of REBUILD_CHUNK days, queued in one commit."""
+    phone check-in. Many days go in tasks of REBUILD_CHUNK days, queued in one commit.
+    ``with_caller``: queued in the caller's transaction instead, so the task rows commit with
+    the events that need them (one commit less for a machine's upload batch)."""
     wanted = sorted({(e, d) for e, d in days if before is None or d < before})
 
     def enqueue() -> None:
@@ -53,10 +57,12 @@ def days_rebuild_later(days: Iterable[tuple[int, date]], *, before: date | None 
             employee_id, day = wanted[0]
             attendance_day_rebuild_task.enqueue(employee_id, day.isoformat())
             return
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             for start in range(0, len(wanted), REBUILD_CHUNK):
                 chunk = wanted[start : start + REBUILD_CHUNK]
                 attendance_days_rebuild_task.enqueue([[e, d.isoformat()] for e, d in chunk])
 
-    if wanted:
+    if wanted and with_caller:
+        enqueue()
+    elif wanted:
         transaction.on_commit(enqueue)

@@ -11,9 +11,10 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.test import Client
 
-from tepat.presence import machines
+from tepat.presence import iclock, machines, punches
 from tepat.presence.models import (
     CheckinEvent,
     Machine,
@@ -274,3 +275,72 @@ def test_an_auditor_reads_machines_but_changes_nothing(world: World, machine: Ma
     assert response.status_code == 403
     machine.refresh_from_db()
     assert machine.status == Machine.Status.ACTIVE
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL path is PostgreSQL's")
+def test_the_one_statement_path_stores_exactly_what_the_orm_path_stores(
+    world: World, machine: Machine
+) -> None:
+    """The backlog's one-statement INSERT (punches_sql) and the ORM path it replaces on
+    PostgreSQL, on the same batch and the same database state: the same punches, problems,
+    ledger events (every column but ids) and report."""
+    PinMapping.objects.create(machine=None, pin="7", employee=world.teacher2)
+    PinMapping.objects.create(machine=machine, pin="7", employee=world.teacher)
+    PinMapping.objects.create(machine=None, pin="8", employee=world.principal)
+    machine.status_map = {"4": "out"}
+    machine.last_ip = "203.0.113.9"
+    machine.save()
+    assert _push("8\t2026-11-16 07:00:00\t0\t1\t0\t0\t0") == b"OK:1"  # stored before
+    text = "\n".join(
+        [
+            "7\t2026-11-16 07:01:00\t0\t1\t0\t0\t0",  # machine mapping wins
+            "8\t2026-11-16 07:00:00\t0\t1\t0\t0\t0",  # already stored: a duplicate
+            "8\t2026-11-16 16:00:00\t4\t15\t3\t0\t0",  # regency mapping; status 4 is "out" here
+            f"{world.teacher2.nip}\t2026-11-17 07:03:00\t1\t1\t0\t0\t0",  # the NIP
+            f"{world.teacher2.nip}\t2026-11-17 07:03:00\t1\t1\t0\t0\t0",  # twice in the batch
+            "1452\t2026-11-17 07:04:00\t0\t1\t0\t0\t0",  # unmapped
+            f"{world.nurse.nip}\t2026-11-17 07:05:00\t0\t1\t0\t0\t0",  # another OPD
+            "bad line",
+        ]
+    )
+    parsed, _bad = iclock.parse_attlog(text)
+
+    def run(insert: Any) -> tuple[Any, ...]:
+        with transaction.atomic():
+            upload = punches.upload_store(
+                machine=machine, source="push", table="ATTLOG", body=text.encode(),
+                received_at=NOW,
+            )  # fmt: skip
+            monkey = pytest.MonkeyPatch()
+            monkey.setattr(connection, "vendor", "postgresql" if insert == "sql" else "other")
+            try:
+                report = punches.punches_record(machine, upload, parsed, received_at=NOW, held=True)
+            finally:
+                monkey.undo()
+            stored = list(
+                MachinePunch.objects.filter(upload=upload)
+                .order_by("id")
+                .values(*(f.attname for f in MachinePunch._meta.concrete_fields
+                          if f.attname not in ("id", "upload_id")))
+            )  # fmt: skip
+            events = list(
+                CheckinEvent.objects.filter(idempotency_key__in=[p["key"] for p in stored])
+                .order_by("id")
+                .values(*(f.attname for f in CheckinEvent._meta.concrete_fields
+                          if f.attname != "id"))
+            )  # fmt: skip
+            transaction.set_rollback(True)
+        summary = (report.new, report.duplicates, report.unmapped, report.problems, report.days)
+        return stored, events, summary
+
+    orm, sql = run("orm"), run("sql")
+    assert sql == orm
+    stored, events, (new, duplicates, unmapped, _problems, days) = sql
+    assert (new, duplicates, unmapped) == (5, 2, 2)
+    assert [e["kind"] for e in events] == ["in", "out", "out"]
+    assert {e["employee_id"] for e in events} == {world.teacher.pk, world.principal.pk,
+                                                   world.teacher2.pk}  # fmt: skip
+    assert all(e["status"] == "review" and e["payload"]["network"] for e in events)
+    assert days == {(world.teacher.pk, date(2026, 11, 16)), (world.principal.pk,
+                    date(2026, 11, 16)), (world.teacher2.pk, date(2026, 11, 17))}  # fmt: skip
+    assert [p["problem"] for p in stored] == ["", "", "", "unmapped", "other_opd"]

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tepat.audit.models import AuditEntry
-from tepat.presence import iclock, machines
+from tepat.presence import iclock, machines, punches
 from tepat.presence.models import (
     CheckinEvent,
     Machine,
@@ -103,21 +103,22 @@ def test_a_database_failure_mid_batch_answers_an_error_so_the_machine_resends(
     world: World, machine: Machine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = _attlog(f"{world.teacher.nip}\t2026-11-16 07:01:00\t0\t1\t0\t0\t0")
-    real = CheckinEvent.objects.bulk_create
+    real = punches.upload_finish
 
     def broken(*args: Any, **kwargs: Any) -> Any:
-        raise DatabaseError("disk full")
+        raise DatabaseError("disk full")  # after the punch and the event were inserted
 
-    monkeypatch.setattr(CheckinEvent.objects, "bulk_create", broken)
+    monkeypatch.setattr(punches, "upload_finish", broken)
     response = _post(Client(), f"SN={SERIAL}&table=ATTLOG&Stamp=9999", body)
     assert response.status_code == 200
     assert not response.content.startswith(b"OK")
     # Nothing half-saved: the punch row was rolled back with the event, the raw body kept.
     assert MachinePunch.objects.count() == 0
+    assert CheckinEvent.objects.count() == 0
     failed = MachineUpload.objects.get()
     assert failed.state == MachineUpload.State.FAILED
     assert bytes(failed.body) == body
-    monkeypatch.setattr(CheckinEvent.objects, "bulk_create", real)
+    monkeypatch.setattr(punches, "upload_finish", real)
     assert _post(Client(), f"SN={SERIAL}&table=ATTLOG&Stamp=9999", body).content == b"OK:1"
     assert CheckinEvent.objects.count() == 1
 
