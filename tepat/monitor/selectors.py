@@ -15,7 +15,7 @@ from tepat.accounts.access import current_assignments
 from tepat.kinerja.models import DailyReport
 from tepat.monitor.models import Sanction
 from tepat.org.models import Employee
-from tepat.presence.machines import SILENT_AFTER
+from tepat.presence.machines import silent_after
 from tepat.presence.models import (
     AbsenceRequest,
     AttendanceDay,
@@ -91,13 +91,14 @@ def site_machine_status(unit_ids: Iterable[int], now: datetime) -> dict[int, lis
     is online when it called within the registry's silence limit, so "not checked in" at a
     school whose machine is offline reads as a machine problem, not a missing person."""
     found: dict[int, list[MachineStatus]] = {}
+    limit = silent_after(now)
     rows = (
         Machine.objects.filter(status=Machine.Status.ACTIVE, unit_id__in=list(unit_ids))
         .order_by("serial")
         .values_list("unit_id", "name", "serial", "last_contact_at")
     )
     for unit_id, name, serial, last_contact in rows:
-        online = last_contact is not None and now - last_contact < SILENT_AFTER
+        online = last_contact is not None and now - last_contact < limit
         found.setdefault(unit_id, []).append(MachineStatus(name or serial, online, last_contact))
     return found
 

@@ -92,7 +92,7 @@ def _list_page(request: AuthedRequest, form: RegisterForm, status: int = 200) ->
             "machines": rows[:500],
             "form": form,
             "can_manage": request.user.role in access.MACHINE_MANAGER_ROLES,
-            "offline_before": now - machines.SILENT_AFTER,
+            "offline_before": now - machines.silent_after(now),
         },
         status=status,
     )

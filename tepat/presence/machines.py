@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,14 +33,38 @@ from tepat.presence.models import (
     MachinePunch,
     PinMapping,
 )
+from tepat.presence.services import presence_policy_on
 
-# Operational thresholds (not regulation numbers): how the health signals are cut.
+# Technical limits of the server itself. The health thresholds a regency sets (silence, watch
+# hours, clock error) are policy data: ``health_limits``.
 CONTACT_WRITE_EVERY = timedelta(seconds=60)  # a poll every 3-8 s must not write every time
 MAX_QUARANTINED = 200  # unknown serials recorded at most; beyond this they are only answered
-CLOCK_DRIFT_LIMIT = timedelta(minutes=5)  # Realtime=1: a punch arrives seconds after it happens
-SILENT_AFTER = timedelta(hours=2)  # no call in working hours for this long: offline
-WORKING_HOURS = (time(7), time(16))
 NEW_NETWORK_FLAG = "machine_new_network"  # risk flag on an event held for review
+
+
+@dataclass(frozen=True)
+class HealthLimits:
+    silent_after: timedelta  # no call for this long in the watch hours: offline
+    watch_from: time  # the watch hours, in the machine's own zone, Monday to Friday
+    watch_until: time
+    clock_drift_max: timedelta  # Realtime=1: a punch arrives seconds after it happens
+
+
+def health_limits(now: datetime) -> HealthLimits:
+    """The machine-health thresholds of the presence policy in force on the day (BKPSDM
+    edits them in the policy, without a deploy; Tepat's defaults before the first)."""
+    policy = presence_policy_on(now)
+    return HealthLimits(
+        silent_after=timedelta(minutes=policy.machine_silent_after_min),
+        watch_from=policy.machine_watch_from,
+        watch_until=policy.machine_watch_until,
+        clock_drift_max=timedelta(seconds=policy.machine_clock_drift_max_s),
+    )
+
+
+def silent_after(now: datetime) -> timedelta:
+    """How long a machine may stay silent before it shows as offline, by today's policy."""
+    return health_limits(now).silent_after
 
 
 def network_of(ip: str | None) -> str:
@@ -560,7 +585,7 @@ def clock_observe(machine: Machine, newest_local: datetime, received_at: datetim
     machine.clock_offset_s = offset
     # Only a clock running ahead is certain: a punch "from the future". One behind looks
     # exactly like a punch uploaded late, which is normal after an outage.
-    if -offset > CLOCK_DRIFT_LIMIT.total_seconds():
+    if offset < 0 and -offset > health_limits(received_at).clock_drift_max.total_seconds():
         flag_raise(machine, MachineFlag.Kind.CLOCK_DRIFT, _drift_text(offset), now=received_at)
 
 
@@ -572,14 +597,15 @@ def _drift_text(offset: int) -> str:
 
 
 def machines_silent(now: datetime) -> list[Machine]:
-    """Active push machines that have not called for SILENT_AFTER, during working hours in
-    their own zone (a machine switched off at night is not a signal)."""
+    """Active push machines that have not called for the policy's silence limit, during its
+    watch hours in their own zone (a machine switched off at night is not a signal)."""
+    limits = health_limits(now)
     found = []
     for machine in Machine.objects.filter(
         status=Machine.Status.ACTIVE, vendor=Machine.Vendor.ZKTECO
-    ).filter(Q(last_contact_at__lt=now - SILENT_AFTER) | Q(last_contact_at__isnull=True)):
+    ).filter(Q(last_contact_at__lt=now - limits.silent_after) | Q(last_contact_at__isnull=True)):
         local = now.astimezone(ZoneInfo(machine.timezone))
-        if local.weekday() < 5 and WORKING_HOURS[0] <= local.time() <= WORKING_HOURS[1]:
+        if local.weekday() < 5 and limits.watch_from <= local.time() <= limits.watch_until:
             found.append(machine)
     return found
 

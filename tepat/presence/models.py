@@ -5,6 +5,8 @@ new row with an idempotency key; nothing is updated or deleted. A supervisor's d
 flagged row is a ``CheckinReview`` row, a correction a new event pointing at what it corrects.
 """
 
+import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -45,6 +47,31 @@ class PresencePolicy(models.Model):
         _("tolerance for a check-in time in the future (s)"), default=120
     )
     selfie_required = models.BooleanField(_("selfie required at check-in"), default=False)
+    # Attendance machines' health signals (tepat.presence.machines).
+    machine_silent_after_min = models.PositiveIntegerField(
+        _("machine offline after (minutes)"),
+        default=120,
+        validators=[MinValueValidator(10), MaxValueValidator(1440)],
+        help_text=_(
+            "An attendance machine that has not called Tepat for this long during the watch "
+            "hours shows as offline."
+        ),
+    )
+    machine_watch_from = models.TimeField(
+        _("machines watched from"),
+        default=datetime.time(7),
+        help_text=_(
+            "Silence is a signal only on working days between these two times, in the "
+            "machine's own time zone."
+        ),
+    )
+    machine_watch_until = models.TimeField(_("machines watched until"), default=datetime.time(16))
+    machine_clock_drift_max_s = models.PositiveIntegerField(
+        _("allowed machine clock error (s)"),
+        default=300,
+        validators=[MinValueValidator(30), MaxValueValidator(3600)],
+        help_text=_("A machine whose clock runs ahead of the server by more than this is flagged."),
+    )
 
     class Meta:
         verbose_name = _("presence policy")
@@ -54,7 +81,12 @@ class PresencePolicy(models.Model):
             models.CheckConstraint(
                 condition=models.Q(refuse_accuracy_m__gte=models.F("max_accuracy_m")),
                 name="presencepolicy_refusal_above_review",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(machine_watch_until__gt=models.F("machine_watch_from")),
+                name="presencepolicy_machine_watch_order",
+                violation_error_message=_("The machine watch hours must end after they start."),
+            ),
         ]
 
     def __str__(self) -> str:
