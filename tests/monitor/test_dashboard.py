@@ -50,10 +50,12 @@ def test_bkpsdm_sees_every_opd_by_status(world: World, punch: Callable[..., Any]
 
     dindik, dinkes = world.dindik.pk, world.dinkes.pk
     assert {s: cells[f"opd-{dindik}-{s}"] for s in live.STATUSES} == {
-        "checked_in": 1, "late": 1, "review": 0, "not_yet": 1, "excused": 1, "off": 0,
+        "checked_in": 1, "late": 1, "review": 0, "not_yet": 1, "queued": 0, "excused": 1,
+        "off": 0,
     }  # fmt: skip
     assert {s: cells[f"opd-{dinkes}-{s}"] for s in live.STATUSES} == {
-        "checked_in": 0, "late": 0, "review": 1, "not_yet": 1, "excused": 0, "off": 0,
+        "checked_in": 0, "late": 0, "review": 1, "not_yet": 1, "queued": 0, "excused": 0,
+        "off": 0,
     }  # fmt: skip
     assert (cells[f"opd-{dindik}-present"], cells[f"opd-{dindik}-expected"]) == (2, 3)
     assert cells["all-total-not_yet"] == 2
