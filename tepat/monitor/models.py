@@ -267,6 +267,12 @@ class PresenceToday(models.Model):
         indexes = [
             # The dashboard's tally (GROUP BY opd, status) and one OPD's list by status.
             models.Index(fields=["day", "opd_id", "status"], name="presencetoday_opd_idx"),
+            # The refresh compares today's excused with the approved absences.
+            models.Index(
+                fields=["day"],
+                condition=models.Q(status="excused"),
+                name="presencetoday_excused_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -326,7 +332,12 @@ class PhoneHeartbeat(models.Model):
     class Meta:
         verbose_name = _("phone heartbeat")
         verbose_name_plural = _("phone heartbeats")
-        indexes = [models.Index(fields=["employee", "contact_at"], name="heartbeat_employee_idx")]
+        indexes = [
+            # The few phones holding check-ins, read by every dashboard poll.
+            models.Index(
+                fields=["contact_at"], condition=models.Q(queued__gt=0), name="heartbeat_queued_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.contact_at:%Y-%m-%d %H:%M} queued={self.queued}"

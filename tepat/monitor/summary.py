@@ -26,18 +26,16 @@ today.
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
     F,
     Max,
-    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -47,7 +45,7 @@ from django.utils import timezone
 
 from tepat.monitor import live
 from tepat.monitor.models import PhoneHeartbeat, PresenceSync, PresenceToday
-from tepat.org.models import Employee
+from tepat.org.models import Employee, Opd
 from tepat.presence.models import AttendanceDay, CheckinEvent, CheckinReview
 from tepat.rules import verdict
 
@@ -136,6 +134,9 @@ def _rebuild(sync: PresenceSync, day: date, now: datetime) -> None:
     PresenceToday.objects.bulk_create(_stored(rows, day), batch_size=5000)
     PresenceToday.objects.filter(day__lt=day).delete()
     PresenceSync.objects.filter(day__lt=day).delete()
+    if connection.vendor == "postgresql":  # a table rewritten whole: plan with fresh statistics
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE monitor_presencetoday")
     sync.built_at = sync.refreshed_at = now
     sync.event_id = sync.event_id_before = event_id
     sync.review_id = sync.review_id_before = review_id
@@ -162,9 +163,9 @@ def _refresh(sync: PresenceSync, day: date, now: datetime) -> None:
         )
     )
     shown = set(
-        PresenceToday.objects.filter(day=day)
-        .exclude(absence_code="")
-        .values_list("employee_id", "absence_code")
+        PresenceToday.objects.filter(day=day, status="excused").values_list(
+            "employee_id", "absence_code"
+        )
     )
     moved |= {employee_id for employee_id, _code in absences ^ shown}
     if moved:
@@ -184,45 +185,47 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.get_current_timezone())
 
 
-def queued_offline(day: date) -> Exists:
-    """A phone of the row's employee reported check-ins waiting to be sent today."""
-    return Exists(
-        PhoneHeartbeat.objects.filter(
-            employee_id=OuterRef("employee_id"), queued__gt=0, contact_at__gte=_day_start(day)
-        )
+def _queued_employees(day: date) -> QuerySet[PhoneHeartbeat, Any]:
+    """Employees whose phone reported check-ins waiting to be sent today (a partial index
+    holds only non-empty queues)."""
+    return PhoneHeartbeat.objects.filter(queued__gt=0, contact_at__gte=_day_start(day)).values(
+        "employee_id"
     )
 
 
 def presence_rows(
-    employees: QuerySet[Employee], day: date, opd_id: int | None = None
+    opds: QuerySet[Opd], day: date, opd_id: int | None = None
 ) -> QuerySet[PresenceToday]:
-    """Today's stored rows of ``employees`` (in one OPD if given), each annotated with
+    """Today's stored rows of the people assigned to ``opds`` (the OPDs a user may watch, from
+    ``access.opds_visible_to``; one of them if ``opd_id``), each annotated with
     ``live_status``: the stored status, except ``queued`` for someone not checked in whose
     phone holds check-ins."""
+    rows = PresenceToday.objects.filter(day=day, opd_id__in=opds.values("pk"))
+    if opd_id is not None:
+        rows = rows.filter(opd_id=opd_id)
     queued = Case(
-        When(queued_offline(day), then=Value("queued")),
+        When(employee_id__in=_queued_employees(day), then=Value("queued")),
         default=F("status"),
         output_field=CharField(),
     )
-    rows = PresenceToday.objects.filter(day=day, employee_id__in=employees.values("pk"))
-    if opd_id is not None:
-        rows = rows.filter(opd_id=opd_id)
     return rows.annotate(live_status=Case(When(status="not_yet", then=queued), default=F("status")))
 
 
 def counts(
-    employees: QuerySet[Employee], day: date, key_of: str, opd_id: int | None = None
+    opds: QuerySet[Opd], day: date, key_of: str, opd_id: int | None = None
 ) -> dict[int, dict[live.LiveStatus, int]]:
-    """People per ``opd_id`` or ``unit_id`` and live status, in one aggregate query."""
+    """People per ``opd_id`` or ``unit_id`` and live status: one aggregate over the stored
+    statuses, and one over the few not checked in whose phone holds their check-in."""
+    rows = PresenceToday.objects.filter(day=day, opd_id__in=opds.values("pk"))
+    if opd_id is not None:
+        rows = rows.filter(opd_id=opd_id)
     found: dict[int, dict[live.LiveStatus, int]] = {}
-    rows = (
-        presence_rows(employees, day, opd_id)
-        .order_by()
-        .values_list(key_of, "live_status")
-        .annotate(n=Count("*"))
-    )
-    for group, status, n in rows:
-        found.setdefault(group, {})[status] = n
+    for group, status, n in rows.order_by().values_list(key_of, "status").annotate(n=Count("*")):
+        found.setdefault(group, {})[cast(live.LiveStatus, status)] = n
+    queued = rows.filter(status="not_yet", employee_id__in=_queued_employees(day))
+    for group, n in queued.order_by().values_list(key_of).annotate(n=Count("*")):
+        found[group]["not_yet"] -= n
+        found[group]["queued"] = n
     return found
 
 
@@ -234,21 +237,24 @@ _LIST_FIELDS = (
 
 
 def presence_list(
-    employees: QuerySet[Employee],
+    opds: QuerySet[Opd],
     day: date,
     opd_id: int,
     status: str | None = None,
     unit_id: int | None = None,
-    limit: int = 1000,
-) -> list[live.PresenceRow]:
-    """One OPD's people today by name, of one live status (all when None), at most ``limit``."""
-    rows = presence_rows(employees, day, opd_id)
+    page: int = 1,
+    per_page: int = 100,
+) -> tuple[list[live.PresenceRow], int]:
+    """One page of an OPD's people today by name, of one live status (all when None), and how
+    many there are in all."""
+    rows = presence_rows(opds, day, opd_id)
     if status is not None:
         rows = rows.filter(Q(("live_status", status)))
     if unit_id is not None:
         rows = rows.filter(unit_id=unit_id)
-    found = rows.order_by("name", "nip").values_list(*_LIST_FIELDS)[:limit]  # fmt: skip
-    return [
+    start = (page - 1) * per_page
+    found = rows.order_by("name", "nip").values_list(*_LIST_FIELDS)[start : start + per_page]
+    listed = [
         live.PresenceRow(
             employee_id=employee_id,
             nip=nip,
@@ -270,3 +276,5 @@ def presence_list(
             first_in, in_code, minutes_late, note, absence_code,
         ) in found
     ]  # fmt: skip
+    total = len(listed) if page == 1 and len(listed) < per_page else rows.count()
+    return listed, total

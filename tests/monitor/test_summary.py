@@ -51,7 +51,7 @@ def test_the_stored_counts_follow_the_ledger_through_a_morning(
         template.pk = None
         template.employee = staff[-1]
         template.save()
-    rng = random.Random(8)  # noqa: S311 - test data
+    rng = random.Random(8)
     bkpsdm = world.users["admin_bkpsdm"]
     assert _stored() == _from_ledger()  # the first request of the day builds it
     for step in range(40):
