@@ -396,6 +396,7 @@ def measure(runs: int, requests: int, rate: float, quiet_cores: float, quiet_wai
     import psycopg
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import Q
 
     from tepat.monitor import live, summary
     from tepat.monitor.models import PhoneHeartbeat, PresenceSync
@@ -517,6 +518,18 @@ def measure(runs: int, requests: int, rate: float, quiet_cores: float, quiet_wai
             "totals": {s: sum(c.get(s, 0) for c in stored.values()) for s in live.STATUSES},
         }
         found["judge_everyone"] = {"s": round(judged_s, 2), "cpu_s": round(judged_cpu, 2)}
+        # The plans the figures rest on (docs/performance.md quotes them).
+        stored_q, queued_q = summary.count_queries(Opd.objects.all(), DAY, "opd_id")
+        listed = (
+            summary.presence_rows(Opd.objects.all(), DAY, opd.pk)
+            .filter(Q(("live_status", "not_yet")))
+            .order_by("name", "nip")[:100]
+        )
+        found["explain"] = {
+            "counts": stored_q.explain(analyze=True),
+            "queued": queued_q.explain(analyze=True),
+            "list": listed.explain(analyze=True),
+        }
         t0, c0 = time.perf_counter(), time.process_time()
         summary.presence_refresh(now, rebuild=True)
         found["rebuild"] = {
@@ -626,7 +639,8 @@ transaction per check-in, {ins["inserted"]:,} at {ins["rate"]} per second over t
   employee and day; a poll brings it up to date (at most every 2 s, one request at a time,
   the others read it as it is) by judging again only the people with check-ins, reviews or
   approved absences since the last refresh, then counts with one `GROUP BY`. "Queued
-  offline" is read at query time from the phones' heartbeats. See the EXPLAIN below.
+  offline" is read at query time from the phones' heartbeats (a partial index holds the
+  few phones with a queue). An OPD's list shows 100 names a page with the total.
 - Judging everyone from the ledger, as every poll did before this table:
   {m["judge_everyone"]["s"]:.1f} s ({m["judge_everyone"]["cpu_s"]:.1f} s CPU). A whole rebuild of
   the table (first request of the day, then a timer every 30 min): {m["rebuild"]["s"]:.1f} s
@@ -636,6 +650,18 @@ transaction per check-in, {ins["inserted"]:,} at {ins["rate"]} per second over t
   table's counts per OPD and status **{"equal" if check["equal"] else "DIFFER FROM"}**
   judging all {check["employees"]:,} employees from the ledger. Totals: {totals}.
 - Peak RSS of the process serving the requests: {m["peak_rss_mb"]:.0f} MB.
+- Plans (`EXPLAIN ANALYZE` after the runs) of the province's count, its queued-offline
+  count and one OPD's first page of not-checked-in names:
+
+```
+{m["explain"]["counts"]}
+```
+```
+{m["explain"]["queued"]}
+```
+```
+{m["explain"]["list"]}
+```
 - The plain-SQL lines are the floor: they count first check-ins straight from the ledger with
   no schedule, lateness band, leave, review or phone, at the same moments on the same database.
 """

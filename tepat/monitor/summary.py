@@ -211,21 +211,37 @@ def presence_rows(
     return rows.annotate(live_status=Case(When(status="not_yet", then=queued), default=F("status")))
 
 
+def count_queries(
+    opds: QuerySet[Opd], day: date, key_of: str, opd_id: int | None = None
+) -> tuple[QuerySet[PresenceToday, Any], QuerySet[PresenceToday, Any]]:
+    """The two aggregates of ``counts``: (group, stored status, n) and (group, n queued)."""
+    rows = PresenceToday.objects.filter(day=day, opd_id__in=opds.values("pk"))
+    if opd_id is not None:
+        rows = rows.filter(opd_id=opd_id)
+    stored = rows.order_by().values_list(key_of, "status").annotate(n=Count("*"))
+    queued = (
+        rows.filter(status="not_yet", employee_id__in=_queued_employees(day))
+        .order_by()
+        .values_list(key_of)
+        .annotate(n=Count("*"))
+    )
+    return stored, queued
+
+
 def counts(
     opds: QuerySet[Opd], day: date, key_of: str, opd_id: int | None = None
 ) -> dict[int, dict[live.LiveStatus, int]]:
     """People per ``opd_id`` or ``unit_id`` and live status: one aggregate over the stored
     statuses, and one over the few not checked in whose phone holds their check-in."""
-    rows = PresenceToday.objects.filter(day=day, opd_id__in=opds.values("pk"))
-    if opd_id is not None:
-        rows = rows.filter(opd_id=opd_id)
+    stored, queued = count_queries(opds, day, key_of, opd_id)
     found: dict[int, dict[live.LiveStatus, int]] = {}
-    for group, status, n in rows.order_by().values_list(key_of, "status").annotate(n=Count("*")):
+    for group, status, n in stored:
         found.setdefault(group, {})[cast(live.LiveStatus, status)] = n
-    queued = rows.filter(status="not_yet", employee_id__in=_queued_employees(day))
-    for group, n in queued.order_by().values_list(key_of).annotate(n=Count("*")):
-        found[group]["not_yet"] -= n
+    for group, n in queued:
         found[group]["queued"] = n
+        found[group]["not_yet"] -= n
+        if not found[group]["not_yet"]:
+            del found[group]["not_yet"]
     return found
 
 
