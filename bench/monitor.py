@@ -496,7 +496,7 @@ def measure(runs: int, requests: int, rate: float, quiet_cores: float, quiet_wai
         t0 = time.perf_counter()
         summary.presence_refresh(now)
         found["last_refresh_ms"] = round((time.perf_counter() - t0) * 1000)
-        stored = summary.counts(Employee.objects.all(), DAY, "opd_id")
+        stored = summary.counts(Opd.objects.all(), DAY, "opd_id")
         t0, c0 = time.perf_counter(), time.process_time()
         rows = live.presence_today(Employee.objects.all(), now)
         judged_s = time.perf_counter() - t0

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tepat.monitor import live, summary
 from tepat.monitor.models import PresenceSync, PresenceToday
-from tepat.org.models import Assignment, Employee
+from tepat.org.models import Assignment, Employee, Opd
 from tepat.presence.models import AttendanceDay, CheckinEvent, CheckinReview
 from tests.world import TODAY, World, login
 
@@ -32,7 +32,7 @@ def _from_ledger() -> dict[int, dict[str, int]]:
 
 def _stored() -> dict[int, dict[str, int]]:
     summary.presence_refresh(timezone.now())
-    return summary.counts(Employee.objects.all(), timezone.localdate(), "opd_id")
+    return summary.counts(Opd.objects.all(), timezone.localdate(), "opd_id")
 
 
 def test_the_stored_counts_follow_the_ledger_through_a_morning(
