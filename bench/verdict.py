@@ -208,6 +208,29 @@ def _recap_opd_build(rng: random.Random, staff: int) -> Staff:
     return [(e.pk, group.pk, site) for e in people]
 
 
+def schedules_assign() -> dict[str, Any]:
+    """The demo's example schedules saved as policy, and every assignment given its group:
+    schools the teachers' hours, puskesmas the 6-day week, the rest the 5-day week. Returns
+    the groups by code. The monitor bench shares it."""
+    from tepat.org.demo import demo_schedules_write
+    from tepat.org.models import Assignment, ScheduleGroup
+
+    groups = {
+        code: ScheduleGroup.objects.create(code=code, name=code)
+        for code in ("kantor-5hk", "kantor-6hk", "guru", "shift")
+    }
+    demo_schedules_write()
+    for unit_kind, code in [*SCHEDULE_BY_UNIT_KIND.items(), (None, "kantor-5hk")]:
+        chosen = Assignment.objects.all()
+        chosen = (
+            chosen.filter(unit__kind=unit_kind)
+            if unit_kind
+            else chosen.exclude(unit__kind__in=list(SCHEDULE_BY_UNIT_KIND))
+        )
+        chosen.update(schedule_group=groups[code])
+    return groups
+
+
 def build(employees: int, recap_staff: int, seed: int) -> dict[str, Any]:
     import django
 
@@ -216,8 +239,6 @@ def build(employees: int, recap_staff: int, seed: int) -> dict[str, Any]:
     from django.db import connection, transaction
 
     from tepat.accounts.models import Role, User
-    from tepat.org.demo import demo_schedules_write
-    from tepat.org.models import Assignment, ScheduleGroup
     from tepat.presence.attendance import attendance_days_rebuild
 
     timings: dict[str, float] = {}
@@ -226,19 +247,7 @@ def build(employees: int, recap_staff: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     with transaction.atomic():
         _opds, _units, _sites, people, homes = org_build(rng, employees)
-        groups = {
-            code: ScheduleGroup.objects.create(code=code, name=code)
-            for code in ("kantor-5hk", "kantor-6hk", "guru", "shift")
-        }
-        demo_schedules_write()
-        for unit_kind, code in [*SCHEDULE_BY_UNIT_KIND.items(), (None, "kantor-5hk")]:
-            chosen = Assignment.objects.all()
-            chosen = (
-                chosen.filter(unit__kind=unit_kind)
-                if unit_kind
-                else chosen.exclude(unit__kind__in=list(SCHEDULE_BY_UNIT_KIND))
-            )
-            chosen.update(schedule_group=groups[code])
+        groups = schedules_assign()
         staff = [
             (e.pk, groups[SCHEDULE_BY_UNIT_KIND.get(unit.kind, "kantor-5hk")].pk, site)
             for e, (unit, site) in zip(people, homes, strict=True)

@@ -42,13 +42,14 @@ from tepat.rules import calendar as cal
 from tepat.rules import verdict
 from tepat.rules.schedule import calendar_day
 
-LiveStatus = Literal["checked_in", "late", "review", "not_yet", "excused", "off"]
+LiveStatus = Literal["checked_in", "late", "review", "not_yet", "queued", "excused", "off"]
 
 STATUS_LABELS: dict[LiveStatus, Promise] = {
     "checked_in": _("Checked in on time"),
     "late": _("Late"),
     "review": _("Checked in, awaiting review"),
     "not_yet": _("Not checked in yet"),
+    "queued": _("Queued offline on the phone"),
     "excused": _("On leave or approved absence"),
     "off": _("Holiday or not scheduled"),
 }
@@ -72,6 +73,8 @@ class PresenceRow:
     minutes_late: int | None
     note: str
     """The absence type, or why the day is off."""
+    absence_code: str = ""
+    """The approved absence's type code, when excused."""
 
 
 def _events(
@@ -160,7 +163,7 @@ def presence_today(employees: QuerySet[Employee], now: datetime) -> list[Presenc
         schedule = schedules.get(a.schedule_group_id or 0)
         status: LiveStatus
         judged: verdict.DayVerdict | None = None
-        note = ""
+        note = code = ""
         if a.employee_id in stored:
             status = "excused"
             code = stored[a.employee_id]
@@ -202,6 +205,7 @@ def presence_today(employees: QuerySet[Employee], now: datetime) -> list[Presenc
                 in_code=judged.in_code if judged and judged.first_in else None,
                 minutes_late=judged.minutes_late if judged else None,
                 note=note,
+                absence_code=code,
             )
         )
     return rows
@@ -256,6 +260,21 @@ def tally(rows: list[PresenceRow], key_of: str, names: dict[int, str]) -> list[T
             found[group] = Tally(key=str(group), name=name, counts=dict.fromkeys(STATUSES, 0))
         found[group].counts[row.status] += 1
     return list(found.values())
+
+
+def tally_counts(found: dict[int, dict[LiveStatus, int]], names: dict[int, str]) -> list[Tally]:
+    """As ``tally``, from counts already grouped (``summary.counts``)."""
+    tallies = {
+        k: Tally(key=str(k), name=n, counts=dict.fromkeys(STATUSES, 0)) for k, n in names.items()
+    }
+    for group, by_status in found.items():
+        if group not in tallies:  # an inactive OPD or unit that still has people today
+            tallies[group] = Tally(
+                key=str(group), name=f"#{group}", counts=dict.fromkeys(STATUSES, 0)
+            )
+        for status, n in by_status.items():
+            tallies[group].counts[status] += n
+    return list(tallies.values())
 
 
 def total_of(tallies: list[Tally]) -> Tally:

@@ -228,3 +228,116 @@ class Sanction(models.Model):
     def decree_text(self) -> str:
         """The SK as the TPP explanation and the alert's history name it."""
         return f"SK {self.decree_number} tanggal {self.decided_on:%d-%m-%Y}"
+
+
+# --- today's presence, kept for the dashboard ------------------------------------------------
+
+
+class PresenceToday(models.Model):
+    """One employee's live status for a day, as ``tepat.monitor.live.presence_today`` judged
+    it from the ledger: a copy kept so the dashboard of a province reads one table instead of
+    judging 100,000 people per poll. ``tepat.monitor.summary`` keeps it in step with the
+    ledger (new check-ins, review decisions, approved absences) and rebuilds it whole from
+    time to time; it is never the source of truth and can be deleted at will."""
+
+    day = models.DateField(_("day"))
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.CASCADE, related_name="+"
+    )
+    nip = models.CharField(_("NIP"), max_length=32)
+    name = models.CharField(_("name"), max_length=400)
+    kind = models.CharField(_("kind"), max_length=16)
+    opd_id = models.BigIntegerField(_("OPD"))
+    unit_id = models.BigIntegerField(_("unit"))
+    unit_name = models.CharField(_("unit name"), max_length=200)
+    supervisor_id = models.BigIntegerField(_("direct supervisor"), null=True)
+    status = models.CharField(_("status"), max_length=12)
+    first_in = models.DateTimeField(_("first check-in"), null=True)
+    in_code = models.CharField(_("arrival code"), max_length=8, blank=True)
+    minutes_late = models.PositiveIntegerField(_("minutes late"), null=True)
+    note = models.TextField(_("note"), blank=True)
+    absence_code = models.CharField(_("absence"), max_length=24, blank=True)
+
+    class Meta:
+        verbose_name = _("today's presence")
+        verbose_name_plural = _("today's presence")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "employee"], name="presencetoday_unique")
+        ]
+        indexes = [
+            # The dashboard's tally (GROUP BY opd, status) and one OPD's list by status.
+            models.Index(fields=["day", "opd_id", "status"], name="presencetoday_opd_idx"),
+            # The refresh compares today's excused with the approved absences.
+            models.Index(
+                fields=["day"],
+                condition=models.Q(status="excused"),
+                name="presencetoday_excused_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.employee_id} {self.status}"
+
+
+class PresenceSync(models.Model):
+    """How far ``PresenceToday`` of a day has read the ledger."""
+
+    day = models.DateField(_("day"), unique=True)
+    built_at = models.DateTimeField(_("rebuilt whole"))
+    refreshed_at = models.DateTimeField(_("brought up to date"))
+    event_id = models.BigIntegerField(_("last check-in read"), default=0)
+    event_id_before = models.BigIntegerField(
+        _("last check-in read one refresh earlier"),
+        default=0,
+        help_text=_("Each refresh reads again from here: a check-in can commit after one with "
+                    "a higher number."),
+    )  # fmt: skip
+    review_id = models.BigIntegerField(_("last review read"), default=0)
+    review_id_before = models.BigIntegerField(_("last review read one refresh earlier"), default=0)
+
+    class Meta:
+        verbose_name = _("presence refresh")
+        verbose_name_plural = _("presence refreshes")
+
+    def __str__(self) -> str:
+        return f"{self.day} to #{self.event_id}"
+
+
+class PhoneHeartbeat(models.Model):
+    """What a phone last told the server about itself: when it last reached the server and how
+    many check-ins it still holds unsent. Kept per phone, overwritten on each contact; it lets
+    the dashboard tell "queued offline" from "did nothing"."""
+
+    device = models.OneToOneField(
+        "presence.PhoneDevice",
+        verbose_name=_("phone"),
+        on_delete=models.CASCADE,
+        related_name="heartbeat",
+    )
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.CASCADE, related_name="+"
+    )
+    contact_at = models.DateTimeField(_("last contact"))
+    queued = models.PositiveIntegerField(_("check-ins waiting to be sent"))
+    oldest_queued_at = models.DateTimeField(
+        _("oldest waiting check-in taken at"), null=True, blank=True
+    )
+    queued_since = models.DateTimeField(
+        _("first reported waiting"),
+        null=True,
+        blank=True,
+        help_text=_("When the phone first reported a non-empty queue; empty once it is sent."),
+    )
+
+    class Meta:
+        verbose_name = _("phone heartbeat")
+        verbose_name_plural = _("phone heartbeats")
+        indexes = [
+            # The few phones holding check-ins, read by every dashboard poll.
+            models.Index(
+                fields=["contact_at"], condition=models.Q(queued__gt=0), name="heartbeat_queued_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.contact_at:%Y-%m-%d %H:%M} queued={self.queued}"

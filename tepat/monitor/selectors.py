@@ -41,19 +41,28 @@ class PhoneContact:
     last_checkin_received: datetime | None
     """When the server last received a check-in from this phone, refused ones included: a
     refused check-in still proves the phone reached the server."""
+    heartbeat_at: datetime | None = None
+    """The phone's last report of itself (``PhoneHeartbeat``)."""
+    queued: int = 0
+    """Check-ins the phone said, at ``heartbeat_at``, it still holds unsent."""
+    queued_since: datetime | None = None
 
     @property
     def last_contact(self) -> datetime | None:
-        moments = [m for m in (self.last_login, self.last_checkin_received) if m is not None]
+        moments = [
+            m
+            for m in (self.last_login, self.last_checkin_received, self.heartbeat_at)
+            if m is not None
+        ]
         return max(moments) if moments else None
 
 
 def phone_contacts(employee_ids: Iterable[int]) -> dict[int, PhoneContact]:
     """Each employee's current phone (active, else the newest pending) in one query.
 
-    The server only knows a phone exists when it talks: a login or a check-in (queued offline
-    ones arrive when the phone is back online). A phone that opened the app without sending
-    anything leaves no trace; a heartbeat recorded by the phone API would sharpen this."""
+    The server knows a phone exists when it talks: a login, a check-in (queued offline ones
+    arrive when the phone is back online) or the app's heartbeat, which also says how many
+    check-ins wait on the phone."""
     latest = (
         CheckinEvent.objects.filter(device=OuterRef("pk"))
         .order_by("-received_at")
@@ -65,15 +74,20 @@ def phone_contacts(employee_ids: Iterable[int]) -> dict[int, PhoneContact]:
             status__in=[PhoneDevice.Status.ACTIVE, PhoneDevice.Status.PENDING],
         )
         .annotate(last_login=Max("tokens__created_at"), last_checkin=Subquery(latest))
-        .values_list("employee_id", "status", "label", "last_login", "last_checkin", "created_at")
+        .values_list(
+            "employee_id", "status", "label", "last_login", "last_checkin",
+            "heartbeat__contact_at", "heartbeat__queued", "heartbeat__queued_since",
+        )
         .order_by("employee_id", "created_at")
-    )
+    )  # fmt: skip
     found: dict[int, PhoneContact] = {}
-    for employee_id, status, label, last_login, last_checkin, _created in rows:
+    for employee_id, status, label, last_login, last_checkin, beat, queued, since in rows:
         known = found.get(employee_id)
         if known is not None and known.status == PhoneDevice.Status.ACTIVE:
             continue  # the active phone is the one that matters
-        found[employee_id] = PhoneContact(status, label, last_login, last_checkin)
+        found[employee_id] = PhoneContact(
+            status, label, last_login, last_checkin, beat, queued or 0, since
+        )
     return found
 
 

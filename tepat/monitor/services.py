@@ -22,8 +22,15 @@ from tepat.accounts import access
 from tepat.accounts.models import Role, User
 from tepat.audit.services import audit_record
 from tepat.monitor import channels, selectors
-from tepat.monitor.models import AlertAction, DisciplineAlert, Notification, Sanction
+from tepat.monitor.models import (
+    AlertAction,
+    DisciplineAlert,
+    Notification,
+    PhoneHeartbeat,
+    Sanction,
+)
 from tepat.org.models import Employee
+from tepat.presence.models import PhoneDevice
 from tepat.rules import discipline
 
 log = logging.getLogger(__name__)
@@ -538,3 +545,29 @@ def notifications_deliver(*, limit: int = 1000) -> tuple[int, int]:
             failed += 1
             log.warning("notification %s not delivered: %s", notification.pk, error)
     return delivered, failed
+
+
+# --- the phone's heartbeat -------------------------------------------------------------------
+
+
+@transaction.atomic
+def heartbeat_record(
+    device: PhoneDevice, queued: int, oldest_queued_at: datetime | None, now: datetime
+) -> PhoneHeartbeat:
+    """Store what a phone says of itself at a contact: now, and its unsent check-ins.
+
+    One row per phone, overwritten: a status report like a machine's last contact, not
+    something a user submitted, so it is not an audit row (100,000 phones report several
+    times a day). ``queued_since`` keeps when the queue was first reported non-empty."""
+    beat = PhoneHeartbeat.objects.select_for_update().filter(device=device).first()
+    if beat is None:
+        beat = PhoneHeartbeat(device=device, employee_id=device.employee_id)
+    if queued and not beat.queued:
+        beat.queued_since = now
+    elif not queued:
+        beat.queued_since = None
+    beat.contact_at = now
+    beat.queued = queued
+    beat.oldest_queued_at = oldest_queued_at if queued else None
+    beat.save()
+    return beat

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tepat.accounts import access
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
-from tepat.monitor import charts, exports, live, selectors, services
+from tepat.monitor import charts, exports, live, selectors, services, summary
 from tepat.monitor.forms import SanctionCorrectionForm, SanctionForm
 from tepat.monitor.models import AlertAction, DisciplineAlert, Notification, Sanction
 from tepat.org.models import Employee, Opd
@@ -32,6 +32,9 @@ from tepat.org.models import Employee, Opd
 # for their OPD. An atasan sees their team in the recap and the discipline list instead.
 DASHBOARD_ROLES = OPD_SCOPED_ROLES | REGENCY_WIDE_ROLES
 POLL_MS_DEFAULT = 30_000
+LIST_PAGE = 100  # names per page of an OPD's list
+# Statuses whose rows show the phone's last contact and the site's machine.
+ABSENT_STATUSES = frozenset({"not_yet", "queued", "review"})
 
 
 def _poll_ms() -> int:
@@ -48,28 +51,25 @@ def _cells(prefix: str, tallies: list[live.Tally]) -> dict[str, int]:
     return cells
 
 
-def _opd_employees(user: Any, opd: Opd) -> QuerySet[Employee]:
-    today = timezone.localdate()
-    in_opd = access.current_assignments(today).filter(opd=opd).values("employee_id")
-    return access.employees_visible_to(user, today).filter(id__in=in_opd)
-
-
 def _regency_view(user: Any) -> dict[str, Any]:
     now = timezone.now()
+    summary.presence_refresh(now)
+    day = timezone.localdate(now)
     opds = access.opds_visible_to(user).filter(active=True).order_by("name")
-    rows = live.presence_today(access.employees_visible_to(user, timezone.localdate(now)), now)
-    tallies = live.tally(rows, "opd_id", {o.pk: o.name for o in opds})
+    found = summary.counts(access.opds_visible_to(user), day, "opd_id")
+    tallies = live.tally_counts(found, {o.pk: o.name for o in opds})
     return {"now": now, "tallies": tallies, "total": live.total_of(tallies)}
 
 
 def _opd_view(user: Any, opd: Opd) -> dict[str, Any]:
     now = timezone.now()
-    units = access.units_visible_to(user).filter(opd=opd, active=True).order_by("name")
-    rows = live.presence_today(_opd_employees(user, opd), now)
+    summary.presence_refresh(now)
+    day = timezone.localdate(now)
+    found = summary.counts(access.opds_visible_to(user), day, "unit_id", opd.pk)
     # Only units with people today: an OPD with 200 schools would otherwise list empty ones.
-    present_units = {r.unit_id for r in rows}
-    tallies = live.tally(rows, "unit_id", {u.pk: u.name for u in units if u.pk in present_units})
-    return {"now": now, "rows": rows, "tallies": tallies, "total": live.total_of(tallies)}
+    units = access.units_visible_to(user).filter(opd=opd, pk__in=list(found)).order_by("name")
+    tallies = live.tally_counts(found, {u.pk: u.name for u in units})
+    return {"now": now, "tallies": tallies, "total": live.total_of(tallies)}
 
 
 @login_required
@@ -112,24 +112,43 @@ def opd_detail(request: AuthedRequest, opd_id: int) -> HttpResponse:
     access.require_role(request.user, DASHBOARD_ROLES)
     opd = get_object_or_404(access.opds_visible_to(request.user), pk=opd_id)
     context = _opd_view(request.user, opd)
-    rows: list[live.PresenceRow] = context["rows"]
     wanted = request.GET.get("status", "not_yet")
     if wanted not in live.STATUS_LABELS and wanted != "all":
         wanted = "not_yet"
     unit_param = request.GET.get("unit", "")
-    shown = [r for r in rows if wanted in ("all", r.status)]
-    if unit_param.isdigit():
-        shown = [r for r in shown if r.unit_id == int(unit_param)]
-    shown = shown[:1000]
-    absent = [r.employee_id for r in shown if r.status in ("not_yet", "review")]
+    day = timezone.localdate(context["now"])
+    page_param = request.GET.get("hal", "1")
+    page = max(1, min(int(page_param), 10_000)) if page_param.isdigit() else 1
+    shown, count = summary.presence_list(
+        access.opds_visible_to(request.user),
+        day,
+        opd.pk,
+        status=None if wanted == "all" else wanted,
+        unit_id=int(unit_param) if unit_param.isdigit() else None,
+        page=page,
+        per_page=LIST_PAGE,
+    )
+    absent = [r.employee_id for r in shown if r.status in ABSENT_STATUSES]
     phones = selectors.phone_contacts(absent)
     machines = selectors.site_machine_status({r.unit_id for r in shown}, timezone.now())
+    pages = max(1, -(-count // LIST_PAGE))
     context.update(
         opd=opd,
         entries=[
-            {"row": r, "phone": phones.get(r.employee_id), "machines": machines.get(r.unit_id)}
+            {
+                "row": r,
+                "label": live.STATUS_LABELS[r.status],
+                "absent": r.status in ABSENT_STATUSES,
+                "phone": phones.get(r.employee_id),
+                "machines": machines.get(r.unit_id),
+            }
             for r in shown
         ],
+        count=count,
+        page=page,
+        pages=pages,
+        first_shown=(page - 1) * LIST_PAGE + 1 if shown else 0,
+        last_shown=(page - 1) * LIST_PAGE + len(shown),
         wanted=wanted,
         unit_id=int(unit_param) if unit_param.isdigit() else None,
         statuses=live.STATUS_LABELS,

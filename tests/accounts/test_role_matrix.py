@@ -293,6 +293,13 @@ CASES: list[Case] = [
         "post",
         _expect(set(), anon=DENY),
     ),
+    # So does the phone's heartbeat (tests/monitor/test_heartbeat.py walks the phone roles).
+    (
+        "api:heartbeat",
+        lambda w: "/api/v1/phone/heartbeat",
+        "post",
+        _expect(set(), anon=DENY),
+    ),
     # Everyone may open the review queue; it lists only whom they may decide on
     # (tests/presence/test_review.py walks the decisions with every role).
     ("presence_office:review_list", lambda w: "/presensi/tinjauan/", "get", _expect(ALL)),

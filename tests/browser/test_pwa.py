@@ -204,6 +204,13 @@ def test_a_lost_answer_is_retried_and_stored_only_once(
             route.fulfill(response=response)
 
     page.route("**/api/v1/presence/checkins/batch", lose_first_answer)
+    beats: list[int] = []
+
+    def heartbeat(route: Any) -> None:
+        beats.append(json.loads(route.request.post_data)["queued"])
+        route.continue_()
+
+    page.route("**/api/v1/phone/heartbeat", heartbeat)
     _log_in(page, live_server.url, world)
     expect(page.locator("#who")).to_contain_text(world.teacher.nip)
 
@@ -220,6 +227,31 @@ def test_a_lost_answer_is_retried_and_stored_only_once(
     (event,) = _events(world)
     assert event.idempotency_key == checkin_id
     assert event.status == "accepted"
+    # The phone told the server of the check-in waiting on it, then that nothing waits.
+    assert 1 in beats
+    assert _heartbeat_soon(world, page, queued=0) == 0
+
+
+def _heartbeat_soon(world: World, page: Any, queued: int) -> int | None:
+    """The teacher's phone's last reported queue once it is ``queued``, waiting up to 10 s."""
+    from django.db import OperationalError
+
+    from tepat.monitor.models import PhoneHeartbeat
+
+    found = None
+    for _ in range(100):
+        try:
+            found = (
+                PhoneHeartbeat.objects.filter(employee=world.teacher)
+                .values_list("queued", flat=True)
+                .first()
+            )
+        except OperationalError:
+            found = None
+        if found == queued:
+            break
+        page.wait_for_timeout(100)
+    return found
 
 
 def test_with_the_app_closed_background_sync_sends_the_queue(

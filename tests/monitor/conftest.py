@@ -15,6 +15,13 @@ WIB = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
 
 
+@pytest.fixture(autouse=True)
+def refresh_on_every_request(settings: Any) -> None:
+    """The clock stands still in these tests: let every dashboard request read the ledger's
+    news (in production a refresh runs at most every two seconds)."""
+    settings.TEPAT_MONITOR_REFRESH_S = 0
+
+
 @pytest.fixture
 def clock() -> Iterator[Any]:
     with time_machine.travel(NOW, tick=False) as traveller:

@@ -50,10 +50,12 @@ def test_bkpsdm_sees_every_opd_by_status(world: World, punch: Callable[..., Any]
 
     dindik, dinkes = world.dindik.pk, world.dinkes.pk
     assert {s: cells[f"opd-{dindik}-{s}"] for s in live.STATUSES} == {
-        "checked_in": 1, "late": 1, "review": 0, "not_yet": 1, "excused": 1, "off": 0,
+        "checked_in": 1, "late": 1, "review": 0, "not_yet": 1, "queued": 0, "excused": 1,
+        "off": 0,
     }  # fmt: skip
     assert {s: cells[f"opd-{dinkes}-{s}"] for s in live.STATUSES} == {
-        "checked_in": 0, "late": 0, "review": 1, "not_yet": 1, "excused": 0, "off": 0,
+        "checked_in": 0, "late": 0, "review": 1, "not_yet": 1, "queued": 0, "excused": 0,
+        "off": 0,
     }  # fmt: skip
     assert (cells[f"opd-{dindik}-present"], cells[f"opd-{dindik}-expected"]) == (2, 3)
     assert cells["all-total-not_yet"] == 2
@@ -201,3 +203,29 @@ def test_the_not_checked_in_list_shows_whether_the_school_machine_is_calling(
     assert "Mesin ruang guru: online" in page
     assert 'Mesin gerbang: <span class="stale">offline</span>' in page
     assert "Mesin lama" not in page
+
+
+def test_a_long_not_checked_in_list_comes_in_pages_of_a_hundred(world: World) -> None:
+    template = Assignment.objects.get(employee=world.teacher2)
+    for n in range(120):
+        e = Employee.objects.create(
+            nip=f"19900101201502{n:04d}", name=f"Guru Belum {n:03d}", kind="PNS", gender="L",
+            birth_date=date(1990, 1, 1),
+        )  # fmt: skip
+        template.pk = None
+        template.employee = e
+        template.save()
+    client = login(Client(), world.users["kepala_opd"])
+
+    first = client.get(f"/pantau/opd/{world.dindik.pk}/").content.decode()
+    second = client.get(f"/pantau/opd/{world.dindik.pk}/?status=not_yet&hal=2").content.decode()
+
+    # 124 not checked in: the kadis, the principal, both teachers and the 120.
+    assert "124 orang; ditampilkan 1–100." in first
+    # By name: Budi Santoso, then the 120, then Hendra, Rina and Sri.
+    assert "Guru Belum 098" in first
+    assert "Guru Belum 099" not in first
+    assert "124 orang; ditampilkan 101–124." in second
+    assert "Guru Belum 099" in second
+    assert world.kadis.name in second
+    assert "Halaman 2 dari 2" in second

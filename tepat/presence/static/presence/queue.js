@@ -307,9 +307,32 @@
     else out.retry = true;
   }
 
+  // Tells the server, at a contact, how many check-ins of the signed-in employee still wait
+  // on this phone (and since when), so the dashboard can count them as "queued offline"
+  // instead of "not checked in". Best effort: no signal, no report; nothing waits for it.
+  async function heartbeat(apiBase) {
+    var token = await kvGet('token');
+    if (!token) return null;
+    var employee = await kvGet('employee');
+    var waiting = (await queueAll()).filter(function (r) {
+      return typeOf(r) === 'checkin' && !isFinal(r) && (!employee || !r.nip || r.nip === employee.nip);
+    });
+    var oldest = waiting.reduce(function (min, r) {
+      var at = (r.payload && r.payload.taken_at) || r.created_at;
+      return !min || at < min ? at : min;
+    }, null);
+    try {
+      var res = await api('POST', apiBase + '/phone/heartbeat',
+        { queued: waiting.length, oldest_queued_at: oldest }, token);
+      return res.status;
+    } catch (e) {
+      return null;
+    }
+  }
+
   root.TepatQueue = {
     kvGet: kvGet, kvSet: kvSet, kvDel: kvDel, nextSeq: nextSeq,
     queueAll: queueAll, queuePut: queuePut, isFinal: isFinal,
-    api: api, flush: flush, onChange: onChange, changed: changed,
+    api: api, flush: flush, onChange: onChange, changed: changed, heartbeat: heartbeat,
   };
 })(self);
