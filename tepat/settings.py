@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refused uploads, skipped second steps, out-of-scope lookups: audit rows, written once
+    # the response is ready (tepat.audit.attempts).
+    "tepat.audit.attempts.AttemptAuditMiddleware",
     # The second factor (docs/security.md §1.3): staff sessions stay unverified until the
     # code from the authenticator app is entered; until then only the MFA steps answer.
     "django_otp.middleware.OTPMiddleware",

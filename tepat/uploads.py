@@ -16,6 +16,8 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse
 from PIL import Image, UnidentifiedImageError
 
+from tepat.audit.attempts import upload_refused_note
+
 ALLOWED_IMAGE_FORMATS = frozenset({"JPEG", "PNG"})
 CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
 PDF_MAGIC = b"%PDF-"
@@ -24,6 +26,23 @@ PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA|Ope
 PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 # Decompression bombs: a tiny file that expands to gigabytes of pixels.
 Image.MAX_IMAGE_PIXELS = 40_000_000
+
+
+class UploadRefused(ValueError):
+    """Why an upload is not kept, in words for the person who sent it.
+
+    Each upload's own refusal (the selfie's, the absence evidence's, the work-report
+    attachment's) is a subclass naming its ``kind``; making one notes the refused upload for
+    the audit trail (``tepat.audit.attempts``: who, which upload, why, from where; never the
+    file or its name), so no upload path can refuse a file without it being recorded.
+    """
+
+    kind = "file"
+
+    def __init__(self, message: str, *, size: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        upload_refused_note(self.kind, str(message), size)
 
 
 class NotAnImage(ValueError):
