@@ -6,7 +6,8 @@ Where the refusal happens, ``attempt_note`` queues it for the request (a context
 is outside the view's transaction, so the rollback of a refused write cannot take the row
 with it, and a record looked up out of scope is written only when the answer really was the
 404 (a view that handled the miss itself wrote nothing a person would notice). Outside a
-request (a management command) a note is written at once.
+request (a management command, a test of a cleaner) there is no person or address to record:
+a log line only.
 
 A flood must not fill the table: at most one row per actor (or, with no account, per client
 address), per action and per clock minute (``attempt_write``). The repeats within the minute
@@ -61,8 +62,8 @@ _current: ContextVar[_RequestAttempts | None] = ContextVar("tepat_attempts", def
 def attempt_note(attempt: Attempt) -> None:
     """Queue a refused attempt for the audit trail (written after the response)."""
     pending = _current.get()
-    if pending is None:
-        attempt_write(attempt, actor=attempt.actor, ip_address=None, path="")
+    if pending is None:  # no request, so no person or address to record: a log line
+        log.warning("%s outside a request: %s", attempt.action, attempt.object_type)
     else:
         pending.attempts.append(attempt)
 

@@ -2,18 +2,26 @@
 asked for: each gets nowhere, with the same answer as before, and is a row in the audit trail
 (who, what, from where) — at most one a minute per account and kind, however many come."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory
 from django.urls import path
 
 import tepat.urls
 from tepat.accounts.models import Role
-from tepat.audit.attempts import MFA_CODE_WRONG, MFA_SKIPPED, OUT_OF_SCOPE, UPLOAD_REFUSED
+from tepat.audit.attempts import (
+    MFA_CODE_WRONG,
+    MFA_SKIPPED,
+    OUT_OF_SCOPE,
+    UPLOAD_REFUSED,
+    AttemptAuditMiddleware,
+)
 from tepat.audit.models import AuditEntry
 from tepat.kinerja.attachments import AttachmentRejected, attachment_clean
 from tepat.org.admin_import import import_view
@@ -66,13 +74,33 @@ def test_a_web_shell_attached_to_a_work_report_is_refused_and_audited(world: Wor
     ],
     ids=["selfie", "absence-evidence", "kinerja-attachment"],
 )
-def test_every_upload_refusal_is_an_audit_row(clean: object, refusal: type, kind: str) -> None:
-    """Outside a request (a command, a task) the row is written at once."""
-    with pytest.raises(refusal):
-        clean(REFUSED["svg-with-script"])  # type: ignore[operator]
+def test_every_upload_refusal_is_an_audit_row(
+    world: World, clean: Callable[[bytes], object], refusal: type[Exception], kind: str
+) -> None:
+    """Whichever upload refuses the file, the refusal is noted and written after the answer
+    (here the middleware around a view that cleans a file and answers 400)."""
+
+    def view(request: HttpRequest) -> HttpResponse:
+        with pytest.raises(refusal):
+            clean(REFUSED["svg-with-script"])
+        return HttpResponse(status=400)
+
+    request = RequestFactory().post("/unggah/", REMOTE_ADDR="203.0.113.8")
+    request.user = world.users[Role.ASN]
+    assert AttemptAuditMiddleware(view)(request).status_code == 400
     [row] = _rows(UPLOAD_REFUSED)
-    assert row.object_type == kind
-    assert row.actor is None
+    assert (row.object_type, row.actor, row.ip_address) == (
+        kind,
+        world.users[Role.ASN],
+        "203.0.113.8",
+    )
+
+
+def test_a_refusal_outside_a_request_writes_nothing() -> None:
+    """A command or a task has no person or address to record: the cleaner still refuses."""
+    with pytest.raises(SelfieRejected):
+        selfie_reencode(REFUSED["php-renamed"])
+    assert not AuditEntry.objects.exists()
 
 
 @pytest.mark.urls(__name__)
