@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
 ]
 if find_spec("django.tasks") is None:  # Django 5.2 on Python 3.11: the backport
     INSTALLED_APPS.append("django_tasks")
@@ -283,6 +284,15 @@ AXES_LOCKOUT_CALLABLE = "tepat.accounts.views.login_lockout"
 # Second factor for the staff roles (tepat.accounts.mfa): TOTP in an authenticator app, the
 # name shown in the app, and recovery codes. django-otp throttles wrong codes per device.
 OTP_TOTP_ISSUER = "Tepat"
+# A security key or passkey (WebAuthn) beside the app (tepat.accounts.webauthn): never as the
+# first factor; the relying party is the host asked for, the origin this request's own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Tepat"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "tepat.accounts.webauthn.rp_id"
+OTP_WEBAUTHN_HELPER_CLASS = "tepat.accounts.webauthn.TepatWebAuthnHelper"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    f"https://{host}" for host in ALLOWED_HOSTS if host and not host.startswith((".", "*"))
+] or ["http://localhost"]
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

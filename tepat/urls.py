@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from tepat.accounts import urls as account_urls
 from tepat.accounts import views as account_views
 from tepat.api import api
 from tepat.presence import device_views
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
     path("akun/", include("tepat.accounts.urls")),
+    path("akun/mfa/webauthn/", include(account_urls.webauthn_urlpatterns)),
     path("org/", include("tepat.org.urls")),
     path("app/", include("tepat.presence.urls")),
     path("presensi/", include((presence_urls.office_urlpatterns, "presence_office"))),

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp.models import Device
 
-from tepat.accounts import mfa, services, throttle
+from tepat.accounts import mfa, services, throttle, webauthn
 from tepat.accounts.models import AuthedRequest, User
 from tepat.audit.attempts import MFA_CODE_WRONG, Attempt, attempt_note
 
@@ -91,7 +91,7 @@ def mfa_verify(request: AuthedRequest) -> HttpResponse:
             return redirect(_next_url(request))
         _wrong_code_note(user, "verify")
         error = _("That code is not right, or it was already used. Try the next code.")
-    context = {"error": error, "next": _next_url(request)}
+    context = {"error": error, "next": _next_url(request), "has_key": webauthn.has_key(user)}
     return render(request, "accounts/mfa_verify.html", context, status=400 if error else 200)
 
 
@@ -138,3 +138,27 @@ def mfa_recovery_codes(request: AuthedRequest) -> HttpResponse:
         return render(request, "accounts/mfa_recovery_codes.html", context)
     left = {"left": mfa.recovery_codes_left(user)}
     return render(request, "accounts/mfa_recovery_codes.html", left)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_keys(request: AuthedRequest) -> HttpResponse:
+    """The person's security keys and passkeys: add one (in the browser, the library's
+    module), remove one. Only in a verified session."""
+    _staff_only(request)
+    user = request.user
+    if not mfa.mfa_enrolled(user):
+        return redirect("accounts:mfa_enrol")
+    if not _is_verified(request):
+        return redirect(f"{reverse('accounts:mfa_verify')}?next={request.path}")
+    if request.method == "POST":
+        try:
+            key_id = int(request.POST.get("remove", ""))
+        except ValueError:
+            key_id = 0
+        if not services.webauthn_key_remove(
+            user=user, key_id=key_id, ip_address=throttle.client_ip(request)
+        ):
+            raise Http404
+        return redirect("accounts:mfa_keys")
+    return render(request, "accounts/mfa_keys.html", {"keys": webauthn.keys_of(user)})
