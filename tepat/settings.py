@@ -9,6 +9,7 @@ secrets and hosts a real deployment must set explicitly.
 from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import django_stubs_ext
@@ -27,6 +28,18 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "1
 if PRODUCTION and not ALLOWED_HOSTS:
     raise RuntimeError("ALLOWED_HOSTS must be set when TEPAT_ENV=production")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A separate origin for private downloads (docs/security.md, "No executable content"): off
+# when empty. When set (e.g. https://berkas.tepat.example.go.id), selfies, evidence and
+# attachments leave the application only as links valid TEPAT_MEDIA_LINK_SECONDS on it.
+TEPAT_MEDIA_ORIGIN = env_str("TEPAT_MEDIA_ORIGIN", "").strip().rstrip("/")
+TEPAT_MEDIA_LINK_SECONDS = int(env_str("TEPAT_MEDIA_LINK_SECONDS", "60"))
+if TEPAT_MEDIA_ORIGIN:
+    _media = urlsplit(TEPAT_MEDIA_ORIGIN)
+    if _media.scheme not in ({"https"} if PRODUCTION else {"https", "http"}) or not _media.hostname:
+        raise RuntimeError("TEPAT_MEDIA_ORIGIN must be an origin like https://berkas.example")
+    if _media.path or _media.query or _media.hostname in ALLOWED_HOSTS:
+        raise RuntimeError("TEPAT_MEDIA_ORIGIN must be a bare origin on a host of its own")
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, _media.hostname]
 # Reverse proxies in front of Tepat that append the client's address to X-Forwarded-For
 # (production: the one nginx of docs/deploy.md). Only these rightmost entries are trusted: a
 # client can write anything into the header, but not past the proxy that appends to it.

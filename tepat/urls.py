@@ -26,6 +26,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path(".well-known/security.txt", security_views.security_txt, name="security_txt"),
+    # Only on TEPAT_MEDIA_ORIGIN's host (404 elsewhere): private downloads by short-lived link.
+    path("berkas/<str:token>/", security_views.media_file, name="media_file"),
     # Attendance machines call these fixed paths (ZKTeco push; some firmware adds .aspx).
     re_path(r"^iclock/cdata(?:\.aspx)?$", device_views.cdata, name="iclock_cdata"),
     re_path(r"^iclock/getrequest(?:\.aspx)?$", device_views.getrequest, name="iclock_getrequest"),
