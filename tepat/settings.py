@@ -293,6 +293,9 @@ AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "tepat.accounts.throttle.client_ip"
 AXES_CLIENT_STR_CALLABLE = "tepat.accounts.throttle.client_pseudonym"
 AXES_LOCKOUT_CALLABLE = "tepat.accounts.views.login_lockout"
+# Forgot-password requests per hour, counted in the database (tepat.accounts.password_reset).
+PASSWORD_RESET_LIMIT_PER_IP = 20
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = 3
 
 # Second factor for the staff roles (tepat.accounts.mfa): TOTP in an authenticator app, the
 # name shown in the app, and recovery codes. django-otp throttles wrong codes per device.
