@@ -9,6 +9,7 @@ secrets and hosts a real deployment must set explicitly.
 from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import django_stubs_ext
@@ -27,6 +28,18 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "1
 if PRODUCTION and not ALLOWED_HOSTS:
     raise RuntimeError("ALLOWED_HOSTS must be set when TEPAT_ENV=production")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A separate origin for private downloads (docs/security.md, "No executable content"): off
+# when empty. When set (e.g. https://berkas.tepat.example.go.id), selfies, evidence and
+# attachments leave the application only as links valid TEPAT_MEDIA_LINK_SECONDS on it.
+TEPAT_MEDIA_ORIGIN = env_str("TEPAT_MEDIA_ORIGIN", "").strip().rstrip("/")
+TEPAT_MEDIA_LINK_SECONDS = int(env_str("TEPAT_MEDIA_LINK_SECONDS", "60"))
+if TEPAT_MEDIA_ORIGIN:
+    _media = urlsplit(TEPAT_MEDIA_ORIGIN)
+    if _media.scheme not in ({"https"} if PRODUCTION else {"https", "http"}) or not _media.hostname:
+        raise RuntimeError("TEPAT_MEDIA_ORIGIN must be an origin like https://berkas.example")
+    if _media.path or _media.query or _media.hostname in ALLOWED_HOSTS:
+        raise RuntimeError("TEPAT_MEDIA_ORIGIN must be a bare origin on a host of its own")
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, _media.hostname]
 # Reverse proxies in front of Tepat that append the client's address to X-Forwarded-For
 # (production: the one nginx of docs/deploy.md). Only these rightmost entries are trusted: a
 # client can write anything into the header, but not past the proxy that appends to it.
@@ -55,6 +68,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
 ]
 if find_spec("django.tasks") is None:  # Django 5.2 on Python 3.11: the backport
     INSTALLED_APPS.append("django_tasks")
@@ -74,6 +88,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refused uploads, skipped second steps, out-of-scope lookups: audit rows, written once
+    # the response is ready (tepat.audit.attempts).
+    "tepat.audit.attempts.AttemptAuditMiddleware",
     # The second factor (docs/security.md §1.3): staff sessions stay unverified until the
     # code from the authenticator app is entered; until then only the MFA steps answer.
     "django_otp.middleware.OTPMiddleware",
@@ -276,10 +293,22 @@ AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "tepat.accounts.throttle.client_ip"
 AXES_CLIENT_STR_CALLABLE = "tepat.accounts.throttle.client_pseudonym"
 AXES_LOCKOUT_CALLABLE = "tepat.accounts.views.login_lockout"
+# Forgot-password requests per hour, counted in the database (tepat.accounts.password_reset).
+PASSWORD_RESET_LIMIT_PER_IP = 20
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = 3
 
 # Second factor for the staff roles (tepat.accounts.mfa): TOTP in an authenticator app, the
 # name shown in the app, and recovery codes. django-otp throttles wrong codes per device.
 OTP_TOTP_ISSUER = "Tepat"
+# A security key or passkey (WebAuthn) beside the app (tepat.accounts.webauthn): never as the
+# first factor; the relying party is the host asked for, the origin this request's own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Tepat"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "tepat.accounts.webauthn.rp_id"
+OTP_WEBAUTHN_HELPER_CLASS = "tepat.accounts.webauthn.TepatWebAuthnHelper"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    f"https://{host}" for host in ALLOWED_HOSTS if host and not host.startswith((".", "*"))
+] or ["http://localhost"]
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

@@ -5,16 +5,28 @@ evidence, work-report attachments), so a file is judged by its bytes, never by i
 the browser's content type. Photos are re-encoded, so nothing but pixels survives (no EXIF
 or GPS tags, no payload appended after the image data, no polyglot). Each caller keeps its
 own limits and its own Indonesian messages. A stored file goes back out only through
-`private_download`, after the view has checked who may see it.
+`private_download`, after the view has checked who may see it: from the application's origin,
+or with ``TEPAT_MEDIA_ORIGIN`` set only from that separate origin, by a short-lived link.
 """
 
+import base64
+import hashlib
 import io
+import json
+import os
 import re
+import time
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
+from django.urls import reverse
 from PIL import Image, UnidentifiedImageError
+
+from tepat.audit.attempts import upload_refused_note
 
 ALLOWED_IMAGE_FORMATS = frozenset({"JPEG", "PNG"})
 CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
@@ -24,6 +36,23 @@ PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA|Ope
 PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 # Decompression bombs: a tiny file that expands to gigabytes of pixels.
 Image.MAX_IMAGE_PIXELS = 40_000_000
+
+
+class UploadRefused(ValueError):
+    """Why an upload is not kept, in words for the person who sent it.
+
+    Each upload's own refusal (the selfie's, the absence evidence's, the work-report
+    attachment's) is a subclass naming its ``kind``; making one notes the refused upload for
+    the audit trail (``tepat.audit.attempts``: who, which upload, why, from where; never the
+    file or its name), so no upload path can refuse a file without it being recorded.
+    """
+
+    kind = "file"
+
+    def __init__(self, message: str, *, size: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        upload_refused_note(self.kind, str(message), size)
 
 
 class NotAnImage(ValueError):
@@ -117,9 +146,20 @@ def image_reencode(
     return CleanFile(out.getvalue(), "jpg")
 
 
-def private_download(path: str, *, filename: str, content_type: str) -> FileResponse:
-    """A stored upload as a download: never shown inline, never sniffed into a page, never
-    cached by a shared proxy."""
+def private_download(path: str, *, filename: str, content_type: str) -> HttpResponseBase:
+    """A stored upload as a download, after the calling view has checked who may see it.
+
+    With ``TEPAT_MEDIA_ORIGIN`` set, the application's origin never sends the bytes: the
+    answer is a redirect to a short-lived encrypted link on the media origin
+    (``media_link``), so a file that slipped past every check still cannot run as a page of
+    Tepat (it has no session cookie, no CSRF token and no same-origin access there)."""
+    if settings.TEPAT_MEDIA_ORIGIN:
+        return HttpResponseRedirect(media_link(path, filename=filename, content_type=content_type))
+    return file_response(path, filename=filename, content_type=content_type)
+
+
+def file_response(path: str, *, filename: str, content_type: str) -> FileResponse:
+    """Never shown inline, never sniffed into a page, never cached by a shared proxy."""
     response = FileResponse(
         default_storage.open(path, "rb"),
         as_attachment=True,
@@ -129,3 +169,44 @@ def private_download(path: str, *, filename: str, content_type: str) -> FileResp
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# The media-origin links: AES-GCM under a key derived from SECRET_KEY, so the link carries
+# the storage path and the file name (which holds a NIP) without showing them to the media
+# host's access log, and cannot be made or altered without the key. Stateless: any node
+# serves a link any node made.
+MEDIA_LINK_AAD = b"tepat.media-link.v1"
+
+
+def _media_key() -> bytes:
+    return hashlib.sha256(b"tepat.media-link:" + settings.SECRET_KEY.encode()).digest()
+
+
+def media_link(path: str, *, filename: str, content_type: str, now: float | None = None) -> str:
+    """The absolute URL on the media origin that serves this file for a short while."""
+    expires = int((time.time() if now is None else now) + settings.TEPAT_MEDIA_LINK_SECONDS)
+    payload = json.dumps({"p": path, "f": filename, "t": content_type, "e": expires}).encode()
+    nonce = os.urandom(12)
+    sealed = AESGCM(_media_key()).encrypt(nonce, payload, MEDIA_LINK_AAD)
+    token = base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+    return f"{settings.TEPAT_MEDIA_ORIGIN}{reverse('media_file', args=[token])}"
+
+
+class MediaLinkInvalid(ValueError):
+    """Not a link Tepat made, altered, or expired."""
+
+
+def media_link_open(token: str, now: float | None = None) -> tuple[str, str, str]:
+    """(path, filename, content type) of a link that is Tepat's and still valid."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        payload = AESGCM(_media_key()).decrypt(raw[:12], raw[12:], MEDIA_LINK_AAD)
+        data = json.loads(payload)
+        path, filename, content_type, expires = data["p"], data["f"], data["t"], data["e"]
+    except (ValueError, TypeError, KeyError, InvalidTag):
+        raise MediaLinkInvalid("not a valid link") from None
+    if (time.time() if now is None else now) > expires:
+        raise MediaLinkInvalid("expired")
+    if content_type not in CONTENT_TYPES.values():
+        raise MediaLinkInvalid("content type")
+    return str(path), str(filename), str(content_type)

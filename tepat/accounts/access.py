@@ -5,17 +5,20 @@ queryset returned here, so a scoping bug has exactly one place to live. The role
 test walks every URL against these rules.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any, Literal
+from functools import wraps
+from typing import Any, Literal, ParamSpec, TypeVar
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.core.exceptions import FieldError, PermissionDenied
+from django.db import DatabaseError, transaction
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, Role, User
+from tepat.audit.attempts import scope_miss_note
 from tepat.kinerja.models import DailyReport
 from tepat.kinerja.policy import kinerja_policy_on
 from tepat.org.models import Assignment, Employee, Opd, Unit, WorkSite
@@ -26,6 +29,60 @@ from tepat.tpp.models import TppResult, TppRun, TppSubmission
 # Roles that may change organisation data; the auditor reads everything, changes nothing.
 ORG_WRITER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
 SITE_WRITER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN, Role.OPERATOR_OPD})
+
+M = TypeVar("M", bound=Model)
+P = ParamSpec("P")
+
+
+class _ScopedQuerySet(QuerySet[Any]):
+    """Mixed into every queryset this module returns: a ``get()`` that misses a record which
+    exists, only outside the person's scope, notes the attempt for the audit trail
+    (``tepat.audit.attempts``; written if the answer was the usual 404). Views keep their
+    ``get_object_or_404`` and the ``*_for_user`` helpers; nothing else changes."""
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().get(*args, **kwargs)
+        except self.model.DoesNotExist:
+            _scope_miss(self.model, args, kwargs)
+            raise
+
+
+_scoped_classes: dict[type[QuerySet[Any]], type[QuerySet[Any]]] = {}
+
+
+def scoped(queryset: QuerySet[M]) -> QuerySet[M]:
+    """The queryset, with its ``get()`` noting an out-of-scope miss (for a selector that
+    narrows a queryset of this module further)."""
+    base = type(queryset)
+    if issubclass(base, _ScopedQuerySet):
+        return queryset
+    cls = _scoped_classes.get(base)
+    if cls is None:
+        cls = type(f"Scoped{base.__name__}", (_ScopedQuerySet, base), {})
+        _scoped_classes[base] = cls
+    clone = queryset.all()
+    clone.__class__ = cls
+    return clone
+
+
+def _scope_miss(model: type[Model], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    try:
+        with transaction.atomic():  # a savepoint: a value the database refuses stays harmless
+            unscoped = model._base_manager.filter(*args, **kwargs)
+            found = list(unscoped.values_list("pk", flat=True)[:2])
+    except (DatabaseError, FieldError, ValueError, TypeError, OverflowError):
+        return  # a lookup only the narrowed queryset understands, or no valid id at all
+    if len(found) == 1:
+        scope_miss_note(model, found[0])
+
+
+def _scoped_returns(fn: Callable[P, QuerySet[M]]) -> Callable[P, QuerySet[M]]:
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> QuerySet[M]:
+        return scoped(fn(*args, **kwargs))
+
+    return wrapper
 
 
 def _today() -> date:
@@ -61,6 +118,7 @@ def is_atasan(user: Any, on: date | None = None) -> bool:
     return current_assignments(on or _today()).filter(supervisor_id=user.employee_id).exists()
 
 
+@_scoped_returns
 def employees_visible_to(user: Any, on: date | None = None) -> QuerySet[Employee]:
     """Employees the user may read, as of a day (default today)."""
     on = on or _today()
@@ -77,6 +135,7 @@ def employees_visible_to(user: Any, on: date | None = None) -> QuerySet[Employee
     return Employee.objects.filter(id__in=ids)
 
 
+@_scoped_returns
 def opds_visible_to(user: Any) -> QuerySet[Opd]:
     if not user.is_authenticated or not user.is_active:
         return Opd.objects.none()
@@ -87,10 +146,12 @@ def opds_visible_to(user: Any) -> QuerySet[Opd]:
     return Opd.objects.none()
 
 
+@_scoped_returns
 def units_visible_to(user: Any) -> QuerySet[Unit]:
     return Unit.objects.filter(opd__in=opds_visible_to(user))
 
 
+@_scoped_returns
 def sites_visible_to(user: Any) -> QuerySet[WorkSite]:
     return WorkSite.objects.filter(unit__in=units_visible_to(user))
 
@@ -130,6 +191,7 @@ REVIEWER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
 DEVICE_APPROVER_ROLES = frozenset({Role.OPERATOR_OPD, Role.ADMIN_BKPSDM, Role.SUPERADMIN})
 
 
+@_scoped_returns
 def employees_reviewable_by(user: Any, on: date | None = None) -> QuerySet[Employee]:
     """Whose flagged check-ins the user may accept or reject: BKPSDM everyone, a Kepala OPD
     their OPD, an atasan the people below them. Operators and auditors only look."""
@@ -145,6 +207,7 @@ def employees_reviewable_by(user: Any, on: date | None = None) -> QuerySet[Emplo
     return Employee.objects.none()
 
 
+@_scoped_returns
 def employees_device_approvable_by(user: Any, on: date | None = None) -> QuerySet[Employee]:
     """Whose second phone the user may approve: the OPD operator for their OPD, and BKPSDM."""
     if not user.is_authenticated or user.role not in DEVICE_APPROVER_ROLES:
@@ -157,6 +220,7 @@ def employees_device_approvable_by(user: Any, on: date | None = None) -> QuerySe
 SANCTION_RECORDER_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
 
 
+@_scoped_returns
 def employees_sanctionable_by(user: Any, on: date | None = None) -> QuerySet[Employee]:
     """For whom the user may record or correct a decided disciplinary sanction."""
     if not user.is_authenticated or not user.is_active or user.role not in SANCTION_RECORDER_ROLES:
@@ -167,6 +231,7 @@ def employees_sanctionable_by(user: Any, on: date | None = None) -> QuerySet[Emp
 MACHINE_MANAGER_ROLES = frozenset({Role.OPERATOR_OPD, Role.ADMIN_BKPSDM, Role.SUPERADMIN})
 
 
+@_scoped_returns
 def machines_visible_to(user: Any) -> QuerySet[Machine]:
     """Attendance machines the user may see: regency-wide roles all of them (quarantined
     serials included), OPD operators and heads of OPD their OPD's, nobody else."""
@@ -179,6 +244,7 @@ def machines_visible_to(user: Any) -> QuerySet[Machine]:
     return Machine.objects.none()
 
 
+@_scoped_returns
 def machines_manageable_by(user: Any) -> QuerySet[Machine]:
     """Machines whose commands, mappings, flags and imports the user may act on."""
     if not user.is_authenticated or user.role not in MACHINE_MANAGER_ROLES:
@@ -191,6 +257,7 @@ def machines_manageable_by(user: Any) -> QuerySet[Machine]:
 ABSENCE_ENTRY_ROLES = frozenset({Role.OPERATOR_OPD, Role.ADMIN_BKPSDM, Role.SUPERADMIN})
 
 
+@_scoped_returns
 def absence_requests_visible_to(user: Any, on: date | None = None) -> QuerySet[AbsenceRequest]:
     return AbsenceRequest.objects.filter(employee__in=employees_visible_to(user, on))
 
@@ -202,6 +269,7 @@ def absence_request_for_user(user: Any, request_id: int) -> AbsenceRequest:
         raise Http404(_("Request not found.")) from None
 
 
+@_scoped_returns
 def employees_absence_enterable_for(user: Any, on: date | None = None) -> QuerySet[Employee]:
     """For whom the user may file a request: themself, and (the paper-fallback case) the OPD
     operator for their OPD's staff and BKPSDM for everyone."""
@@ -216,6 +284,7 @@ def employees_absence_enterable_for(user: Any, on: date | None = None) -> QueryS
     )
 
 
+@_scoped_returns
 def absence_requests_decidable_by(user: Any, on: date | None = None) -> QuerySet[AbsenceRequest]:
     """Pending requests waiting for this user's decision at the level they are at.
 
@@ -262,6 +331,7 @@ TPP_ADMIN_ROLES = frozenset({Role.ADMIN_BKPSDM, Role.SUPERADMIN})
 TPP_RUN_VIEWER_ROLES = REGENCY_WIDE_ROLES | OPD_SCOPED_ROLES
 
 
+@_scoped_returns
 def tpp_runs_visible_to(user: Any) -> QuerySet[TppRun]:
     """The monthly runs: regency-wide roles and OPD staff see the list (OPD staff then see
     only their OPD's results in it); an ASN sees only their own months."""
@@ -270,6 +340,7 @@ def tpp_runs_visible_to(user: Any) -> QuerySet[TppRun]:
     return TppRun.objects.none()
 
 
+@_scoped_returns
 def tpp_results_visible_to(user: Any) -> QuerySet[TppResult]:
     """TPP results the user may read: everyone's for the regency, the OPD's for its operator
     and head (by the OPD the month was booked to), and one's own for every employee."""
@@ -304,6 +375,7 @@ def tpp_run_for_user(user: Any, run_id: int) -> TppRun:
 SCHEDULE_PLANNER_ROLES = frozenset({Role.OPERATOR_OPD, Role.ADMIN_BKPSDM, Role.SUPERADMIN})
 
 
+@_scoped_returns
 def employees_schedule_plannable_by(user: Any, on: date | None = None) -> QuerySet[Employee]:
     """For whom the user may enter schedule exceptions: the OPD operator for their OPD's
     staff, BKPSDM for everyone."""
@@ -312,6 +384,7 @@ def employees_schedule_plannable_by(user: Any, on: date | None = None) -> QueryS
     return employees_visible_to(user, on)
 
 
+@_scoped_returns
 def schedule_exceptions_visible_to(user: Any) -> QuerySet[ScheduleException]:
     """Planners see their scope's exceptions; the auditor reads all; nobody else any."""
     if user.is_authenticated and user.is_active and user.role == Role.AUDITOR:
@@ -394,6 +467,7 @@ def _supervised_by(supervisor_ids: Iterable[int]) -> Exists:
     )
 
 
+@_scoped_returns
 def reports_decidable_by(user: Any, today: date) -> QuerySet[DailyReport]:
     """Pending reports the user may decide (as atasan or Plt), oldest first."""
     if not user.is_authenticated or not user.is_active or user.employee_id is None:
@@ -418,6 +492,7 @@ TPP_SUBMISSION_VERIFIER_ROLES = TPP_ADMIN_ROLES
 """Who verifies it and exports it for BPKAD (BKPSDM)."""
 
 
+@_scoped_returns
 def tpp_submissions_visible_to(user: Any) -> QuerySet[TppSubmission]:
     """Payment requests: the regency's for regency-wide roles, the OPD's for its staff."""
     if not user.is_authenticated or not user.is_active:

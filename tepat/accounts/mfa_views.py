@@ -1,8 +1,6 @@
 """The second-factor pages: enrolment (QR code and key), the code asked after the password,
 and new recovery codes. The enforcement is ``tepat.accounts.middleware``."""
 
-import logging
-
 import django_otp
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -14,10 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp.models import Device
 
-from tepat.accounts import mfa, services, throttle
-from tepat.accounts.models import AuthedRequest
-
-log = logging.getLogger(__name__)
+from tepat.accounts import mfa, services, throttle, webauthn
+from tepat.accounts.models import AuthedRequest, User
+from tepat.audit.attempts import MFA_CODE_WRONG, Attempt, attempt_note
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -62,6 +59,7 @@ def mfa_enrol(request: AuthedRequest) -> HttpResponse:
             django_otp.login(request, device)
             context = {"codes": codes, "next": _next_url(request), "enrolled": True}
             return render(request, "accounts/mfa_recovery_codes.html", context)
+        _wrong_code_note(user, "enrol")
         error = _("That code is not right. Enter the 6 digits the app shows now.")
     context = {
         "qr": mfa.qr_data_uri(device),
@@ -91,14 +89,23 @@ def mfa_verify(request: AuthedRequest) -> HttpResponse:
             if device.name == mfa.RECOVERY_DEVICE_NAME:
                 services.recovery_code_used(user=user, ip_address=throttle.client_ip(request))
             return redirect(_next_url(request))
-        log.warning(
-            "second factor refused for %s from %s",
-            throttle.pseudonym("user", user.get_username()),
-            throttle.pseudonym("ip", throttle.client_ip(request)),
-        )
+        _wrong_code_note(user, "verify")
         error = _("That code is not right, or it was already used. Try the next code.")
-    context = {"error": error, "next": _next_url(request)}
+    context = {"error": error, "next": _next_url(request), "has_key": webauthn.has_key(user)}
     return render(request, "accounts/mfa_verify.html", context, status=400 if error else 200)
+
+
+def _wrong_code_note(user: User, step: str) -> None:
+    """A wrong (or throttled, or reused) second-factor code: an audit row (one a minute)."""
+    attempt_note(
+        Attempt(
+            action=MFA_CODE_WRONG,
+            object_type=user._meta.label_lower,
+            object_id=str(user.pk),
+            summary=f"wrong second-factor code ({step})",
+            actor=user,
+        )
+    )
 
 
 def _device_matching(user: object, code: str) -> Device | None:
@@ -131,3 +138,27 @@ def mfa_recovery_codes(request: AuthedRequest) -> HttpResponse:
         return render(request, "accounts/mfa_recovery_codes.html", context)
     left = {"left": mfa.recovery_codes_left(user)}
     return render(request, "accounts/mfa_recovery_codes.html", left)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_keys(request: AuthedRequest) -> HttpResponse:
+    """The person's security keys and passkeys: add one (in the browser, the library's
+    module), remove one. Only in a verified session."""
+    _staff_only(request)
+    user = request.user
+    if not mfa.mfa_enrolled(user):
+        return redirect("accounts:mfa_enrol")
+    if not _is_verified(request):
+        return redirect(f"{reverse('accounts:mfa_verify')}?next={request.path}")
+    if request.method == "POST":
+        try:
+            key_id = int(request.POST.get("remove", ""))
+        except ValueError:
+            key_id = 0
+        if not services.webauthn_key_remove(
+            user=user, key_id=key_id, ip_address=throttle.client_ip(request)
+        ):
+            raise Http404
+        return redirect("accounts:mfa_keys")
+    return render(request, "accounts/mfa_keys.html", {"keys": webauthn.keys_of(user)})

@@ -73,3 +73,29 @@ class AuthedRequest(HttpRequest):
     """A request behind ``login_required``: its user is a Tepat ``User``, never anonymous."""
 
     user: User
+
+
+class RequestCount(models.Model):
+    """How often one client or one account asked for something rate-limited (a password
+    reset link) within a fixed window: shared by every node through the database.
+
+    ``key`` is a keyed pseudonym (``throttle.pseudonym``), never the address or the username
+    itself; rows older than a day are deleted as new ones come.
+    """
+
+    scope = models.CharField(_("scope"), max_length=32)
+    key = models.CharField(_("key"), max_length=64)
+    window_start = models.DateTimeField(_("window start"), db_index=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("request count")
+        verbose_name_plural = _("request counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key", "window_start"], name="request_count_window_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} {self.window_start:%Y-%m-%d %H:%M} {self.count}"

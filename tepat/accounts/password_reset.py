@@ -9,14 +9,18 @@ in the admin). The link is Django's signed token: single use, expiring after
 """
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from tepat.accounts import throttle
 from tepat.accounts.models import User
 
 
@@ -42,6 +46,23 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        hour = timedelta(hours=1)
+        ip_address = throttle.client_ip(self.request)
+        if not throttle.rate_allowed(
+            "reset-ip", ip_address, limit=settings.PASSWORD_RESET_LIMIT_PER_IP, window=hour
+        ):
+            context = self.get_context_data(form=form, too_many=True)
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = "3600"
+            return response
+        username = form.cleaned_data["username"].strip()
+        if not throttle.rate_allowed(
+            "reset-account", username, limit=settings.PASSWORD_RESET_LIMIT_PER_ACCOUNT, window=hour
+        ):
+            return HttpResponseRedirect(self.get_success_url())  # the same answer, no mail
+        return super().form_valid(form)
 
 
 class PasswordResetSentView(auth_views.PasswordResetDoneView):

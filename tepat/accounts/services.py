@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from tepat.accounts import mfa
 from tepat.accounts.models import Role, User
@@ -91,13 +92,38 @@ def mfa_reset(*, actor: User, user: User, reason: str, ip_address: str | None) -
     before = {
         "totp": TOTPDevice.objects.filter(user=user, confirmed=True).count(),
         "recovery_codes": mfa.recovery_codes_left(user),
+        "security_keys": WebAuthnCredential.objects.filter(user=user).count(),
     }
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    WebAuthnCredential.objects.filter(user=user).delete()
     audit_record(
         actor=actor, action="mfa.reset", obj=user, summary=user.username, before=before,
         reason=reason, ip_address=ip_address,
     )  # fmt: skip
+
+
+def webauthn_key_added(*, user: User, key: WebAuthnCredential, ip_address: str | None) -> None:
+    """A security key or passkey was registered (the library saved it): recorded."""
+    audit_record(
+        actor=user, action="mfa.webauthn_add", obj=user, summary=f"{user.username} {key.name}",
+        after={"key": key.pk, "name": key.name}, ip_address=ip_address,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def webauthn_key_remove(*, user: User, key_id: int, ip_address: str | None) -> bool:
+    """Remove one of the person's own security keys; False when there is no such key."""
+    key = WebAuthnCredential.objects.select_for_update().filter(user=user, pk=key_id).first()
+    if key is None:
+        return False
+    before = {"key": key.pk, "name": key.name}
+    key.delete()
+    audit_record(
+        actor=user, action="mfa.webauthn_remove", obj=user,
+        summary=f"{user.username} {before['name']}", before=before, ip_address=ip_address,
+    )  # fmt: skip
+    return True
 
 
 def recovery_code_used(*, user: User, ip_address: str | None) -> None:

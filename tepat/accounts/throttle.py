@@ -13,12 +13,18 @@ keyed pseudonyms (``client_pseudonym``), never the NIP, the username or the IP a
 import hashlib
 import hmac
 import ipaddress
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from tepat.accounts.models import RequestCount
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -83,3 +89,24 @@ def login_succeeded(request: HttpRequest, username: str) -> None:
     account+address's failures, as a web login does."""
     if settings.AXES_RESET_ON_SUCCESS:
         AxesProxyHandler.reset_attempts(ip_address=client_ip(request), username=username)
+
+
+def rate_allowed(scope: str, value: str | None, *, limit: int, window: timedelta) -> bool:
+    """Count one request by ``value`` (a client address, an account name) in ``scope`` and
+    say whether it is within ``limit`` per fixed ``window``. The count lives in the database
+    (``RequestCount``), so every node sees the same; the value is stored only as its keyed
+    pseudonym. Rows of windows over a day old are deleted when a new window starts."""
+    if not value:
+        return True
+    now = timezone.now()
+    seconds = max(1, int(window.total_seconds()))
+    start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=UTC)
+    with transaction.atomic():
+        row, created = RequestCount.objects.get_or_create(
+            scope=scope, key=pseudonym(scope, value), window_start=start
+        )
+        RequestCount.objects.filter(pk=row.pk).update(count=F("count") + 1)
+        count = RequestCount.objects.filter(pk=row.pk).values_list("count", flat=True).get()
+    if created:
+        RequestCount.objects.filter(window_start__lt=now - timedelta(days=1)).delete()
+    return bool(count <= limit)

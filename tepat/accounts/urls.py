@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.i18n import JavaScriptCatalog
 
-from tepat.accounts import mfa_views, password_reset, views
+from tepat.accounts import mfa_views, password_reset, views, webauthn
 
 app_name = "accounts"
 urlpatterns = [
@@ -30,4 +31,33 @@ urlpatterns = [
     path("mfa/daftar/", mfa_views.mfa_enrol, name="mfa_enrol"),
     path("mfa/verifikasi/", mfa_views.mfa_verify, name="mfa_verify"),
     path("mfa/kode-pemulihan/", mfa_views.mfa_recovery_codes, name="mfa_recovery_codes"),
+    path("mfa/kunci-keamanan/", mfa_views.mfa_keys, name="mfa_keys"),
 ]
+# The library's JSON ceremonies, as Tepat narrows them (tepat.accounts.webauthn), under
+# /akun/mfa/ (reachable before the second step, as the code page is). Namespace
+# "otp_webauthn": the library's template tags reverse these names.
+webauthn_urlpatterns = (
+    [
+        path(
+            "registration/begin/", webauthn.KeyRegistrationBegin.as_view(),
+            name="credential-registration-begin",
+        ),
+        path(
+            "registration/complete/", webauthn.KeyRegistrationComplete.as_view(),
+            name="credential-registration-complete",
+        ),
+        path(
+            "authentication/begin/", webauthn.KeyAuthenticationBegin.as_view(),
+            name="credential-authentication-begin",
+        ),
+        path(
+            "authentication/complete/", webauthn.KeyAuthenticationComplete.as_view(),
+            name="credential-authentication-complete",
+        ),
+        path(
+            "jsi18n/", JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]),
+            name="js-i18n-catalog",
+        ),
+    ],
+    "otp_webauthn",
+)  # fmt: skip

@@ -14,16 +14,22 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
-from tepat.uploads import CleanFile, NotAnImage, PdfRefused, image_reencode, is_pdf, pdf_clean
+from tepat.uploads import (
+    CleanFile,
+    NotAnImage,
+    PdfRefused,
+    UploadRefused,
+    image_reencode,
+    is_pdf,
+    pdf_clean,
+)
 
 MAX_BYTES = 5_000_000
 MAX_SIDE = 2400
 
 
-class AttachmentRejected(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class AttachmentRejected(UploadRefused):
+    kind = "kinerja_attachment"
 
 
 def _not_allowed() -> AttachmentRejected:

@@ -69,8 +69,8 @@ def day_code(employee_id: int, day: date) -> str | None:
 
 def reports_visible_to(user: Any) -> QuerySet[DailyReport]:
     """Reports of the employees the user may read (themself, subordinates, OPD, regency)."""
-    return DailyReport.objects.filter(
-        employee__in=access.employees_visible_to(user)
+    return access.scoped(
+        DailyReport.objects.filter(employee__in=access.employees_visible_to(user))
     ).select_related("employee", "skp_result")
 
 

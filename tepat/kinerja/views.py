@@ -8,7 +8,7 @@ from uuid import uuid4
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -157,7 +157,7 @@ def report_edit(request: AuthedRequest, report_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment_download(request: AuthedRequest, report_id: int) -> FileResponse:
+def attachment_download(request: AuthedRequest, report_id: int) -> HttpResponseBase:
     """A report's attachment, for whoever may see the report: always a download, never shown
     inline, so a crafted file can never act as a page."""
     report = selectors.report_for_user(request.user, report_id)

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from tepat.audit.attempts import upload_refused_note
 from tepat.org.importing import KINDS, ImportResult, import_file
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -96,10 +97,13 @@ class ImportForm(forms.Form):
         if upload is None:
             raise forms.ValidationError("Pilih berkas yang akan diimpor.")
         if (upload.size or 0) > MAX_UPLOAD_BYTES:
+            upload_refused_note("org_import", _too_large_message(), upload.size)
             raise forms.ValidationError(_too_large_message())
         name = (upload.name or "").lower()
         if not name.endswith((".csv", ".xlsx")):
-            raise forms.ValidationError("Jenis berkas tidak didukung: gunakan .csv atau .xlsx.")
+            message = "Jenis berkas tidak didukung: gunakan .csv atau .xlsx."
+            upload_refused_note("org_import", message, upload.size)
+            raise forms.ValidationError(message)
         return upload
 
     def full_clean(self) -> None:
@@ -108,6 +112,7 @@ class ImportForm(forms.Form):
             # The handler skipped the file, so the field reads as missing: say why.
             self.errors.pop("file", None)
             self.add_error("file", _too_large_message())
+            upload_refused_note("org_import", _too_large_message())
 
 
 def _too_large_message() -> str:

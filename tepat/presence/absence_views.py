@@ -4,7 +4,7 @@ for the OPD operator), the approval queue with bulk decisions, one request, its 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -136,7 +136,7 @@ def _detail(
 
 @login_required
 @require_GET
-def absence_evidence(request: AuthedRequest, request_id: int) -> FileResponse:
+def absence_evidence(request: AuthedRequest, request_id: int) -> HttpResponseBase:
     """The evidence file, for those who may see the request: always a download."""
     item = access.absence_request_for_user(request.user, request_id)
     if not item.evidence:

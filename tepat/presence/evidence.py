@@ -15,6 +15,7 @@ from tepat.uploads import (
     CleanFile,
     NotAnImage,
     PdfRefused,
+    UploadRefused,
     image_format,
     image_reencode,
     is_pdf,
@@ -24,10 +25,8 @@ from tepat.uploads import (
 MAX_SIDE = 2400
 
 
-class EvidenceRejected(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class EvidenceRejected(UploadRefused):
+    kind = "absence_evidence"
 
 
 @dataclass(frozen=True)

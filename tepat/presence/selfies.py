@@ -9,16 +9,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
-from tepat.uploads import NotAnImage, image_reencode
+from tepat.uploads import NotAnImage, UploadRefused, image_reencode
 
 MAX_BYTES = 1_500_000
 MAX_SIDE = 1024
 
 
-class SelfieRejected(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class SelfieRejected(UploadRefused):
+    kind = "selfie"
 
 
 def selfie_decode(data_b64: str) -> bytes:

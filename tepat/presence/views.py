@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -117,7 +117,7 @@ def device_list(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def selfie_download(request: AuthedRequest, event_id: int) -> FileResponse:
+def selfie_download(request: AuthedRequest, event_id: int) -> HttpResponseBase:
     """A check-in selfie, for its owner and those who may review them: always a download,
     never rendered inline, so a crafted image can never act as a page."""
     events = selectors.checkins_with_selfie(

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from tepat.admin_readonly import ReadOnlyAdmin
+from tepat.audit.attempts import upload_refused_note
 from tepat.tpp.models import (
     PltAppointment,
     TppAdjustment,
@@ -57,10 +58,12 @@ class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]
         upload = data.get("yaml_file")
         if upload is not None:
             if upload.size > MAX_YAML_BYTES:
+                upload_refused_note("tpp_policy_yaml", "too large", upload.size)
                 raise forms.ValidationError(_("The YAML file is too large."))
             try:
                 data["definition"] = upload.read().decode("utf-8")
             except UnicodeDecodeError:
+                upload_refused_note("tpp_policy_yaml", "not UTF-8 text", upload.size)
                 raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
         definition = str(data.get("definition") or "")
         if not definition.strip():

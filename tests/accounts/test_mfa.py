@@ -171,7 +171,7 @@ def test_bkpsdm_resets_a_lost_phone_and_it_is_audited(world: World) -> None:
     entry = AuditEntry.objects.get(action="mfa.reset")
     assert entry.actor == world.users["admin_bkpsdm"]
     assert entry.object_id == str(operator.pk)
-    assert entry.before == {"totp": 1, "recovery_codes": 0}
+    assert entry.before == {"totp": 1, "recovery_codes": 0, "security_keys": 0}
     # The session verified with the removed app is no longer verified.
     assert operator_session.get("/org/pegawai/")["Location"].startswith("/akun/mfa/daftar/")
 

@@ -1,10 +1,15 @@
 """Forgot password: by NIP or username, the same answer whatever was typed, a one-time link."""
 
 import re
+from datetime import timedelta
+from typing import Any
 
+import time_machine
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
+from tepat.accounts.models import RequestCount
 from tests.world import World
 
 
@@ -77,3 +82,34 @@ def test_a_weak_new_password_is_refused_with_the_reason(world: World) -> None:
     assert 'class="error"' in response.content.decode()
     user.refresh_from_db()
     assert not user.check_password("12345678")
+
+
+def test_one_account_gets_at_most_three_mails_an_hour_and_the_same_page(
+    world: World, settings: Any
+) -> None:
+    teacher = world.users["asn"]
+    teacher.email = "guru@example.go.id"
+    teacher.save(update_fields=["email"])
+    pages = [_ask(Client(REMOTE_ADDR=f"192.0.2.{n}"), teacher.username) for n in range(5)]
+    assert len(mail.outbox) == settings.PASSWORD_RESET_LIMIT_PER_ACCOUNT == 3
+    assert len(set(pages)) == 1  # the 4th and 5th ask see what the first saw
+    # The count is in the database under a pseudonym, never the NIP.
+    assert not RequestCount.objects.filter(key__contains=teacher.username).exists()
+    assert RequestCount.objects.get(scope="reset-account").count == 5
+
+
+def test_one_client_address_is_stopped_after_twenty_asks_an_hour(
+    world: World, settings: Any
+) -> None:
+    settings.PASSWORD_RESET_LIMIT_PER_IP = 4
+    client = Client(REMOTE_ADDR="198.51.100.23")
+    for n in range(4):
+        _ask(client, f"19900101202001100{n}")
+    refused = client.post("/akun/lupa-sandi/", {"username": world.users["asn"].username})
+    assert refused.status_code == 429
+    assert 'id="reset-too-many"' in refused.content.decode()
+    assert refused["Retry-After"] == "3600"
+    # Another address is not affected; and an hour later this one may ask again.
+    _ask(Client(REMOTE_ADDR="198.51.100.24"), "199001012020011005")
+    with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
+        _ask(client, "199001012020011006")

@@ -197,6 +197,27 @@ CASES: list[Case] = [
         "get",
         _expect(STAFF),
     ),
+    ("accounts:mfa_keys", lambda w: "/akun/mfa/kunci-keamanan/", "get", _expect(STAFF)),
+    # Security keys (WebAuthn): a ceremony starts only for a staff session, never before the
+    # password; the completing steps need a started ceremony (tests/accounts/test_webauthn.py).
+    (
+        "otp_webauthn:credential-registration-begin",
+        lambda w: "/akun/mfa/webauthn/registration/begin/",
+        "post",
+        _expect(STAFF, anon=DENY),
+    ),
+    (
+        "otp_webauthn:credential-authentication-begin",
+        lambda w: "/akun/mfa/webauthn/authentication/begin/",
+        "post",
+        _expect(STAFF, anon=DENY),
+    ),
+    (
+        "otp_webauthn:js-i18n-catalog",
+        lambda w: "/akun/mfa/webauthn/jsi18n/",
+        "get",
+        _expect(ALL, anon=ALLOW),
+    ),
     ("org:employee_list", lambda w: "/org/pegawai/", "get", _expect(ALL)),
     # The teacher is seen by herself, her principal, the Dinas Pendidikan and BKPSDM.
     (
@@ -647,6 +668,9 @@ NOT_IN_MATRIX = {
     "accounts:logout", "set_language", "api:api-root", "api:openapi-json", "api:openapi-view",
     "api:token_create",  # public by nature; tests/presence covers it
     "presence_office:selfie",  # needs a selfie; every role in tests/presence/test_selfie.py
+    # need a ceremony begun in the same session; tests/accounts/test_webauthn.py
+    "otp_webauthn:credential-registration-complete",
+    "otp_webauthn:credential-authentication-complete",
 }  # fmt: skip
 
 

@@ -8,13 +8,14 @@ from collections.abc import Callable
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from tepat.kinerja.attachments import AttachmentRejected, attachment_clean
 from tepat.presence.evidence import EvidenceRejected, evidence_clean, evidence_read
 from tepat.presence.selfies import SelfieRejected, selfie_decode, selfie_reencode
 from tepat.uploads import CleanFile
-from tests.world import TODAY, World, login
+from tests.world import World, login
 
 
 def _jpeg(comment: bytes = b"") -> bytes:
@@ -116,10 +117,11 @@ def test_a_work_report_with_a_scripted_pdf_is_refused_and_nothing_stored(
             "attachment": SimpleUploadedFile("laporan.pdf", payload, "application/pdf"),
         }  # fmt: skip
 
+    today = timezone.localdate().isoformat()  # within the days a report may still be filed
     for attack in sorted(PDF_ONLY_ATTACKS):
-        response = client.post("/kinerja/laporan/baru/", form(TODAY.isoformat(), REFUSED[attack]))
+        response = client.post("/kinerja/laporan/baru/", form(today, REFUSED[attack]))
         assert response.status_code == 400, attack
     assert not DailyReport.objects.exists()
-    clean = client.post("/kinerja/laporan/baru/", form(TODAY.isoformat(), _pdf(b"<< >>")))
+    clean = client.post("/kinerja/laporan/baru/", form(today, _pdf(b"<< >>")))
     assert clean.status_code == 302
     assert DailyReport.objects.count() == 1
