@@ -52,10 +52,23 @@ def _columns() -> tuple[str, ...]:
     return tuple(f.attname for f in TppResult._meta.concrete_fields if not f.primary_key)
 
 
+@cache
+def _static_defaults() -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """The model's defaults: the plain ones once, the fields whose default is built anew."""
+    plain, built = {}, []
+    for f in TppResult._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if callable(f.default):
+            built.append(f)
+        else:
+            plain[f.attname] = f.get_default()
+    return plain, tuple(built)
+
+
 def _defaults() -> dict[str, Any]:
-    return {
-        f.attname: f.get_default() for f in TppResult._meta.concrete_fields if not f.primary_key
-    }
+    plain, built = _static_defaults()
+    return {**plain, **{f.attname: f.get_default() for f in built}}
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
