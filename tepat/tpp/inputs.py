@@ -300,20 +300,20 @@ def _employee_month(
     records: _DayRecords,
 ) -> GatheredMonth:
     first_row, last_row = rows[0], rows[-1]
-    held: dict[date, dict[str, Any]] | None = {}
+    held: dict[date, dict[str, Any]] = {}
     working_days: list[date] = []
-    if (
+    # In one post the whole month (most people): its working days, all held at it.
+    whole_month = (
         len(rows) == 1
         and first_row["valid_from"] <= working.days[0]
         and (first_row["valid_to"] is None or first_row["valid_to"] > working.days[-1])
-    ):
-        # In one post the whole month (most people): its working days, all held at it.
+    )
+    if whole_month:
         kind_of: CalendarKind = (
             "school" if first_row["unit__kind"] == Unit.Kind.SEKOLAH else "office"
         )
         working_days = list(working.ordered(first_row["schedule_group_id"], kind_of))
-        held = None
-    for d in working.days if held is not None else ():
+    for d in () if whole_month else working.days:
         a = _assignment_on(rows, d)
         # Out of post (before the start, after the end): the nearest post decides which days
         # of the month count, so a new employee's month has the same working days as others'.
@@ -334,7 +334,7 @@ def _employee_month(
         if (start and d < start) or (end and d > end):
             continue
         # A gap between two posts: the earlier post's kelas.
-        a = first_row if held is None else held.get(d) or previous
+        a = first_row if whole_month else held.get(d) or previous
         if a is None:
             continue
         previous = a
