@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 from types import MappingProxyType
@@ -257,10 +258,16 @@ class TppPolicy:
         return f"{self.name} versi {self.version}"
 
     def absence(self, code: str) -> AbsenceRule | None:
+        return self._absences_by_code.get(code)
+
+    @cached_property
+    def _absences_by_code(self) -> Mapping[str, AbsenceRule]:
+        # Looked up for every day of every employee: a dict, built once per policy (the first
+        # rule of a code wins, as the list's order decided before).
+        found: dict[str, AbsenceRule] = {}
         for rule in self.absences:
-            if rule.code == code:
-                return rule
-        return None
+            found.setdefault(rule.code, rule)
+        return found
 
     def sanction(self, code: str) -> SanctionRule | None:
         for rule in self.sanctions.types:

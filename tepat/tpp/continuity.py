@@ -28,7 +28,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -424,12 +426,13 @@ def continuity_inputs_read(
     given_days: dict[str, dict[date, DayRecord]] = defaultdict(dict)
     if verdict_table is not None:
         problems.extend(verdict_table.problems)
+        day_of = _VerdictRows(verdict_table, policy, plain_given)
         for number, row in verdict_table.rows:
             nip = owner(verdict_table, number, row)
             if nip is None:
                 continue
             try:
-                record = _verdict_row(verdict_table, row, policy, plain_given)
+                record = day_of(row)
                 if record.date in given_days[nip]:
                     raise _RowError("Tanggal", f"{record.date:%d-%m-%Y} tercatat dua kali")
                 given_days[nip][record.date] = record
@@ -548,7 +551,8 @@ def continuity_inputs_read(
             listed = days.get(x)
             if listed is None:
                 missing += 1
-            if listed is None or listed == plain_given[x]:
+            plain_day = plain_given[x]
+            if listed is None or listed is plain_day or listed == plain_day:
                 # Plain present days are shared between employees (100,000 × 22 of them).
                 plain = plain_days.get((x, kelas))
                 if plain is None:
@@ -627,6 +631,33 @@ def _working_days(table: Table) -> list[date]:
     if problems:
         raise InputFileError(problems)
     return sorted(days)
+
+
+class _VerdictRows:
+    """`_verdict_row`, once per distinct row: a regency's presensi file has millions of rows
+    but few distinct ones once the NIP is left out (a day, a code, a few minutes)."""
+
+    def __init__(self, table: Table, policy: TppPolicy, plain: Mapping[date, DayRecord]) -> None:
+        self.table, self.policy, self.plain = table, policy, plain
+        read = [at for header, at in table.headers.items() if header != "NIP"]
+        self.width = max(table.headers.values()) + 1
+        self.key = itemgetter(*read) if len(read) > 1 else None
+        self.made: dict[Any, DayRecord | _RowError] = {}
+
+    def __call__(self, row: list[str]) -> DayRecord:
+        if self.key is None or len(row) < self.width:
+            return _verdict_row(self.table, row, self.policy, self.plain)
+        key = self.key(row)
+        made = self.made.get(key)
+        if made is None:
+            try:
+                made = _verdict_row(self.table, row, self.policy, self.plain)
+            except _RowError as error:
+                made = error
+            self.made[key] = made
+        if isinstance(made, _RowError):
+            raise _RowError(made.column, made.message)
+        return made
 
 
 def _verdict_row(

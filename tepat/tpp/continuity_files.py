@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -113,15 +114,16 @@ def table_read(path: Path, columns: Sequence[str], required: Sequence[str]) -> T
             [InputProblem(path.name, 1, c, "kolom wajib tidak ada di baris judul") for c in missing]
         )
     table = Table(path.name, headers)
+    # A cell of a long number Excel cut (`_cell`) starts with NUL; a CSV file has none unless
+    # it holds NUL characters at all.
+    markers = path.suffix == ".xlsx" or b"\0" in path.read_bytes()
     try:
         for number, row in enumerate(raw, start=2):
             if not any(row):
                 continue
-            if "\0" in "".join(row):
-                bad = [i for i, cell in enumerate(row) if cell.startswith("\0")]
-            else:
-                bad = []
-            if bad:
+            if markers and "\0" in "".join(row) and (
+                bad := [i for i, cell in enumerate(row) if cell.startswith("\0")]
+            ):
                 for i in bad:
                     column = next((c for c, at in headers.items() if at == i), f"ke-{i + 1}")
                     table.problems.append(
@@ -173,6 +175,13 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
         book.close()
 
 
+# What could make a cell need stripping or unquoting: whitespace other than the line breaks
+# between rows (whose place a double quote could change) or an apostrophe. A file without any
+# below its header line is read as the csv module gives it (`header_key` reads the header
+# whatever its spaces and quotes); otherwise every cell is stripped and unquoted.
+_MAYBE_UNCLEAN = re.compile(r"""[^\S\r\n]|['"]""")
+
+
 def _csv_rows(path: Path) -> Iterator[list[str]]:
     data = path.read_bytes()
     try:
@@ -181,8 +190,12 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
         text = data.decode("cp1252", errors="replace")
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
-        # `_cell` for text, inlined: a regency's presensi file has millions of cells.
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    if _MAYBE_UNCLEAN.search(text, len(first_line)) is None:
+        yield from rows  # a regency's presensi file has millions of cells, all clean
+        return
+    for row in rows:
+        # `_cell` for text, inlined.
         cells = [v.strip() for v in row]
         yield [v[1:] if v[:1] == "'" else v for v in cells]
 

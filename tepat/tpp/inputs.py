@@ -104,6 +104,7 @@ class WorkingDays:
         self._schedules: dict[int | None, list[Schedule]] | None = None
         self._calendars: dict[CalendarKind, WorkCalendar] = {}
         self._working: dict[tuple[int | None, CalendarKind], frozenset[date]] = {}
+        self._ordered: dict[tuple[int | None, CalendarKind], tuple[date, ...]] = {}
 
     def _versions(self, group_id: int | None) -> list[Schedule]:
         if self._schedules is None:
@@ -118,6 +119,13 @@ class WorkingDays:
         if key not in self._working:
             self._working[key] = self._compute(group_id, kind)
         return self._working[key]
+
+    def ordered(self, group_id: int | None, kind: CalendarKind) -> tuple[date, ...]:
+        """The same days in date order."""
+        key = (group_id, kind)
+        if key not in self._ordered:
+            self._ordered[key] = tuple(sorted(self.of(group_id, kind)))
+        return self._ordered[key]
 
     def _compute(self, group_id: int | None, kind: CalendarKind) -> frozenset[date]:
         schedules = self._versions(group_id)
@@ -158,10 +166,41 @@ def _marks(row: tuple[Any, ...], code: str, policy: TppPolicy) -> tuple[str | No
     return tl, psw
 
 
+class _DayRecords:
+    """The `DayRecord` of a stored verdict at a kelas, built once per distinct (verdict, kelas)
+    in a gather: most days of most employees are alike (present, on time), and a record is
+    immutable, so the same one serves them all."""
+
+    def __init__(self, policy: TppPolicy) -> None:
+        self.policy = policy
+        self._made: dict[tuple[Any, ...], DayRecord] = {}
+
+    def of(self, verdict: tuple[Any, ...], kelas: int) -> DayRecord:
+        key = (*verdict, kelas)
+        record = self._made.get(key)
+        if record is None:
+            code = _day_code(verdict[1])
+            tl, psw = _marks(verdict, code, self.policy)
+            record = DayRecord(
+                date=verdict[0], kelas_jabatan=kelas, code=code, tl_code=tl, psw_code=psw
+            )
+            self._made[key] = record
+        return record
+
+
 def _day_code(verdict_code: str) -> str:
     if verdict_code in (DAY_PRESENT, DAY_TK, DAY_OFF):
         return verdict_code
     return ABSENCE_CODES.get(verdict_code, verdict_code.upper())
+
+
+def _of_employees(ids: Sequence[int], field: str = "employee_id") -> Q:
+    """Rows of these employees. Sorted, dense ids (a run's chunks) are asked for as a range,
+    filtered in Python by the caller: a long IN list costs more to send and parse than the few
+    rows of others in the range."""
+    if ids and max(ids) - min(ids) < 2 * len(ids):
+        return Q(**{f"{field}__gte": min(ids), f"{field}__lte": max(ids)})
+    return Q(**{f"{field}__in": ids})
 
 
 def employee_months_gather(
@@ -175,7 +214,7 @@ def employee_months_gather(
     working = WorkingDays(first, last)
     assignments: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for a in (
-        Assignment.objects.filter(employee_id__in=ids, valid_from__lte=last)
+        Assignment.objects.filter(_of_employees(ids), valid_from__lte=last)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
         .order_by("employee_id", "valid_from")
         .values(
@@ -191,10 +230,10 @@ def employee_months_gather(
         )
     ):
         assignments[a["employee_id"]].append(dict(a))
-    kinds = dict(Employee.objects.filter(id__in=ids).values_list("id", "kind"))
+    kinds = dict(Employee.objects.filter(_of_employees(ids, "id")).values_list("id", "kind"))
     verdicts: dict[int, dict[date, tuple[Any, ...]]] = defaultdict(dict)
     for employee_id, *row in AttendanceDay.objects.filter(
-        employee_id__in=ids, day__gte=first, day__lte=last
+        _of_employees(ids), day__gte=first, day__lte=last
     ).values_list(
         "employee_id", "day", "day_code", "in_code", "out_code", "minutes_late", "minutes_early"
     ):
@@ -204,18 +243,19 @@ def employee_months_gather(
             minutes=minutes, predicate=predicate or None, realisation_percent=percent
         )
         for employee_id, minutes, predicate, percent in MonthlyEvaluation.objects.filter(
-            employee_id__in=ids, year=year, month=month
+            _of_employees(ids), year=year, month=month
         ).values_list("employee_id", "approved_minutes", "predicate", "productivity_percent")
     }
     plt: dict[int, list[tuple[date, date | None, int]]] = defaultdict(list)
     for employee_id, start, end, kelas in (
-        PltAppointment.objects.filter(employee_id__in=ids, first_day__lte=last)
+        PltAppointment.objects.filter(_of_employees(ids), first_day__lte=last)
         .filter(Q(last_day__isnull=True) | Q(last_day__gte=first))
         .values_list("employee_id", "first_day", "last_day", "kelas_jabatan")
     ):
         plt[employee_id].append((start, end, kelas))
     sanctions = sanctions_for(ids, year, month, policy)
 
+    records = _DayRecords(policy)
     gathered = []
     for employee_id in ids:
         rows = assignments.get(employee_id)
@@ -233,7 +273,7 @@ def employee_months_gather(
                 productivity.get(employee_id),
                 plt.get(employee_id, []),
                 sanctions.get(employee_id, []),
-                policy,
+                records,
             )
         )
     return gathered
@@ -257,19 +297,28 @@ def _employee_month(
     productivity: ProductivityInput | None,
     plt: list[tuple[date, date | None, int]],
     sanctions: Iterable[SanctionInput],
-    policy: TppPolicy,
+    records: _DayRecords,
 ) -> GatheredMonth:
     first_row, last_row = rows[0], rows[-1]
     held: dict[date, dict[str, Any]] = {}
     working_days: list[date] = []
-    for d in working.days:
+    # In one post the whole month (most people): its working days, all held at it.
+    whole_month = (
+        len(rows) == 1
+        and first_row["valid_from"] <= working.days[0]
+        and (first_row["valid_to"] is None or first_row["valid_to"] > working.days[-1])
+    )
+    if whole_month:
+        kind_of: CalendarKind = (
+            "school" if first_row["unit__kind"] == Unit.Kind.SEKOLAH else "office"
+        )
+        working_days = list(working.ordered(first_row["schedule_group_id"], kind_of))
+    for d in () if whole_month else working.days:
         a = _assignment_on(rows, d)
         # Out of post (before the start, after the end): the nearest post decides which days
         # of the month count, so a new employee's month has the same working days as others'.
         schedule_of = a or (first_row if d < first_row["valid_from"] else last_row)
-        kind_of: CalendarKind = (
-            "school" if schedule_of["unit__kind"] == Unit.Kind.SEKOLAH else "office"
-        )
+        kind_of = "school" if schedule_of["unit__kind"] == Unit.Kind.SEKOLAH else "office"
         if d in working.of(schedule_of["schedule_group_id"], kind_of):
             working_days.append(d)
             if a is not None:
@@ -284,18 +333,15 @@ def _employee_month(
     for d in working_days:
         if (start and d < start) or (end and d > end):
             continue
-        a = held.get(d) or previous  # a gap between two posts: the earlier post's kelas
+        # A gap between two posts: the earlier post's kelas.
+        a = first_row if whole_month else held.get(d) or previous
         if a is None:
             continue
         previous = a
         verdict = verdicts.get(d)
         if verdict is None:
             continue  # the rules core names the day: "Data hari … belum ada"
-        code = _day_code(verdict[1])
-        tl, psw = _marks(verdict, code, policy)
-        days.append(
-            DayRecord(date=d, kelas_jabatan=a["kelas_jabatan"], code=code, tl_code=tl, psw_code=psw)
-        )
+        days.append(records.of(verdict, a["kelas_jabatan"]))
     in_post = [d for d in working_days if not (start and d < start) and not (end and d > end)]
     plt_kelas = None
     for plt_start, plt_end, kelas in plt:

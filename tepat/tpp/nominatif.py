@@ -25,13 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 
+import xlsxwriter
 from fpdf import FPDF, FPDFException
 from fpdf.enums import TextMode
 from fpdf.fonts import CoreFont
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
 
 from tepat.rules.tpp import MONTH_NAMES, TppResult
 from tepat.spreadsheet_cells import cell_text
@@ -212,69 +211,71 @@ XLSX_HEADER_ROW = 5
 def nominatif_xlsx(sheet: NominatifSheet) -> bytes:
     """One worksheet: title, header, one row per employee, the OPD total, signature blocks.
 
-    Written in openpyxl's write-only mode (rows streamed, styles set per cell as written): a
-    large OPD has thousands of rows and the ordinary mode keeps every cell as an object."""
-    book = Workbook(write_only=True)
-    ws = book.create_sheet(f"Nominatif {sheet.month:02d}-{sheet.year}")
-    for column, width in zip("ABCDEF", (5, 21, 28, 9, 7, 28), strict=True):
-        ws.column_dimensions[column].width = width
-    bold = Font(bold=True)
-    wrapped = Alignment(wrap_text=True, vertical="top")
-    ws.append([cell_text(sheet.title)])
-    ws.append([cell_text(_subtitle(sheet))])
-    ws.append([cell_text(f"Kebijakan: {sheet.policy_label}")])
-    ws.append([])
+    Written with XlsxWriter, each cell by its type (text is always written as text, never
+    turned into a formula or a link); a large OPD has thousands of rows."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"constant_memory": True})
+    ws = book.add_worksheet(f"Nominatif {sheet.month:02d}-{sheet.year}")
+    for column, width in enumerate((5, 21, 28, 9, 7, 28)):
+        ws.set_column(column, column, width)
+    bold = book.add_format({"bold": True})
+    header_format = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    formats = {
+        (number_format, is_bold): book.add_format({"num_format": number_format, "bold": is_bold})
+        for number_format in ("0.00", "#,##0.00")
+        for is_bold in (False, True)
+    }
+
+    def text(row: int, column: int, value: str | None, cell_format: Any = None) -> None:
+        if value is not None:
+            ws.write_string(row, column, cell_text(value), cell_format)
+
+    text(0, 0, sheet.title)
+    text(1, 0, _subtitle(sheet))
+    text(2, 0, f"Kebijakan: {sheet.policy_label}")
     headers = ["No", "NIP", "Nama", "Golongan", "Kelas", "Jabatan", *_money_headers(sheet)]
     headers += ["TPP bersih", "Bank", "Nomor rekening"]
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = bold
-        cell.alignment = wrapped
-        header_cells.append(cell)
-    ws.append(header_cells)
+    header_row = XLSX_HEADER_ROW - 1
+    for column, label in enumerate(headers):
+        text(header_row, column, label, header_format)
     keys = [key for key, _label in _MONEY_COLUMNS]
     percent_indexes = {keys.index(key) for key in _PERCENT_KEYS}
     money_formats = [
         "0.00" if index in percent_indexes else "#,##0.00"
         for index in range(len(_money_headers(sheet)) + 1)  # and TPP bersih
     ]
+    plain_formats = [formats[(f, False)] for f in money_formats]
+    bold_formats = [formats[(f, True)] for f in money_formats]
+    bank_column = 6 + len(money_formats)
 
-    def money(values: Sequence[Decimal | None], *, font: Font | None = None) -> list[WriteOnlyCell]:
-        cells = []
-        for value, number_format in zip(values, money_formats, strict=True):
-            cell = WriteOnlyCell(ws, value=value)
-            cell.number_format = number_format
-            if font is not None:
-                cell.font = font
-            cells.append(cell)
-        return cells
+    def money(row: int, values: Sequence[Decimal | None], cell_formats: list[Any]) -> None:
+        for column, (value, cell_format) in enumerate(zip(values, cell_formats, strict=True), 6):
+            if value is None:
+                ws.write_blank(row, column, None, cell_format)
+            else:
+                ws.write_number(row, column, value, cell_format)
 
+    row_index = header_row
     for number, row in enumerate(sheet.rows, start=1):
-        ws.append(
-            [
-                number,
-                cell_text(row.nip),  # text, so all 18 digits survive
-                cell_text(row.name),
-                cell_text(row.golongan),
-                cell_text(row.kelas),
-                cell_text(row.jabatan),
-                *money([*_money_values(sheet, row), row.net]),
-                cell_text(row.bank_name),
-                cell_text(row.bank_account),
-            ]
-        )
-    label_cells = []
-    for value in ("", "", f"Jumlah {len(sheet.rows)} pegawai", "", "", ""):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.font = bold
-        label_cells.append(cell)
-    ws.append([*label_cells, *money([*_money_totals(sheet), sheet.total("net")], font=bold)])
-    ws.append([])
+        row_index += 1
+        ws.write_number(row_index, 0, number)
+        for column, value in enumerate(
+            (row.nip, row.name, row.golongan, row.kelas, row.jabatan), start=1
+        ):
+            text(row_index, column, value)
+        money(row_index, [*_money_values(sheet, row), row.net], plain_formats)
+        text(row_index, bank_column, row.bank_name)
+        text(row_index, bank_column + 1, row.bank_account)
+    row_index += 1
+    for column, label in enumerate(("", "", f"Jumlah {len(sheet.rows)} pegawai", "", "", "")):
+        text(row_index, column, label, bold)
+    money(row_index, [*_money_totals(sheet), sheet.total("net")], bold_formats)
+    row_index += 1
     for line in _xlsx_signature_rows(sheet):
-        ws.append(line)
-    out = io.BytesIO()
-    book.save(out)
+        row_index += 1
+        for column, signature in enumerate(line):
+            text(row_index, column, signature)
+    book.close()
     return out.getvalue()
 
 

@@ -3,9 +3,6 @@ compute, accept). Each user-facing write is one transaction with its audit row; 
 computes, these only gather, store and record. Refusals are `ValidationError` (shown to the
 user) or `PermissionDenied`."""
 
-from collections.abc import Sequence
-from dataclasses import asdict
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,10 +16,9 @@ from tepat.accounts.access import TPP_ADMIN_ROLES, require_role
 from tepat.audit.services import audit_record
 from tepat.rules import tpp as rules
 from tepat.rules.tpp_policy import PolicyError, TppPolicy, policy_from_yaml, policy_validate
-from tepat.tpp import inputs, submissions
+from tepat.tpp import inputs, results, submissions
 from tepat.tpp.models import (
     PltAppointment,
-    TppAdjustment,
     TppPolicyVersion,
     TppResult,
     TppRun,
@@ -197,34 +193,32 @@ def tpp_run_start(*, actor: Any, year: int, month: int, enqueue: bool = True) ->
     return run
 
 
-def tpp_run_compute(run_id: int) -> TppRun:
-    """Compute a queued run: gather and compute the regency in chunks, writing each chunk's
-    results in one bulk insert and the progress after it, so the page can show how far it is.
-    A failure leaves no results and marks the run failed with the reason."""
+def tpp_run_compute(run_id: int, *, chunk: int = CHUNK, processes: int | None = None) -> TppRun:
+    """Compute a queued run: gather, compute and write the regency in chunks of `chunk`
+    employees, each chunk in its own transaction, spread over worker processes where the
+    database allows it (`results.workers_for`; `processes` overrides). The progress is written
+    after each chunk, so the page can show how far it is. A failure leaves no results and
+    marks the run failed with the reason."""
     run = TppRun.objects.select_related("policy").get(pk=run_id)
     if run.status != TppRun.Status.QUEUED:
         return run
-    policy = policy_from_yaml(run.policy.definition)
+    policy_from_yaml(run.policy.definition)  # a policy that no longer reads fails here
     ids = inputs.employee_ids_in_month(run.year, run.month)
     run.status = TppRun.Status.RUNNING
     run.started_at = timezone.now()
     run.progress_total = len(ids)
     run.save(update_fields=["status", "started_at", "progress_total"])
-    errors = 0
+    job = results.RunJob(
+        run_id=run.pk, year=run.year, month=run.month, definition=run.policy.definition
+    )
+    chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
+    workers = results.workers_for(len(chunks)) if processes is None else processes
+    done = errors = 0
     try:
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            due = submissions.adjustments_for(run.year, run.month, chunk)
-            rows = [
-                _result_row(run, g, policy, due.get(g.employee_id, []))
-                for g in inputs.employee_months_gather(run.year, run.month, chunk, policy)
-            ]
-            errors += sum(1 for r in rows if r.error)
-            with transaction.atomic():
-                TppResult.objects.bulk_create(rows, batch_size=1000)
-                TppRun.objects.filter(pk=run.pk).update(
-                    progress_done=start + len(chunk), error_count=errors
-                )
+        for count, chunk_errors in results.chunks_store(job, chunks, workers):
+            done += count
+            errors += chunk_errors
+            TppRun.objects.filter(pk=run.pk).update(progress_done=done, error_count=errors)
     except Exception as exc:
         TppResult.objects.filter(run=run).delete()
         TppRun.objects.filter(pk=run.pk).update(
@@ -242,85 +236,6 @@ def tpp_run_compute(run_id: int) -> TppRun:
 
 def _money(value: Decimal) -> str:
     return str(value)
-
-
-def _lines(result: rules.TppResult) -> dict[str, Any]:
-    def plain(item: Any) -> dict[str, Any]:
-        return {
-            k: (
-                v.isoformat() if isinstance(v, date) else _money(v) if isinstance(v, Decimal) else v
-            )
-            for k, v in asdict(item).items()
-        }
-
-    return {
-        "basic_segments": [plain(s) for s in result.basic_segments],
-        "deductions": [plain(d) for d in result.deductions],
-        "caps": [plain(c) for c in result.caps],
-        "withholdings": [plain(w) for w in result.withholdings],
-    }
-
-
-def _result_row(
-    run: TppRun,
-    g: inputs.GatheredMonth,
-    policy: TppPolicy,
-    adjustments: Sequence[TppAdjustment] = (),
-) -> TppResult:
-    row = TppResult(
-        run=run,
-        employee_id=g.employee_id,
-        opd_id=g.opd_id,
-        unit_id=g.unit_id,
-        kelas_jabatan=g.kelas_jabatan,
-        golongan=g.golongan,
-        inputs=inputs.month_snapshot(g),
-        policy_name=policy.name,
-        policy_version=policy.version,
-        rules_version=rules.RULES_VERSION,
-    )
-    try:
-        result = rules.tpp_month_compute(g.month, policy)
-    except (rules.TppInputError, PolicyError) as exc:
-        row.error = exc.message
-        row.explanation = [exc.message]
-        return row
-    for name in (
-        "eligible", "working_days", "days_in_post", "basic", "tpp_awal", "discipline_share",
-        "discipline_deduction_percent", "discipline_paid", "productivity_share",
-        "productivity_percent", "productivity_paid", "sanction_cut", "plt_paid", "gross", "net",
-    ):  # fmt: skip
-        setattr(row, name, getattr(result, name))
-    row.withholdings = sum((w.rupiah for w in result.withholdings), Decimal(0))
-    row.lines = _lines(result)
-    row.explanation = [*result.explanation, *g.notes]
-    if adjustments:
-        _adjustments_add(row, adjustments)
-    return row
-
-
-def _adjustments_add(row: TppResult, adjustments: Sequence[TppAdjustment]) -> None:
-    """Corrections of earlier locked months are added to the net, each with its own line; a
-    net that would fall below zero is not paid but listed for BKPSDM with the reason."""
-    lines = submissions.adjustment_lines(adjustments)
-    total = sum((a.amount for a in adjustments), Decimal(0))
-    before = row.net
-    row.adjustment = total
-    row.net = before + total
-    row.lines["adjustments"] = lines
-    sign = "+" if total >= 0 else "−"
-    row.explanation = [
-        *row.explanation,
-        *(line["text"] for line in lines),
-        f"TPP bersih setelah koreksi: {rules.format_rupiah(before)} {sign} "
-        f"{rules.format_rupiah(abs(total))} = {rules.format_rupiah(row.net)}",
-    ]
-    if row.net < 0:
-        row.error = (
-            f"Koreksi periode terkunci ({rules.format_rupiah(total)}) melebihi TPP bulan ini "
-            f"({rules.format_rupiah(before)}); diselesaikan BKPSDM secara manual"
-        )
-        row.net = Decimal(0)
 
 
 @transaction.atomic
