@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NodesConfig(AppConfig):
+    name = "tepat.nodes"
+    label = "nodes"
+    verbose_name = _("Application nodes")
