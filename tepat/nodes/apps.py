@@ -1,8 +1,7 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class NodesConfig(AppConfig):
+    # No models and no pages: nothing of it is shown, so no translated name.
     name = "tepat.nodes"
     label = "nodes"
-    verbose_name = _("Application nodes")

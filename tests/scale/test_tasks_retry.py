@@ -1,0 +1,63 @@
+"""A verdict rebuild that failed is queued again, a few times at most, by `tepat tasks_retry`."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import OperationalError
+from django_tasks_db.models import DBTaskResult
+
+from tepat.presence.models import AttendanceDay
+from tepat.presence.tasks import attendance_day_rebuild_task
+from tests.world import World
+
+# The worker closes its database connection between tasks, as a long-running process should:
+# no test transaction can wrap it.
+pytestmark = pytest.mark.usefixtures("transactional_db")
+TASK = "tepat.presence.tasks.attendance_day_rebuild_task"
+
+
+def _worker() -> None:
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+
+def _retry() -> str:
+    out = StringIO()
+    call_command("tasks_retry", stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def _statuses() -> list[str]:
+    return list(
+        DBTaskResult.objects.filter(task_path=TASK)
+        .order_by("enqueued_at")
+        .values_list("status", flat=True)
+    )
+
+
+def test_a_failed_rebuild_runs_again_and_succeeds(
+    world: World, schedules: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def database_gone(*args: object) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    attendance_day_rebuild_task.enqueue(world.teacher.pk, "2026-11-23")
+    with monkeypatch.context() as patched:
+        patched.setattr("tepat.presence.tasks.attendance_day_rebuild", database_gone)
+        _worker()
+    assert _statuses() == ["FAILED"]
+    # The database is back: the next timer run queues the rebuild again, once.
+    assert "queued again" in _retry()
+    assert _retry() == ""
+    _worker()
+    assert _statuses() == ["FAILED", "SUCCESSFUL"]
+    assert AttendanceDay.objects.filter(employee=world.teacher, day="2026-11-23").exists()
+    assert _retry() == ""  # succeeded since: nothing to do
+
+
+def test_a_task_that_keeps_failing_is_given_up_after_three_runs(world: World) -> None:
+    attendance_day_rebuild_task.enqueue(0, "2026-11-23")
+    for _ in range(5):
+        _worker()
+        _retry()
+    assert _statuses() == ["FAILED", "FAILED", "FAILED"]
