@@ -358,3 +358,11 @@ if replica_url:
     }
     DATABASE_ROUTERS = ["tepat.nodes.router.ReplicaRouter"]
     MIDDLEWARE.append("tepat.nodes.router.ReplicaReadsMiddleware")
+
+# --- Connection pooling (docs/deploy.md, PgBouncer) ----------------------------------------------
+# DATABASE_TRANSACTION_POOLING=1 when DATABASE_URL (and the replica's) point at PgBouncer in
+# transaction mode: a server-side cursor (QuerySet.iterator) cannot outlive the transaction
+# that PgBouncer lends a server connection for.
+if env_bool("DATABASE_TRANSACTION_POOLING", False):
+    for database in DATABASES.values():
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
