@@ -24,6 +24,9 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
+# DBTaskResult is generic over the task's parameters and result; these rows are of any task.
+TaskRow = DBTaskResult[Any, Any]
+
 RETRYABLE = frozenset(
     {
         "tepat.presence.tasks.attendance_day_rebuild_task",
@@ -37,14 +40,14 @@ RETRYABLE = frozenset(
 class History:
     failures: int = 0
     last_failure: datetime | None = None
-    newest: DBTaskResult | None = None  # the latest enqueued run with these arguments
+    newest: TaskRow | None = None  # the latest enqueued run with these arguments
 
 
-def _key(row: DBTaskResult) -> tuple[str, str, str]:
+def _key(row: TaskRow) -> tuple[str, str, str]:
     return row.task_path, row.queue_name, json.dumps(row.args_kwargs, sort_keys=True)
 
 
-def tasks_retry(*, hours: int, attempts: int) -> tuple[list[DBTaskResult], int]:
+def tasks_retry(*, hours: int, attempts: int) -> tuple[list[TaskRow], int]:
     """Queue the retries; return the failed runs queued again and how many were given up."""
     since = timezone.now() - timedelta(hours=hours)
     rows = DBTaskResult.objects.filter(task_path__in=RETRYABLE, enqueued_at__gte=since).order_by(
@@ -56,7 +59,7 @@ def tasks_retry(*, hours: int, attempts: int) -> tuple[list[DBTaskResult], int]:
         history.newest = row
         if row.status == "FAILED":
             history.failures += 1
-    retried: list[DBTaskResult] = []
+    retried: list[TaskRow] = []
     given_up = 0
     for history in histories.values():
         failed = history.newest
