@@ -5,11 +5,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import OperationalError
+from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
+from tepat.accounts.models import Role
 from tepat.presence.models import AttendanceDay
 from tepat.presence.tasks import attendance_day_rebuild_task
-from tests.world import World
+from tests.world import World, login
 
 # The worker closes its database connection between tasks, as a long-running process should:
 # no test transaction can wrap it.
@@ -61,3 +63,15 @@ def test_a_task_that_keeps_failing_is_given_up_after_three_runs(world: World) ->
         _worker()
         _retry()
     assert _statuses() == ["FAILED", "FAILED", "FAILED"]
+
+
+def test_a_failed_task_and_its_traceback_are_shown_in_the_admin(world: World) -> None:
+    attendance_day_rebuild_task.enqueue(0, "2026-11-23")  # no employee 0: it fails
+    _worker()
+    failed = DBTaskResult.objects.get(task_path=TASK)
+    admin = login(Client(), world.users[Role.SUPERADMIN])
+    listing = admin.get("/admin/django_tasks_database/dbtaskresult/?status__exact=FAILED")
+    assert listing.status_code == 200
+    assert "attendance_day_rebuild_task" in listing.content.decode()
+    detail = admin.get(f"/admin/django_tasks_database/dbtaskresult/{failed.pk}/change/")
+    assert "DoesNotExist" in detail.content.decode()
