@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tepat.ledger",
     "tepat.backups",
     "tepat.security",
+    "tepat.nodes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -337,3 +338,60 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Shared state of the application nodes (docs/deploy.md, "Several application nodes") ---
+# Any node may serve any request: nothing a later request needs stays in one process's memory
+# or on one node's disk. Sessions, login throttling (django-axes) and background tasks
+# (TASKS above) live in the database; the cache too, unless REDIS_URL names a Redis server
+# every node shares. (Per-process memoisation of immutable inputs and the check-in path's map
+# of work sites, refreshed every 60 s, are listed in docs/deploy.md with why they are safe.)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+REDIS_URL = env_str("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        # The table is created by tepat.nodes' migration (`tepat migrate`).
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tepat_cache"}
+    )
+}
+
+# --- Read replica (tepat.nodes.router) ---------------------------------------------------------
+# DATABASE_REPLICA_URL (or _FILE): a PostgreSQL streaming replica of DATABASE_URL. The GET
+# requests of the views listed here (a module, or one view by its dotted name) read the domain
+# tables from it; every write, every read inside a transaction and everything else stays on
+# the primary. Without a replica nothing is routed.
+TEPAT_REPLICA_VIEWS = [
+    # Dashboards (the polled live figures too), trends, the monthly discipline report. Not the
+    # pages that POST a decision and redirect back to themselves (alerts, sanctions,
+    # notifications): their GET must show the decision just made.
+    "tepat.monitor.views.dashboard",
+    "tepat.monitor.views.dashboard_data",
+    "tepat.monitor.views.opd_detail",
+    "tepat.monitor.views.trends",
+    "tepat.monitor.views.review_overview",
+    "tepat.monitor.views.discipline_list",
+    "tepat.monitor.views.report",
+    "tepat.presence.views.recap",  # rekap kehadiran and its XLSX
+    "tepat.tpp.views.run_opd",  # a month's results per OPD
+    "tepat.tpp.views.submission_download",  # daftar nominatif XLSX/PDF, bank-transfer CSV
+]
+replica_url = env_str("DATABASE_REPLICA_URL", "")  # lower case: not a setting
+if replica_url:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(replica_url, conn_max_age=60, conn_health_checks=True),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        # Tests use the primary's test database for both names.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["tepat.nodes.router.ReplicaRouter"]
+    MIDDLEWARE.append("tepat.nodes.router.ReplicaReadsMiddleware")
+
+# --- Connection pooling (docs/deploy.md, PgBouncer) ----------------------------------------------
+# DATABASE_TRANSACTION_POOLING=1 when DATABASE_URL (and the replica's) point at PgBouncer in
+# transaction mode: a server-side cursor (QuerySet.iterator) cannot outlive the transaction
+# that PgBouncer lends a server connection for.
+if env_bool("DATABASE_TRANSACTION_POOLING", False):
+    for database in DATABASES.values():
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
