@@ -4,8 +4,8 @@
     python -m bench.province --employees 5000 --runs 1          # the whole chain, minutes
     python -m bench.province --only verdict,tpp_run --dry-run   # print the commands only
 
-Each step is one of the existing benchmark modules, run as its own process under
-``flock /tmp/tepat-bench.lock`` (one benchmark at a time on a shared machine), with the
+Each step is one of the existing benchmark modules, run as its own process holding
+``/tmp/tepat-bench.lock`` (as ``flock``: one benchmark at a time on a shared machine), with the
 province's size and its own databases (``tepat_bench_province_<step>``; port 8081 for the
 servers). Each module builds its part of the province deterministically from its seed with
 COPY (``checkin_setup.org_build`` for the regency, ``verdict``'s punches, ``kinerja``'s
@@ -21,6 +21,7 @@ month's verdicts + TPP figure derived from the steps' medians.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -71,7 +72,7 @@ def step_command(step: str, args: argparse.Namespace) -> list[str] | None:
     cmd += extra[step]
     if args.no_report and step != "ledger_explain":
         cmd.append("--no-write" if step == "tpp_run" else "--no-report")
-    return ["flock", LOCK, *cmd]
+    return cmd
 
 
 def step_env(step: str) -> dict[str, str]:
@@ -96,15 +97,21 @@ def step_env(step: str) -> dict[str, str]:
 
 def step_run(step: str, cmd: list[str]) -> dict[str, Any]:
     """Run one step; its wall time, exit status and its driver's peak RSS."""
-    print(f"== {step}: {shlex.join(cmd)}", flush=True)
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=step_env(step), cwd=common.ROOT)  # nosec B603
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
+    print(f"== {step}: waiting for {LOCK}", flush=True)
+    waited = time.perf_counter()
+    with open(LOCK, "a") as lock:  # as `flock LOCK command`, the wait timed apart
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        waited = time.perf_counter() - waited
+        print(f"== {step}: {shlex.join(cmd)}", flush=True)
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=step_env(step), cwd=common.ROOT)  # nosec B603
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     return {
         "step": step,
-        "command": shlex.join(cmd),
+        "command": shlex.join(["python", *cmd[1:]]),
+        "lock_wait_s": round(waited, 1),
         "exit": code,
         "wall_s": round(wall, 1),
         "driver_rss_mb": round(usage.ru_maxrss / 1024, 1),
@@ -133,15 +140,16 @@ def render(results: list[dict[str, Any]], command: str) -> str:
         "baseline and ratio, peak RSS of its processes); this table is the harness's own record",
         "of the run: wall time and exit status of each step and the peak RSS of its driver.",
         "",
-        "| step | exit | wall (s) | driver CPU (s) | driver peak RSS (MB) | command |",
-        "|---|---|---|---|---|---|",
+        "| step | exit | lock wait (s) | wall (s) | driver CPU (s) | driver peak RSS (MB) |"
+        " command |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if r.get("skipped"):
-            lines.append(f"| {r['step']} | skipped: {r['skipped']} | | | | |")
+            lines.append(f"| {r['step']} | skipped: {r['skipped']} | | | | | |")
             continue
         lines.append(
-            f"| {r['step']} | {r['exit']} | {r['wall_s']} | {r['cpu_s']} |"
+            f"| {r['step']} | {r['exit']} | {r['lock_wait_s']} | {r['wall_s']} | {r['cpu_s']} |"
             f" {r['driver_rss_mb']} | `{r['command']}` |"
         )
     lines += [
@@ -169,21 +177,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown steps: {', '.join(sorted(unknown))}")
     command = "python -m bench.province " + shlex.join(argv if argv is not None else sys.argv[1:])
     results: list[dict[str, Any]] = []
+    common.WORK.mkdir(parents=True, exist_ok=True)
+    out = common.WORK / f"province-{time.strftime('%Y%m%d-%H%M%S')}.json"
     for step in chosen:
         cmd = step_command(step, args)
         if cmd is None:
             results.append({"step": step, "skipped": f"bench/{step}.py not present"})
             continue
         if args.dry_run:
-            print(shlex.join(cmd))
+            print("flock", LOCK, shlex.join(cmd))
             continue
         results.append(step_run(step, cmd))
+        # After every step: a run cut short still leaves the record of the steps done.
+        out.write_text(json.dumps({"command": command, "steps": results}, indent=2))
+        sections.section_write("province", render(results, command))
     if args.dry_run:
         return 0
-    common.WORK.mkdir(parents=True, exist_ok=True)
-    out = common.WORK / f"province-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"command": command, "steps": results}, indent=2))
-    sections.section_write("province", render(results, command))
     failed = [r["step"] for r in results if r.get("exit")]
     print(f"results: {out}; failed steps: {', '.join(failed) or 'none'}")
     return 1 if failed else 0
