@@ -1,9 +1,11 @@
-"""Monthly range partitions of the attendance ledger on PostgreSQL (plain table on SQLite).
+"""Monthly range partitions on PostgreSQL: the attendance ledger and the e-Kinerja daily
+reports (plain tables on SQLite).
 
 ``presence_checkinevent`` is partitioned by ``taken_at`` (the time of the check-in, not of its
 arrival): the verdicts, the TPP month, exports and live views all ask for a range of
 ``taken_at``, so PostgreSQL reads only the months asked for, and a month's partition is the
 unit of archiving once its TPP is paid (docs/adr/0002-ledger-partitioned-by-month.md).
+``kinerja_dailyreport`` is partitioned by ``day`` the same way.
 
 One partition per calendar month in ``settings.TIME_ZONE`` (``presence_checkinevent_y2026m12``)
 and a DEFAULT partition (``presence_checkinevent_default``) for whatever no month takes — a
@@ -24,7 +26,11 @@ from django.conf import settings
 from django.db import connection, transaction
 
 LEDGER = "presence_checkinevent"
-PARTITION_KEY = "taken_at"
+REPORTS = "kinerja_dailyreport"
+# The partitioned tables and their partition keys: a timestamp (months cut in the regency's
+# zone) or a date (the report's day).
+PARTITION_KEYS = {LEDGER: "taken_at", REPORTS: "day"}
+DATE_KEYED = {REPORTS}
 MONTHS_AHEAD = 3
 _MONTH_NAME = re.compile(r"_y(\d{4})m(\d{2})$")
 
@@ -45,11 +51,13 @@ def month_name(table: str, month: tuple[int, int]) -> str:
     return f"{table}_y{month[0]:04d}m{month[1]:02d}"
 
 
-def month_bounds(month: tuple[int, int]) -> tuple[str, str]:
-    """The month's first instant and the next month's, in the regency's zone, as literals."""
+def month_bounds(month: tuple[int, int], table: str = LEDGER) -> tuple[str, str]:
+    """The month's first day (or instant, in the regency's zone) and the next month's."""
+    end_month = month_add(month, 1)
+    if table in DATE_KEYED:
+        return date(*month, 1).isoformat(), date(*end_month, 1).isoformat()
     zone = ZoneInfo(settings.TIME_ZONE)
     start = datetime(month[0], month[1], 1, tzinfo=zone)
-    end_month = month_add(month, 1)
     end = datetime(end_month[0], end_month[1], 1, tzinfo=zone)
     return start.isoformat(), end.isoformat()
 
@@ -88,9 +96,10 @@ def partition_month_create(cursor, table: str, month: tuple[int, int]) -> str:  
     are attached again. Nothing is lost: it all commits or nothing does.
     """
     name = month_name(table, month)
-    start, end = month_bounds(month)
+    start, end = month_bounds(month, table)
     default = f"{table}_default"
-    where = f"{PARTITION_KEY} >= %s AND {PARTITION_KEY} < %s"
+    key = PARTITION_KEYS[table]
+    where = f"{key} >= %s AND {key} < %s"
     # Names from this module only, never from input; the bounds are parameters.
     exists = f"SELECT EXISTS (SELECT 1 FROM {default} WHERE {where})"  # noqa: S608  # nosec B608
     cursor.execute(exists, [start, end])
@@ -112,38 +121,50 @@ def partition_month_create(cursor, table: str, month: tuple[int, int]) -> str:  
 
 
 def partitions_ensure(
-    table: str = LEDGER, *, today: date | None = None, ahead: int = MONTHS_AHEAD
+    tables: tuple[str, ...] = tuple(PARTITION_KEYS),
+    *,
+    today: date | None = None,
+    ahead: int = MONTHS_AHEAD,
 ) -> list[str]:
-    """Create this month's partition and the next ``ahead`` months' if missing; their names."""
+    """Create this month's partition and the next ``ahead`` months' of each of ``tables`` (the
+    partitioned ones) if missing; their names."""
     if not partitions_supported():
         return []
-    existing = partitions_list(table)
-    if not existing:
-        return []  # not partitioned (yet): nothing to do
-    have = {p.month for p in existing}
     today = today or datetime.now(ZoneInfo(settings.TIME_ZONE)).date()
     this_month = (today.year, today.month)
     created = []
-    with transaction.atomic(), connection.cursor() as cursor:
-        for n in range(ahead + 1):
-            month = month_add(this_month, n)
-            if month not in have:
-                created.append(partition_month_create(cursor, table, month))
+    for table in tables:
+        existing = partitions_list(table)
+        if not existing:
+            continue  # not partitioned (yet): nothing to do
+        have = {p.month for p in existing}
+        with transaction.atomic(), connection.cursor() as cursor:
+            for n in range(ahead + 1):
+                month = month_add(this_month, n)
+                if month not in have:
+                    created.append(partition_month_create(cursor, table, month))
     return created
 
 
 def partitions_detach(
-    table: str = LEDGER, *, before: tuple[int, int], dry_run: bool = False
+    tables: tuple[str, ...] = tuple(PARTITION_KEYS),
+    *,
+    before: tuple[int, int],
+    dry_run: bool = False,
 ) -> list[str]:
     """Detach every month before ``before``: each stays a plain table of its own name, out of
     the ledger, to be dumped (``pg_dump -t NAME``) and dropped once the archive is checked."""
-    old = [p.name for p in partitions_list(table) if p.month is not None and p.month < before]
-    if dry_run:
-        return old
-    with transaction.atomic(), connection.cursor() as cursor:
-        for name in old:
-            cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {name}")
-    return old
+    old = [
+        (table, p.name)
+        for table in tables
+        for p in partitions_list(table)
+        if p.month is not None and p.month < before
+    ]
+    if not dry_run:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for table, name in old:
+                cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {name}")
+    return [name for _table, name in old]
 
 
 def partitions_after_migrate(using: str = "default", **kwargs: object) -> None:

@@ -11,7 +11,12 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from tepat.presence.checkin_sql import checkin_insert
 from tepat.presence.models import CheckinEvent, CheckinKey, CheckinReview
-from tepat.presence.partitions import partitions_detach, partitions_ensure, partitions_list
+from tepat.presence.partitions import (
+    LEDGER,
+    partitions_detach,
+    partitions_ensure,
+    partitions_list,
+)
 from tests.world import World
 
 postgresql_only = pytest.mark.skipif(
@@ -123,7 +128,7 @@ def test_ensure_creates_the_coming_months_and_moves_rows_out_of_the_default(worl
     assert early is not None
     assert _partition_of(early.pk) == "presence_checkinevent_default"
 
-    created = partitions_ensure(today=date(2027, 5, 20), ahead=2)
+    created = partitions_ensure((LEDGER,), today=date(2027, 5, 20), ahead=2)
 
     assert created == [
         "presence_checkinevent_y2027m05",
@@ -131,7 +136,7 @@ def test_ensure_creates_the_coming_months_and_moves_rows_out_of_the_default(worl
         "presence_checkinevent_y2027m07",
     ]
     assert _partition_of(early.pk) == "presence_checkinevent_y2027m06"
-    assert partitions_ensure(today=date(2027, 5, 20), ahead=2) == []
+    assert partitions_ensure((LEDGER,), today=date(2027, 5, 20), ahead=2) == []
     # The moved row is still the ledger's: append-only, its key still claimed.
     with pytest.raises(DatabaseError), transaction.atomic():
         CheckinEvent.objects.filter(pk=early.pk).delete()
@@ -149,7 +154,7 @@ def test_detach_archives_old_months_and_their_replays_stay_answered(world: World
     assert "presence_checkinevent_y2026m12" in out.getvalue()
     assert CheckinEvent.objects.count() == 2  # a dry run detaches nothing
 
-    assert partitions_detach(before=(2027, 1)) == ["presence_checkinevent_y2026m12"]
+    assert partitions_detach((LEDGER,), before=(2027, 1)) == ["presence_checkinevent_y2026m12"]
 
     assert list(CheckinEvent.objects.values_list("idempotency_key", flat=True)) == ["new"]
     names = [p.name for p in partitions_list()]
