@@ -235,6 +235,24 @@ class DailyReport(models.Model):
         return self.minutes if self.approved_minutes is None else self.approved_minutes
 
 
+class ReportKey(models.Model):
+    """The client id of every daily report: the global uniqueness of ``DailyReport.client_id``
+    on PostgreSQL, where the reports are partitioned by month of ``day`` and a unique index must
+    contain the partition key. Claimed and released by triggers on the reports table (a
+    duplicate raises the unique violation the service already handles); empty on SQLite.
+    """
+
+    client_id = models.UUIDField(_("client id"), primary_key=True)
+    report_id = models.BigIntegerField(_("report"))
+
+    class Meta:
+        verbose_name = _("daily report client id")
+        verbose_name_plural = _("daily report client ids")
+
+    def __str__(self) -> str:
+        return str(self.client_id)
+
+
 class ReportDecision(models.Model):
     """One supervisor decision on a report; only ever inserted."""
 

@@ -221,7 +221,7 @@ def _insert_sql() -> str:
     marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
     return (
         f'INSERT INTO "presence_checkinevent" ({columns}) VALUES ({marks})'  # noqa: S608  # nosec B608
-        ' ON CONFLICT ("idempotency_key") DO NOTHING RETURNING "id"'
+        ' ON CONFLICT DO NOTHING RETURNING "id"'
     )
 
 

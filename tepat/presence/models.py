@@ -240,6 +240,30 @@ class CheckinEvent(models.Model):
         return f"{self.employee_id} {self.kind} {self.taken_at:%Y-%m-%d %H:%M} {self.status}"
 
 
+class CheckinKey(models.Model):
+    """Every idempotency key the ledger ever took, with its row: the global uniqueness of
+    ``CheckinEvent.idempotency_key`` on PostgreSQL.
+
+    A unique index on a partitioned table must contain the partition key, and a replayed
+    check-in need not carry the same ``taken_at``. So on PostgreSQL the ledger's insert trigger
+    claims the key here first and skips the row (as ON CONFLICT DO NOTHING would) when the key
+    is taken. On SQLite the ledger is one plain table with a unique index and this table stays
+    empty. Written only by that trigger; kept when a month is detached for archiving, so a
+    replay of an archived check-in is still recognised.
+    """
+
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, primary_key=True)
+    event_id = models.BigIntegerField(_("event"))
+    taken_at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("check-in idempotency key")
+        verbose_name_plural = _("check-in idempotency keys")
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+
 class CheckinReview(models.Model):
     """A supervisor's or BKPSDM's decision on a flagged event. The event itself never changes."""
 

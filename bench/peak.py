@@ -1,0 +1,364 @@
+"""The morning peak: every phone of a province checking in between 06:30 and 08:00, compressed.
+
+    python -m bench.peak                                   # 100,000 employees
+    python -m bench.peak --employees 5000 --compress 30    # a small trial
+
+Shape (the real morning, ``--compress`` times faster: 60 turns 90 minutes into 90 s):
+
+- phones: each employee's phone sends one signed check-in at a time drawn from a triangular
+  distribution over 06:30-08:00 peaking at 07:20 (deterministic from ``--seed``); sent by wrk
+  (``bench/peak.lua``) on that schedule over ``--connections`` connections;
+- at 07:00, ``--backlog-share`` of the phones (5%) come back online at once and each sends its
+  offline queue (``--backlog-items`` check-ins) to ``/checkins/batch`` instead;
+- from 07:10, ``--machines`` fingerprint machines (zkemu) push ``--machine-punches`` punches
+  each, all in parallel, to a second server on the machines bench's database (its regency),
+  on the same PostgreSQL and the same 2 cores.
+
+Nothing lost: every check-in answered 201 (alone or as a batch item) must be in the ledger
+exactly once, the ledger holds no phone check-in nobody was told was stored, and every machine
+punch is acknowledged and in the ledger once (``machines.ledger_count``). Peak RSS of every
+server worker is read from /proc (VmHWM). Section ``peak`` of docs/performance.md.
+
+Databases: ``tepat_bench_province_peak`` (phones) and ``tepat_bench_province_machines``;
+port 8081 (and 8082 for the machines' server). Run under ``flock /tmp/tepat-bench.lock``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ENV_DEFAULTS = {
+    "BENCH_DB": "tepat_bench_province_peak",
+    "BENCH_MACHINES_DB": "tepat_bench_province_machines",
+    "BENCH_WORK_DIR": str(Path(__file__).resolve().parents[1] / "var" / "bench" / "peak"),
+}
+WINDOW_S = 90 * 60  # 06:30 -> 08:00
+PEAK_S = 50 * 60  # 07:20
+BACKLOG_AT_S = 30 * 60  # 07:00
+MACHINES_AT_S = 40 * 60  # 07:10
+BACKLOG_TAG = 0x7E000000  # batch item ids: this + the phone's index, then the item's number
+
+
+class _NoMeter:
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> dict:
+        return {}
+
+
+def _post(port: int, path: str, token: str, body: str) -> tuple[int, bytes, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    t0 = time.perf_counter()
+    try:
+        conn.request(
+            "POST",
+            path,
+            body,
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        resp = conn.getresponse()
+        return resp.status, resp.read(), time.perf_counter() - t0
+    finally:
+        conn.close()
+
+
+def _counts(statuses: Any) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for status in statuses:
+        found[str(status)] = found.get(str(status), 0) + 1
+    return found
+
+
+def schedule(n: int, seed: int) -> list[float]:
+    """Seconds after 06:30 at which each of ``n`` phones checks in (real time, uncompressed)."""
+    rng = random.Random(f"peak:{seed}")  # noqa: S311 - test data
+    return [rng.triangular(0, WINDOW_S, PEAK_S) for _ in range(n)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    missing = {k: v for k, v in ENV_DEFAULTS.items() if k not in os.environ}
+    if missing:  # bench.common reads them on import: start again with them set
+        os.environ.update(missing)
+        os.execv(sys.executable, [sys.executable, "-m", "bench.peak", *(argv or sys.argv[1:])])  # noqa: S606  # nosec B606
+
+    from bench import checkin, checkin_sign, common, machines, procs, sections
+
+    p = argparse.ArgumentParser(description="Tepat morning-peak load test")
+    p.add_argument("--employees", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--compress", type=float, default=60.0, help="real minutes per wall minute")
+    p.add_argument("--connections", type=int, default=256)
+    p.add_argument("--backlog-share", type=float, default=0.05)
+    p.add_argument("--backlog-items", type=int, default=6)
+    p.add_argument("--machines", type=int, default=300)
+    p.add_argument("--machine-punches", type=int, default=10)
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--machine-workers", type=int, default=2)
+    p.add_argument("--port", type=int, default=8081)
+    p.add_argument("--fresh", action="store_true")
+    p.add_argument("--no-report", action="store_true")
+    args = p.parse_args(argv)
+    common.WORK.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    log = checkin.log
+
+    if args.machines:
+        log("machines: setup")
+        machines.setup(args.seed, args.fresh)
+    log("phones: setup")
+    setup = subprocess.run(  # nosec B603
+        [sys.executable, "-m", "bench.checkin_setup", "--employees", str(args.employees),
+         "--seed", str(args.seed), *(["--fresh"] if args.fresh else [])],
+        cwd=common.ROOT, env=common.server_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if setup.returncode != 0:
+        print(setup.stdout, setup.stderr, file=sys.stderr)
+        return 1
+    phones = checkin_sign.phones_load()
+    rng = random.Random(f"backlog:{args.seed}")  # noqa: S311 - test data
+    backlog = [ph for ph in phones if rng.random() < args.backlog_share]
+    backlog_ids = {ph.index for ph in backlog}
+    single = [ph for ph in phones if ph.index not in backlog_ids]
+    when = schedule(len(single), args.seed)
+
+    log(f"signing {len(single)} check-ins and {len(backlog)} offline queues")
+    signed = common.WORK / "peak-signed.txt"
+    checkin_sign.sign_run(single, seed=args.seed, run_no=0, run_tag=1, out=signed)
+    lines = signed.read_text(encoding="utf-8").splitlines()
+    order = sorted(range(len(lines)), key=lambda i: when[i])
+    bodies = common.WORK / "peak-bodies.txt"
+    with bodies.open("w", encoding="utf-8") as fh:
+        fh.writelines("0\t-\t-\n" for _ in range(args.connections))
+        for i in order:
+            fh.write(f"{round(1000 * when[i] / args.compress)}\t{lines[i]}\n")
+    batches = [
+        (
+            ph.token,
+            json.dumps(
+                {
+                    "items": checkin_sign.batch_items(
+                        args.seed, ph, count=args.backlog_items, run_tag=BACKLOG_TAG + ph.index
+                    )
+                }
+            ),
+        )
+        for ph in backlog
+    ]
+
+    server = checkin.Server(
+        argparse.Namespace(server="granian", port=args.port, workers=args.workers, threads=1)
+    )
+    msrv = machines.Server(args.port + 1, args.machine_workers) if args.machines else None
+    results: dict[str, Any] = {"argv": sys.argv[1:] if argv is None else argv, "args": vars(args)}
+    with checkin._psql("postgres") as conn:
+        results["machine"] = procs.machine_info(
+            conn.execute("SHOW server_version").fetchone()[0], {}
+        )
+    results["load_before"] = procs.loadavg()
+    server.start()
+    if msrv:
+        msrv.start()
+    try:
+        results.update(_run(args, server, msrv, bodies, batches, common, checkin, machines))
+    finally:
+        table = procs._read_procs()
+        results["worker_peak_rss_mib"] = {
+            "checkin": sorted(filter(None, (procs.peak_rss_mib(p) for p in server.workers()))),
+            "machines": sorted(
+                filter(None, (procs.peak_rss_mib(p) for p in (msrv.pids(table) if msrv else [])))
+            ),
+        }
+        server.stop()
+        if msrv:
+            msrv.stop()
+    results["load_after"] = procs.loadavg()
+    results["wall_s"] = round(time.time() - started, 1)
+    results["command"] = "python -m bench.peak " + shlex.join(results["argv"])
+    out = common.WORK / f"peak-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(results, indent=2, default=str))
+    log(f"results: {out}")
+    if not args.no_report:
+        sections.section_write("peak", render(results))
+    return 0 if results["ok"] else 1
+
+
+def _run(args, server, msrv, bodies, batches, common, checkin, machines) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    span = WINDOW_S / args.compress
+    result = common.WORK / "peak-wrk.json"
+    env = dict(os.environ, BENCH_BODIES=str(bodies), BENCH_RESULT=str(result))
+    lua = common.ROOT / "bench" / "peak.lua"
+    wrk = [
+        "wrk", "-t1", "-c", str(args.connections), "-d", f"{round(span + 600)}s",
+        "--timeout", "120s", "-s", str(lua), server.url,
+    ]  # fmt: skip
+    batch_out: list[tuple[int, bytes, float]] = []
+    fleet_out: dict[str, Any] = {}
+
+    def send_backlog() -> None:
+        time.sleep(BACKLOG_AT_S / args.compress)
+        with ThreadPoolExecutor(32) as pool:
+            batch_out.extend(
+                pool.map(lambda b: _post(args.port, common.BATCH_PATH, b[0], b[1]), batches)
+            )
+
+    def push_machines() -> None:
+        time.sleep(MACHINES_AT_S / args.compress)
+        fleet_out.update(machines.fleet_run(msrv, args.machines, args.machine_punches, _NoMeter()))
+
+    side = [threading.Thread(target=send_backlog, daemon=True)]
+    if msrv:
+        side.append(threading.Thread(target=push_machines, daemon=True))
+    checkin.log(f"peak: {shlex.join(wrk)}")
+    proc = subprocess.Popen(
+        wrk, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )  # nosec B603
+    t0 = time.perf_counter()
+    for t in side:
+        t.start()
+    # wrk sleeps its whole -d even when every answer is in: once the schedule is over, the
+    # side loads are done and the ledger has stopped growing for 5 s, SIGINT ends it (wrk
+    # then writes its summary as usual).
+    time.sleep(span)
+    last, stable = -1, 0
+    while proc.poll() is None and stable < 5:
+        time.sleep(1)
+        with checkin._psql() as conn:
+            rows = conn.execute("SELECT count(*) FROM presence_checkinevent").fetchone()[0]
+        quiet = rows == last and not any(t.is_alive() for t in side)
+        stable, last = (stable + 1 if quiet else 0), rows
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    stdout, _ = proc.communicate()
+    wall = time.perf_counter() - t0
+    for t in side:
+        t.join()
+    data = json.loads(result.read_text())
+    answers = dict(
+        (line.split(" ", 1)[1], int(line.split(" ", 1)[0]))
+        for line in Path(f"{result}.answers").read_text().splitlines()
+    )
+    stored = {i for i, st in answers.items() if st == 201}
+    # A check-in whose answer never came (cut off, timed out) is sent again, as the phone
+    # would: 200 (it was stored) or 201 (stored now) both mean the phone was told.
+    sent = {}
+    for line in bodies.read_text(encoding="utf-8").splitlines()[args.connections :]:
+        _offset, token, body = line.split("\t", 2)
+        sent[json.loads(body)["id"]] = (token, body)
+    retried = {i: checkin.post_checkin(args.port, *sent[i]) for i in sent if i not in answers}
+    stored |= {i for i, st in retried.items() if st in (200, 201)}
+    batch_items_201: set[str] = set()
+    batch_status: dict[str, int] = {}
+    for status, payload, _s in batch_out:
+        batch_status[str(status)] = batch_status.get(str(status), 0) + 1
+        if status == 200:
+            for item in json.loads(payload).get("results", []):
+                if item.get("http_status") == 201:
+                    batch_items_201.add(item["id"])
+    told = stored | batch_items_201
+    with checkin._psql() as conn:
+        rows = conn.execute(
+            "SELECT idempotency_key, count(*) FROM presence_checkinevent WHERE source = 'phone'"
+            " GROUP BY 1"
+        ).fetchall()
+    ledger = dict(rows)
+    ledger_check = {
+        "answered_201_single": len(stored),
+        "answered_201_batch_items": len(batch_items_201),
+        "ledger_phone_rows": sum(ledger.values()),
+        "missing": len(told - ledger.keys()),  # told stored, not in the ledger
+        "twice": sum(1 for c in ledger.values() if c > 1),
+        "unannounced": len(ledger.keys() - told),  # stored, nobody told (cut off, not retried)
+        "single_statuses": _counts(answers.values()),
+        "cut_off_retried": _counts(retried.values()),
+        "batch_statuses": batch_status,
+    }
+    batch_secs = sorted(s for _st, _p, s in batch_out)
+    ok = (
+        ledger_check["missing"] == 0
+        and ledger_check["twice"] == 0
+        and ledger_check["unannounced"] == 0
+        and all(i in answers or retried[i] in (200, 201) for i in sent)
+        and (not msrv or bool(fleet_out.get("exactly_once")))
+    )
+    return {
+        "schedule": {"window": "06:30-08:00", "peak": "07:20", "compress": args.compress,
+                     "span_s": round(span, 1), "backlog_at": "07:00", "machines_at": "07:10"},
+        "wall_s_load": round(wall, 1),
+        "wrk": data,
+        "wrk_stdout": stdout[-2000:],
+        "rate_mean_per_s": round(len(answers) / data["span_s"], 1) if data["span_s"] else None,
+        "backlog": {
+            "phones": len(batches),
+            "items": len(batches) * args.backlog_items,
+            "p50_s": round(batch_secs[len(batch_secs) // 2], 2) if batch_secs else None,
+            "max_s": round(batch_secs[-1], 2) if batch_secs else None,
+        },
+        "fleet": {k: v for k, v in fleet_out.items() if k not in ("violations", "errors")},
+        "ledger": ledger_check,
+        "ok": ok,
+    }  # fmt: skip
+
+
+def render(r: dict[str, Any]) -> str:
+    w, led, b, f = r["wrk"], r["ledger"], r["backlog"], r.get("fleet", {})
+    pct = w["latency_us"]["percentiles"]
+    m = r["machine"]
+    rss = r["worker_peak_rss_mib"]
+    return "\n".join(
+        [
+            "## Morning peak (`bench/peak.py`)",
+            "",
+            f"Command: `{r['command']}` (wall {r['wall_s']} s, setup included)  ",
+            f"Machine: {m['nproc']} cores {m['cpu_model']}, {m['ram_gib']} GiB, PostgreSQL "
+            f"{m['postgresql']}; load average before {r['load_before']}, after {r['load_after']}",
+            "",
+            f"Time is compressed {r['schedule']['compress']:g}x: the morning 06:30-08:00 (peak "
+            f"07:20) took {r['schedule']['span_s']} s of schedule; every phone's single "
+            "check-in is sent at its scheduled instant or, once all connections are busy, as "
+            "soon as one frees (lateness below).",
+            "",
+            "| figure | value |",
+            "|---|---|",
+            f"| single check-ins sent / answered | {w['loaded'] - w['opens']} /"
+            f" {w['answered'] - w['opens']} |",
+            f"| time first to last answer | {w['span_s']} s (mean {r['rate_mean_per_s']}/s) |",
+            f"| latency p50 / p90 / p99 / max (ms) | {pct['50'] / 1000:.0f} /"
+            f" {pct['90'] / 1000:.0f} / {pct['99'] / 1000:.0f} /"
+            f" {w['latency_us']['max'] / 1000:.0f} |",
+            f"| behind schedule: worst / mean (s) | {w['late_max_s']:.1f} / "
+            f"{w['late_sum_s'] / max(1, w['loaded']):.2f} |",
+            f"| answers by status; cut off and sent again | {led['single_statuses']};"
+            f" {led['cut_off_retried']} |",
+            f"| offline queues at 07:00 (phones x items) | {b['phones']} x "
+            f"{b['items'] // max(1, b['phones'])}; batch p50 {b['p50_s']} s, max {b['max_s']} s;"
+            f" statuses {led['batch_statuses']} |",
+            f"| machines from 07:10 | {f.get('punches', 0)} punches from the fleet in "
+            f"{f.get('seconds', '-')} s, p99 {f.get('punch_p99_ms', '-')} ms, exactly once: "
+            f"{f.get('exactly_once', '-')} |",
+            f"| ledger: 201 single + 201 batch items = phone rows | {led['answered_201_single']} +"
+            f" {led['answered_201_batch_items']} = {led['ledger_phone_rows']} |",
+            f"| missing / twice / stored unannounced | {led['missing']} / {led['twice']} / "
+            f"{led['unannounced']} |",
+            f"| check-in worker peak RSS (MiB) | {rss['checkin']} |",
+            f"| machine server processes peak RSS (MiB) | {rss['machines']} |",
+            f"| nothing lost, nothing twice | **{'yes' if r['ok'] else 'NO'}** |",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
