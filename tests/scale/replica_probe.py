@@ -5,6 +5,7 @@ transaction went. Not a test module itself: it needs databases the test starts."
 
 import json
 import os
+import re
 import sys
 import time
 from typing import Any
@@ -16,6 +17,7 @@ django.setup()
 
 from django.db import connections, transaction  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from tepat.accounts.models import Role  # noqa: E402
 from tepat.nodes.router import replica_reads  # noqa: E402
@@ -52,6 +54,24 @@ def newcomer_in(alias: str) -> bool:
     return bool(_one(alias, "SELECT count(*) FROM org_employee WHERE name = %s", [NEWCOMER]))
 
 
+def tables_read(client: Client, path: str) -> dict[str, Any]:
+    """The tables each database was asked about while the page was built."""
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections["replica"]) as replica,
+    ):
+        status = client.get(path).status_code
+
+    def tables(queries: list[dict[str, str]]) -> list[str]:
+        return sorted({t for q in queries for t in re.findall(r'(?:FROM|JOIN) "(\w+)"', q["sql"])})
+
+    return {
+        "status": status,
+        "primary": tables(primary.captured_queries),
+        "replica": tables(replica.captured_queries),
+    }
+
+
 def recap_shows_newcomer(client: Client) -> bool:
     page = client.get("/presensi/rekap/")
     assert page.status_code == 200, page.status_code  # still logged in: session on the primary
@@ -84,6 +104,7 @@ def main() -> dict[str, Any]:
         "recap_while_paused": recap_shows_newcomer(client),
         "teacher_in_recap_while_paused": world.teacher.full_name
         in client.get("/presensi/rekap/").content.decode(),
+        "dashboard": tables_read(client, "/pantau/data/"),
     }
     replay(paused=False)
     replica_caught_up()

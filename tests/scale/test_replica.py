@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tepat.nodes.router import REPLICA_APPS
 from tests.scale.conftest import ROOT, free_port, tool_required
 
 PG_TOOLS = ("initdb", "pg_ctl", "pg_basebackup", "postgres")
@@ -178,6 +179,13 @@ def test_the_recap_reads_the_replica_and_writes_go_to_the_primary(
     probe = _tepat("-m", "tests.scale.replica_probe", env=env)
     assert probe.returncode == 0, probe.stderr
     seen = json.loads(probe.stdout.strip().splitlines()[-1])
+    # The live dashboard's figures: the people and their check-ins from the replica; the
+    # session, the user and the second factor from the primary.
+    dashboard = seen.pop("dashboard")
+    assert dashboard["status"] == 200
+    assert {"org_employee", "org_assignment"} <= set(dashboard["replica"])
+    assert not [t for t in dashboard["primary"] if t.split("_")[0] in REPLICA_APPS]
+    assert "django_session" in dashboard["primary"]
     assert seen == {
         "write_on_primary": True,
         "write_on_replica_while_paused": False,
