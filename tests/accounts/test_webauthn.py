@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from tepat.accounts.models import Role
@@ -178,9 +179,13 @@ def test_recovery_codes_still_work_and_a_bkpsdm_reset_removes_the_keys(world: Wo
     operator = world.users[Role.OPERATOR_OPD]
     verified = login(Client(), operator)
     assert _register(verified, SoftKey()).status_code == 200
+    recovery = StaticDevice.objects.create(user=operator, name="recovery", confirmed=True)
+    recovery.token_set.create(token="abcd2345")
     client = _password_login(operator.username)
-    assert client.post("/akun/mfa/verifikasi/", {"code": totp_code(operator)}).status_code == 302
+    assert client.post("/akun/mfa/verifikasi/", {"code": "ABCD-2345"}).status_code == 302
     assert client.get("/org/pegawai/").status_code == 200
+    app = _password_login(operator.username)
+    assert app.post("/akun/mfa/verifikasi/", {"code": totp_code(operator)}).status_code == 302
 
     mfa_reset(actor=world.users[Role.ADMIN_BKPSDM], user=operator, reason="HP hilang",
               ip_address=None)  # fmt: skip
