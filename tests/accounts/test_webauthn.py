@@ -208,3 +208,11 @@ def test_the_keys_page_lists_and_removes_a_key(world: World) -> None:
     assert client.post("/akun/mfa/kunci-keamanan/", {"remove": key.pk}).status_code == 302
     assert not WebAuthnCredential.objects.exists()
     assert AuditEntry.objects.filter(action="mfa.webauthn_remove", actor=operator).count() == 1
+
+
+def test_the_key_pages_messages_are_in_indonesian(world: World) -> None:
+    """The library's browser module takes its words from this catalogue: Tepat's Indonesian."""
+    client = login(Client(), world.users[Role.OPERATOR_OPD])
+    catalog = client.get("/akun/mfa/webauthn/jsi18n/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Pendaftaran berhasil!" in catalog
+    assert "Verifikasi dengan kunci keamanan" in catalog
