@@ -172,6 +172,7 @@ def test_a_key_is_added_only_in_a_verified_staff_session(world: World) -> None:
     # Not before the password either: no passwordless login.
     anonymous = _post(Client(), "authentication/begin")
     assert anonymous.status_code == 403
+    assert anonymous.json()["detail"].startswith("Masuk tanpa kata sandi tidak diizinkan")
     assert not WebAuthnCredential.objects.exists()
 
 
