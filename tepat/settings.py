@@ -145,6 +145,7 @@ AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out account+address before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "tepat.accounts.backends.AddressSprayBackend",
     "tepat.accounts.backends.RoleBackend",
 ]
 LOGIN_URL = "accounts:login"
@@ -294,6 +295,9 @@ AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "tepat.accounts.throttle.client_ip"
 AXES_CLIENT_STR_CALLABLE = "tepat.accounts.throttle.client_pseudonym"
 AXES_LOCKOUT_CALLABLE = "tepat.accounts.views.login_lockout"
+# Failed logins per client address per AXES_COOLOFF_TIME window, across accounts (password
+# spraying; an office NAT's typos stay far below it).
+LOGIN_FAILURES_PER_ADDRESS = 30
 # Forgot-password requests per hour, counted in the database (tepat.accounts.password_reset).
 PASSWORD_RESET_LIMIT_PER_IP = 20
 PASSWORD_RESET_LIMIT_PER_ACCOUNT = 3

@@ -7,8 +7,11 @@ the admin at all (``is_staff`` is set from the role by ``user_role_set``).
 
 from typing import Any
 
-from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.backends import BaseBackend, ModelBackend
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
+from tepat.accounts import throttle
 from tepat.accounts.models import Role
 
 BKPSDM_APPS = frozenset({
@@ -39,3 +42,16 @@ class RoleBackend(ModelBackend):
         if user_obj.role == Role.ADMIN_BKPSDM and app_label in BKPSDM_APPS:
             return True
         return super().has_module_perms(user_obj, app_label)
+
+
+class AddressSprayBackend(BaseBackend):
+    """Refuses every login from a client address that failed too many, across accounts
+    (``throttle.address_spraying``), before any password is checked. It marks the request
+    the way django-axes does, so the lockout page (web, admin) is the same 429."""
+
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
+        if request is not None and throttle.address_spraying(request):
+            request.axes_locked_out = True  # type: ignore[attr-defined]
+            request.axes_credentials = credentials  # type: ignore[attr-defined]
+            raise PermissionDenied
+        return None

@@ -75,7 +75,7 @@ class MfaRequiredMiddleware:
         )
 
 
-@receiver(user_logged_in)
+@receiver(user_logged_in, dispatch_uid="tepat.mfa_first_stop")
 def _mfa_first_stop_mark(sender: object, request: HttpRequest | None, user: Any, **_: Any) -> None:
     """After the password, a staff session's next page is refused as a matter of course (on
     to the second step): that one refusal is no attempt to go past it."""

@@ -79,9 +79,58 @@ def lockout_message() -> str:
 
 
 def login_locked(request: HttpRequest, username: str) -> bool:
-    """True while this account is locked for this client address (checked before any
-    password, and the same for an account that does not exist)."""
-    return not AxesProxyHandler.is_allowed(request, {"username": username})
+    """True while this account is locked for this client address, or the address itself
+    is (``address_spraying``): checked before any password, and the same for an account that
+    does not exist."""
+    return address_spraying(request) or not AxesProxyHandler.is_allowed(
+        request, {"username": username}
+    )
+
+
+# Password spraying: a few guesses at each of many accounts from one address never reaches
+# axes's per-account limit. Failures per client address are counted in the database too, in
+# fixed windows as long as axes's cool-off, and past the limit the address is refused
+# whatever account it names (docs/security.md §1.3).
+SPRAY_SCOPE = "login-failures-ip"
+
+
+def _spray_window() -> timedelta:
+    return timedelta(seconds=settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def address_spraying(request: HttpRequest) -> bool:
+    """True when this client address failed ``LOGIN_FAILURES_PER_ADDRESS`` logins or more
+    in the current window, across all accounts."""
+    ip_address = client_ip(request)
+    if not ip_address:
+        return False
+    window = _spray_window()
+    seconds = max(1, int(window.total_seconds()))
+    now = timezone.now()
+    start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=UTC)
+    count = (
+        RequestCount.objects.filter(
+            scope=SPRAY_SCOPE, key=pseudonym(SPRAY_SCOPE, ip_address), window_start=start
+        )
+        .values_list("count", flat=True)
+        .first()
+    )
+    return bool(count is not None and count >= settings.LOGIN_FAILURES_PER_ADDRESS)
+
+
+def login_failed_receiver(
+    sender: object, credentials: object, request: HttpRequest | None = None, **kwargs: object
+) -> None:
+    """``user_login_failed``: the failure counts for its client address, unless it was
+    refused by a lockout (as axes does, so a lockout is not extended)."""
+    if request is None or getattr(request, "axes_locked_out", False):
+        return
+    rate_allowed(
+        SPRAY_SCOPE,
+        client_ip(request),
+        limit=settings.LOGIN_FAILURES_PER_ADDRESS,
+        window=_spray_window(),
+    )
 
 
 def login_succeeded(request: HttpRequest, username: str) -> None:

@@ -13,10 +13,11 @@ from tepat.org.models import Employee, WorkSite
 
 
 class BoundedLimitOffset(LimitOffsetPagination):
-    """ninja's limit/offset with a bounded offset: a 30-digit offset overflows the database's
-    integer (a 500) instead of answering an empty page."""
+    """ninja's limit/offset, both bounded: a 20-digit offset or limit overflows the database's
+    integer (a 500) instead of answering an empty page; past the bounds it is a 422."""
 
     class Input(LimitOffsetPagination.Input):
+        limit: int = Field(100, ge=1, le=1000)
         offset: int = Field(0, ge=0, le=1_000_000_000)
 
 

@@ -218,6 +218,8 @@ CASES: list[Case] = [
         "get",
         _expect(ALL, anon=ALLOW),
     ),
+    # The media origin's downloads: only on TEPAT_MEDIA_ORIGIN's host, by link (off here).
+    ("media_file", lambda w: "/berkas/bm90LWEtbGluaw/", "get", _expect(set(), anon=DENY)),
     ("org:employee_list", lambda w: "/org/pegawai/", "get", _expect(ALL)),
     # The teacher is seen by herself, her principal, the Dinas Pendidikan and BKPSDM.
     (

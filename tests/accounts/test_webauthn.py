@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from tepat.accounts.models import Role
@@ -171,6 +172,7 @@ def test_a_key_is_added_only_in_a_verified_staff_session(world: World) -> None:
     # Not before the password either: no passwordless login.
     anonymous = _post(Client(), "authentication/begin")
     assert anonymous.status_code == 403
+    assert anonymous.json()["detail"].startswith("Masuk tanpa kata sandi tidak diizinkan")
     assert not WebAuthnCredential.objects.exists()
 
 
@@ -178,9 +180,13 @@ def test_recovery_codes_still_work_and_a_bkpsdm_reset_removes_the_keys(world: Wo
     operator = world.users[Role.OPERATOR_OPD]
     verified = login(Client(), operator)
     assert _register(verified, SoftKey()).status_code == 200
+    recovery = StaticDevice.objects.create(user=operator, name="recovery", confirmed=True)
+    recovery.token_set.create(token="abcd2345")
     client = _password_login(operator.username)
-    assert client.post("/akun/mfa/verifikasi/", {"code": totp_code(operator)}).status_code == 302
+    assert client.post("/akun/mfa/verifikasi/", {"code": "ABCD-2345"}).status_code == 302
     assert client.get("/org/pegawai/").status_code == 200
+    app = _password_login(operator.username)
+    assert app.post("/akun/mfa/verifikasi/", {"code": totp_code(operator)}).status_code == 302
 
     mfa_reset(actor=world.users[Role.ADMIN_BKPSDM], user=operator, reason="HP hilang",
               ip_address=None)  # fmt: skip
@@ -203,3 +209,11 @@ def test_the_keys_page_lists_and_removes_a_key(world: World) -> None:
     assert client.post("/akun/mfa/kunci-keamanan/", {"remove": key.pk}).status_code == 302
     assert not WebAuthnCredential.objects.exists()
     assert AuditEntry.objects.filter(action="mfa.webauthn_remove", actor=operator).count() == 1
+
+
+def test_the_key_pages_messages_are_in_indonesian(world: World) -> None:
+    """The library's browser module takes its words from this catalogue: Tepat's Indonesian."""
+    client = login(Client(), world.users[Role.OPERATOR_OPD])
+    catalog = client.get("/akun/mfa/webauthn/jsi18n/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Pendaftaran berhasil!" in catalog
+    assert "Verifikasi dengan kunci keamanan" in catalog

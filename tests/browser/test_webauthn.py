@@ -47,7 +47,7 @@ def test_an_operator_adds_a_security_key_and_logs_in_with_it(
     log_in(page, base, operator.username)  # the app's code, as at every login so far
     watch.visit(f"{base}/akun/mfa/kunci-keamanan/")
     page.click("#passkey-register-button")
-    expect(page.locator("#passkey-register-status-message")).to_contain_text("successful")
+    expect(page.locator("#passkey-register-status-message")).to_contain_text("berhasil")
     assert WebAuthnCredential.objects.filter(user=operator).count() == 1
 
     page.context.clear_cookies()  # logged out

@@ -84,3 +84,14 @@ def test_a_check_in_with_an_absurd_phone_clock_is_refused_not_a_500(world: World
     response = phone.send(item)
     assert response.status_code == 422
     assert "tanggal dan jam" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("query", ["limit=99999999999999999999", "offset=99999999999999999999"])
+def test_a_page_size_or_offset_past_any_integer_is_a_422_not_a_500(
+    world: World, query: str
+) -> None:
+    """Found by the fuzz test above: a 20-digit limit overflowed SQLite's integer."""
+    client = login(Client(), world.users["admin_bkpsdm"])
+    response = client.get(f"/api/v1/org/employees?{query}")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == query.split("=")[0]

@@ -15,6 +15,7 @@ from django.test import Client, RequestFactory
 from django.utils import translation
 
 from tepat.accounts import throttle
+from tepat.accounts.models import RequestCount
 from tests.presence.phone import Phone
 from tests.world import PASSWORD, World, login
 
@@ -248,3 +249,30 @@ def test_a_forged_forwarded_for_does_not_escape_the_lock(world: World, settings:
         HTTP_X_FORWARDED_FOR=f"198.51.100.1, {OFFICE}",
     )
     _locked_text(response)
+
+
+def test_password_spraying_from_one_address_is_refused_whatever_the_account(
+    world: World, settings: Any
+) -> None:
+    """A few guesses at each of many accounts never reaches the per-account limit; the
+    address's failures across accounts do, on the web, the admin and the phone token."""
+    settings.LOGIN_FAILURES_PER_ADDRESS = 6
+    client = Client()
+    with time_machine.travel(START, tick=False) as clock:
+        for n in range(6):  # six accounts, one wrong password each (most do not exist)
+            assert _log_in(client, f"1990010120200110{n:02d}", WRONG).status_code == 200
+        # The right password of an account never tried: refused like a lockout, 429.
+        _locked_text(_log_in(client, "operator.dindik", PASSWORD))
+        admin = client.post(
+            "/admin/login/", {"username": "bkpsdm", "password": PASSWORD}, REMOTE_ADDR=OFFICE
+        )
+        assert admin.status_code == 429
+        phone = Phone()
+        phone.client.defaults["REMOTE_ADDR"] = OFFICE
+        assert phone.login(world.teacher.nip).status_code == 429
+        # Another address is not touched, and the next window starts afresh.
+        assert _logged_in(_log_in(Client(), "operator.dindik", PASSWORD, ip=HOME))
+        clock.shift(timedelta(minutes=15))
+        assert _logged_in(_log_in(Client(), "operator.dindik", PASSWORD))
+    # Counted under a pseudonym of the address, never the address itself.
+    assert not RequestCount.objects.filter(key__contains=OFFICE).exists()
