@@ -226,3 +226,26 @@ def test_a_transfer_reverted_by_another_keeps_the_fingerprints_at_the_old_unit(
         sent = _poll(SERIAL).decode()
     assert "DATA DELETE USERINFO" not in sent
     assert "DATA UPDATE USERINFO" in sent
+
+
+def test_bkpsdm_cancels_the_transfer_from_the_back_office_with_a_reason(
+    world: World, machine: Machine, puskesmas_machine: Machine
+) -> None:
+    _to_puskesmas(world, date(2026, 12, 1))
+    client = login(Client(), world.users["admin_bkpsdm"])
+    chosen = {"action": "transfer_cancel_action", "_selected_action": [world.teacher.pk]}
+    ask = client.post("/admin/org/employee/", chosen)
+    assert "Alasan (mis. SK yang mencabut mutasi)" in ask.content.decode()
+    empty = client.post("/admin/org/employee/", chosen | {"confirm": "1", "reason": " "})
+    assert "Alasan wajib diisi untuk membatalkan mutasi." in empty.content.decode()
+    assert not MachineCommand.objects.filter(state="cancelled").exists()
+    done = client.post(
+        "/admin/org/employee/", chosen | {"confirm": "1", "reason": "SK 800/131/2026"}, follow=True
+    )
+    assert "mutasi dibatalkan" in done.content.decode()
+    assert world.teacher.assignments.get(valid_to__isnull=True).unit == world.school
+    assert set(MachineCommand.objects.values_list("state", flat=True)) == {"cancelled"}
+    again = client.post(
+        "/admin/org/employee/", chosen | {"confirm": "1", "reason": "lagi"}, follow=True
+    )
+    assert "tidak memiliki mutasi yang belum berlaku" in again.content.decode()
