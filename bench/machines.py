@@ -635,6 +635,29 @@ def _core_seconds(runs: list[dict]) -> str:
     )
 
 
+def _busy_seconds(run: dict) -> float:
+    """Core-seconds Tepat, PostgreSQL and zkemu spent: the device waits for each batch, so on
+    an idle machine this is about the wall time."""
+    cores = run["cpu_cores"]
+    share = sum(cores.get(k, 0) for k in ("server", "postgres_backends", "load_generator"))
+    return share * run["seconds"]
+
+
+def _target(backlog: list[dict]) -> str:
+    wall = statistics.median(b["seconds"] for b in backlog)
+    busy = statistics.median(_busy_seconds(b) for b in backlog)
+    other = statistics.median(b["cpu_cores"].get("other", 0) for b in backlog)
+    if wall < 10:
+        return "met"
+    if busy < 10 and other >= 0.5:
+        return (
+            f"NOT met in wall time on this loaded machine (other programs used {other:.2f} "
+            f"cores meanwhile); the core-seconds Tepat, PostgreSQL and zkemu spent sum to "
+            f"{busy:.1f} s"
+        )
+    return "NOT met"
+
+
 def render(r: dict) -> str:
     """The ``machines`` section of docs/performance.md."""
     m = r["machine"]
@@ -661,7 +684,7 @@ def render(r: dict) -> str:
             "| Backlog: one machine, 20,000 punches in 100-line batches (zkemu) | |",
             "|---|---|",
             f"| all acknowledged (`OK:n` after commit), end to end | {_spread(seconds, ' s')} |",
-            f"| target < 10 s | {'met' if statistics.median(seconds) < 10 else 'NOT met'} |",
+            f"| target < 10 s | {_target(backlog)} |",
             f"| punches per second | {_spread([b['punches_per_s'] for b in backlog])} |",
             f"| HTTP requests (uploads + pings) | {backlog[0]['requests']} |",
             f"| every punch in the ledger exactly once | {'yes' if once else 'NO'} |",

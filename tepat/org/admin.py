@@ -3,9 +3,14 @@ change only through the services that audit them (transfer, relocate, import).""
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tepat.admin_readonly import ReadOnlyInline
 from tepat.org.admin_import import import_view
@@ -19,6 +24,7 @@ from tepat.org.models import (
     WorkSite,
     WorkSiteLocationChange,
 )
+from tepat.org.services import employee_transfer_cancel
 
 
 @admin.register(Regency)
@@ -101,6 +107,7 @@ class EmployeeAdmin(admin.ModelAdmin[Employee]):
     list_filter = ["kind", "active", "gender"]
     search_fields = ["nip", "name"]
     inlines = [AssignmentInline]
+    actions = ["transfer_cancel_action"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # The NIP encodes birth date and gender: changing it makes another person.
@@ -115,3 +122,37 @@ class EmployeeAdmin(admin.ModelAdmin[Employee]):
             path("impor/", self.admin_site.admin_view(import_view), name="org_import"),
             *super().get_urls(),
         ]
+
+    @admin.action(
+        permissions=["change"], description=gettext_lazy("Cancel a transfer not in force yet")
+    )
+    def transfer_cancel_action(self, request: HttpRequest, queryset: Any) -> Any:
+        """Asks for the reason first, then calls ``employee_transfer_cancel`` per employee."""
+        reason = request.POST.get("reason", "").strip()
+        if "confirm" not in request.POST or not reason:
+            return TemplateResponse(
+                request,
+                "admin/org/transfer_cancel.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Cancel a transfer not in force yet"),
+                    "opts": self.model._meta,
+                    "queryset": queryset,
+                    "missing_reason": "confirm" in request.POST,
+                },
+            )
+        for employee in queryset:
+            try:
+                employee_transfer_cancel(
+                    actor=request.user,
+                    employee=employee,
+                    reason=reason,
+                    today=timezone.localdate(),
+                )
+            except ValidationError as exc:
+                self.message_user(request, f"{employee}: {exc.messages[0]}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, _("%(employee)s: transfer cancelled.") % {"employee": employee}
+                )
+        return None

@@ -178,6 +178,49 @@ def employee_transfer(
     return new
 
 
+@transaction.atomic
+def employee_transfer_cancel(*, actor: Any, employee: Employee, reason: str, today: date) -> None:
+    """Cancel a transfer that has not taken effect yet (its first day is after ``today``):
+    the employee's previous assignment runs on, and the machine commands held for the move's
+    first day are cancelled (kept, with the reason). The cancelled row's contents go to the
+    audit trail; a transfer already in force is corrected by another transfer."""
+    if not reason.strip():
+        raise ValidationError(_("A reason is required to cancel a transfer."))
+    future = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("unit", "supervisor", "schedule_group")
+        .filter(employee=employee, valid_to__isnull=True)
+        .first()
+    )
+    if future is None or future.valid_from <= today:
+        raise ValidationError(_("This employee has no transfer that is still to come."))
+    previous = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .filter(employee=employee, valid_to=future.valid_from)
+        .first()
+    )
+    if previous is None:
+        raise ValidationError(_("This is the employee's first assignment, not a transfer."))
+    cancelled = _assignment_snapshot(future)
+    start, unit = future.valid_from, future.unit
+    future.delete()
+    previous.valid_to = None
+    previous.save(update_fields=["valid_to"])
+    commands = machines.user_commands_cancel(
+        actor=actor, employee=employee, start=start, reason=reason
+    )
+    audit_record(
+        actor=actor,
+        action="employee.transfer_cancel",
+        obj=employee,
+        summary=f"{employee.nip} ↛ {unit.code} {start.isoformat()}",
+        before=cancelled,
+        after={"machine_commands_cancelled": commands},
+        reason=reason,
+    )
+
+
 # --- Work sites -------------------------------------------------------------------------
 
 

@@ -38,17 +38,22 @@ class Webhook:
 def _scan_time(text: str) -> datetime:
     for fmt in SCAN_FORMATS:
         try:
-            return datetime.strptime(text.strip(), fmt)
+            moment = datetime.strptime(text.strip(), fmt)
         except ValueError:
             continue
+        if moment.year in iclock.YEARS:
+            return moment
     raise WebhookRefused("bad scan time")
 
 
 def _int(value: Any, name: str) -> int:
     try:
-        return int(str(value).strip() or "0")
+        number = int(str(value).strip() or "0")
     except ValueError:
         raise WebhookRefused(f"bad {name}") from None
+    if number not in iclock.CODE_RANGE:
+        raise WebhookRefused(f"{name} out of range")
+    return number
 
 
 def parse_webhook(body: bytes) -> Webhook:

@@ -22,6 +22,11 @@ _PIN = re.compile(rf"[A-Za-z0-9]{{1,{MAX_PIN}}}")
 _SERIAL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INT = re.compile(r"-?\d{1,6}")
+# A punch's status and verify codes are stored as smallint; its time is one ZKTeco firmware
+# can hold (seconds from 2000). A line outside either is kept as unreadable, never a failed
+# save (which the device would resend for ever).
+CODE_RANGE = range(-(2**15), 2**15)
+YEARS = range(2000, 2100)
 
 # Punch status (the "mode" key on the machine) -> the ledger's kind. Firmware differs, so a
 # machine can carry its own table (Machine.status_map); this is the common one (devices.md §4).
@@ -78,7 +83,10 @@ def body_lines(text: str) -> list[tuple[int, str]]:
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.strptime(text.strip(), TIME_FORMAT)
+    moment = datetime.strptime(text.strip(), TIME_FORMAT)
+    if moment.year not in YEARS:
+        raise ValueError(f"year {moment.year} outside {YEARS.start}-{YEARS.stop - 1}")
+    return moment
 
 
 # --- ATTLOG --------------------------------------------------------------------------------
@@ -131,6 +139,8 @@ def parse_attlog_line(line_no: int, line: str) -> Punch | BadLine:
         return BadLine(line_no, shown, "bad time")
     if not (_INT.fullmatch(status) and _INT.fullmatch(verify)):
         return BadLine(line_no, shown, "bad status or verify code")
+    if int(status) not in CODE_RANGE or int(verify) not in CODE_RANGE:
+        return BadLine(line_no, shown, "status or verify code out of range")
     workcode = fields[4][:24] if len(fields) > 4 else "0"
     return Punch(line_no, pin, local_time, int(status), int(verify), workcode)
 

@@ -396,6 +396,7 @@ def command_queue(
     text: str,
     system: bool = False,
     not_before: datetime | None = None,
+    employee: Employee | None = None,
 ) -> MachineCommand:
     """Queue one command. Only allow-listed verbs pass ``iclock.command_kind`` (never SHELL,
     PutFile, GetFile, UPGRADE or CLEAR); rebooting and options are for BKPSDM only. With
@@ -411,7 +412,12 @@ def command_queue(
     if machine.status != Machine.Status.ACTIVE:
         raise ValidationError(_("Commands go only to an active machine."))
     command = MachineCommand.objects.create(
-        machine=machine, kind=kind, text=text, author=actor, not_before=not_before
+        machine=machine,
+        kind=kind,
+        text=text,
+        author=actor,
+        not_before=not_before,
+        employee=employee,
     )
     audit_record(
         actor=actor, action="machine.command", obj=machine, summary=f"{command.pk} {text[:200]}"
@@ -437,7 +443,11 @@ def users_move_queue(
     active push machines of the unit joined and ``DATA DELETE USERINFO`` on those of the unit
     left, so no operator walks to every machine. Both are held until the first day of the
     move (midnight in the machine's zone): until then the employee punches at the old office.
-    Runs inside the transfer's transaction; returns how many commands were queued."""
+    Runs inside the transfer's transaction; returns how many commands were queued.
+
+    An employee who comes back to a unit before the removal from it was sent (a transfer
+    reverted by another) keeps their user record there: the held ``DATA DELETE USERINFO``
+    is cancelled, not sent, since it would erase the fingerprints enrolled on that machine."""
     if left is not None and joined is not None and left.pk == joined.pk:
         return 0
     units = [u.pk for u in (left, joined) if u is not None]
@@ -446,17 +456,75 @@ def users_move_queue(
         unit__in=units, status=Machine.Status.ACTIVE, vendor=Machine.Vendor.ZKTECO
     ).order_by("pk"):
         pin = _pin_on(machine, employee)
+        joins = joined is not None and machine.unit_id == joined.pk
         try:
-            if joined is not None and machine.unit_id == joined.pk:
+            if joins:
                 text = iclock.user_update_command(pin, employee.name[:24])
             else:
                 text = iclock.user_delete_command(pin)
         except iclock.CommandRefused:
             continue  # a PIN or name no machine can take: the operator enrols by hand
         not_before = datetime.combine(start, time(0), tzinfo=zone(machine))
-        command_queue(actor=actor, machine=machine, text=text, system=True, not_before=not_before)
+        command = command_queue(
+            actor=actor,
+            machine=machine,
+            text=text,
+            system=True,
+            not_before=not_before,
+            employee=employee,
+        )
+        if joins:
+            _commands_cancel(
+                actor,
+                MachineCommand.objects.filter(
+                    machine=machine, employee=employee, kind="user_delete"
+                ).exclude(pk=command.pk),
+                f"the employee is back on this machine from {start.isoformat()} "
+                f"(command {command.pk})",
+            )
         queued += 1
     return queued
+
+
+def _commands_cancel(actor: Any, commands: Any, note: str) -> int:
+    """Cancel the still-queued commands among ``commands``: kept with the state, who and why
+    (one audit row each), never deleted. One already sent cannot be called back."""
+    cancelled = 0
+    for command in commands.select_for_update(of=("self",)).filter(
+        state=MachineCommand.State.QUEUED
+    ):
+        command.state = MachineCommand.State.CANCELLED
+        command.result = {"note": note[:255], "cancelled_by": getattr(actor, "pk", None)}
+        command.save(update_fields=["state", "result"])
+        audit_record(
+            actor=actor,
+            action="machine.command.cancel",
+            obj=command.machine,
+            summary=f"{command.pk} {command.text[:150]}",
+            reason=note,
+        )
+        cancelled += 1
+    return cancelled
+
+
+def user_commands_cancel(*, actor: Any, employee: Employee, start: date, reason: str) -> int:
+    """A move from ``start`` was cancelled before it took effect: its held DATA UPDATE/DELETE
+    USERINFO commands are cancelled (recorded, with the reason). Runs inside the caller's
+    transaction; returns how many were cancelled."""
+    held = [
+        command.pk
+        for command in MachineCommand.objects.filter(
+            employee=employee,
+            kind__in=("user_update", "user_delete"),
+            state=MachineCommand.State.QUEUED,
+        ).select_related("machine")
+        if command.not_before == datetime.combine(start, time(0), tzinfo=zone(command.machine))
+    ]
+    return _commands_cancel(
+        actor,
+        MachineCommand.objects.filter(pk__in=held).select_related("machine").order_by("pk"),
+        f"move of {start.isoformat()} cancelled: {reason.strip()}",
+    )
 
 
 def commands_due(machine: Machine, now: datetime) -> list[MachineCommand]:

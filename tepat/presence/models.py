@@ -695,11 +695,21 @@ class MachineCommand(models.Model):
         SENT = "sent", _("Sent")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed on the machine")
+        CANCELLED = "cancelled", _("Cancelled before it was sent")
 
     machine = models.ForeignKey(Machine, on_delete=models.PROTECT, related_name="commands")
     kind = models.CharField(_("kind"), max_length=20)
     text = models.TextField(_("command"))
-    state = models.CharField(_("state"), max_length=8, choices=State.choices, default="queued")
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="queued")
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("employee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Whose user record the command adds or removes (a join or a transfer)."),
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("queued by"),

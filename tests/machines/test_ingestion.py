@@ -242,6 +242,16 @@ def test_the_fingerspot_webhook_refuses_a_wrong_secret_or_cloud_id(
     )
     junk = Client().post(f"/mesin/fingerspot/{secret}", "{", content_type="application/json")
     assert (wrong.status_code, other.status_code, junk.status_code) == (404, 400, 400)
+    # Values the ledger cannot hold are refused (a 4xx), not a failed save asking to resend.
+    huge = json.loads(_hook(world.teacher.nip, "2026-11-16 16:05"))
+    huge["data"]["status_scan"] = "99999"
+    old = _hook(world.teacher.nip, "1999-11-16 16:05")
+    for body in (json.dumps(huge), old):
+        refused = Client().post(
+            f"/mesin/fingerspot/{secret}", body, content_type="application/json"
+        )
+        assert refused.status_code == 400
+        assert refused.json()["error"].startswith("Data tidak valid")
     assert not CheckinEvent.objects.exists()
 
 

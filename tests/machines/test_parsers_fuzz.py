@@ -47,7 +47,13 @@ def test_every_valid_line_is_read_whatever_surrounds_it(lines: list[str], crlf: 
     read = {(p.pin, p.time_text) for p in punches}
     for line in lines:
         fields = line.split("\t")
-        if len(fields) >= 4 and iclock.pin_valid(fields[0]) and fields[2].isdigit():
+        if (
+            len(fields) >= 4
+            and iclock.pin_valid(fields[0])
+            and fields[2].isascii()
+            and fields[2].isdigit()
+            and int(fields[2]) in iclock.CODE_RANGE
+        ):
             try:
                 iclock.parse_time(fields[1])
             except ValueError:

@@ -99,6 +99,28 @@ def test_attlog_is_acknowledged_with_every_line_counted_and_a_resend_adds_nothin
     ) == [(2, 1), (0, 3)]
 
 
+def test_codes_and_years_the_ledger_cannot_hold_are_kept_as_unreadable_lines(
+    world: World, machine: Machine
+) -> None:
+    """A status of 99999 or a clock at year 1999 would make the save fail on PostgreSQL (and
+    the machine resend the batch for ever): such lines are kept and listed, the rest stored."""
+    body = _attlog(
+        f"{world.teacher.nip}\t2026-11-16 07:01:00\t99999\t1\t0\t0\t0",
+        f"{world.teacher.nip}\t2026-11-16 07:02:00\t0\t-40000\t0\t0\t0",
+        f"{world.teacher.nip}\t1999-12-31 23:59:59\t0\t1\t0\t0\t0",
+        f"{world.teacher2.nip}\t2026-11-16 07:03:00\t0\t1\t0\t0\t0",
+    )
+    assert _post(Client(), f"SN={SERIAL}&table=ATTLOG&Stamp=9999", body).content == b"OK:4"
+    assert CheckinEvent.objects.get().employee == world.teacher2
+    upload = MachineUpload.objects.get()
+    assert (upload.state, upload.new, upload.rejected) == ("processed", 1, 3)
+    assert [p["reason"] for p in upload.problems] == [
+        "status or verify code out of range",
+        "status or verify code out of range",
+        "bad time",
+    ]
+
+
 def test_a_database_failure_mid_batch_answers_an_error_so_the_machine_resends(
     world: World, machine: Machine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

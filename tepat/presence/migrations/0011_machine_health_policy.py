@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('presence', '0009_schedule_exceptions'),
+        ('presence', '0010_ledger_partitioned_by_month'),
     ]
 
     operations = [
