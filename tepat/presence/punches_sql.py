@@ -84,7 +84,9 @@ entered AS (
     FROM stored s JOIN judged j ON j.key = s.key
     WHERE s.problem = ''
     ORDER BY j.line
-    ON CONFLICT (idempotency_key) DO NOTHING
+    -- No conflict target: on the partitioned ledger the key is claimed in the key table by a
+    -- trigger (docs/adr/0002), and a target-less DO NOTHING fits both schemas.
+    ON CONFLICT DO NOTHING
 )
 SELECT key, employee_id, problem FROM stored
 """
