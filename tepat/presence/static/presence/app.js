@@ -406,7 +406,7 @@
     if (result.retry || result.forbidden) scheduleRetry();
     else failures = 0;
     if (result.sent) refresh();
-    else await Q.heartbeat(API);  // what still waits (refresh() reports it after a send)
+    else if (result.pending) await Q.heartbeat(API);  // what still waits after a failed send
     await renderQueue();
   }
 
