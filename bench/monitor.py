@@ -308,12 +308,17 @@ def insert_arrivals(rate: float, stop_file: Path) -> dict[str, Any]:
         f"INSERT INTO presence_checkinevent ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608 - constant columns
         f"VALUES ({', '.join(['%s'] * len(EVENT_COLUMNS))})"
     )
+    pause_file = stop_file.with_suffix(".pause")
     done = 0
     t0 = time.perf_counter()
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
         for line in lines:
             if stop_file.exists():
                 break
+            paused = time.perf_counter()
+            while pause_file.exists() and not stop_file.exists():  # between runs
+                time.sleep(0.05)
+            t0 += time.perf_counter() - paused
             pk, at, site_id, lat, lng, device = json.loads(line)
             taken = datetime.fromisoformat(at)
             conn.execute(
@@ -403,6 +408,24 @@ def measure(runs: int, requests: int, rate: float, quiet_cores: float, quiet_wai
     from tepat.org.models import Employee, Opd
     from tepat.presence.attendance import events_window
 
+    # Which requests refreshed the table, and what that cost them.
+    refreshes: list[dict[str, Any]] = []
+    original_refresh = summary.presence_refresh
+
+    def refresh_timed(now: datetime, *, rebuild: bool = False) -> str:
+        t0, c0 = time.perf_counter(), time.process_time()
+        done = original_refresh(now, rebuild=rebuild)
+        if done in ("refreshed", "rebuilt"):
+            refreshes.append(
+                {
+                    "done": done,
+                    "ms": (time.perf_counter() - t0) * 1000,
+                    "cpu_ms": (time.process_time() - c0) * 1000,
+                }
+            )
+        return done
+
+    summary.presence_refresh = refresh_timed  # type: ignore[assignment]
     setup = json.loads(SETUP_FILE.read_text(encoding="utf-8"))
     call_command("migrate", verbosity=0)  # the code may have gained a migration since setup
     call_command("collectstatic", interactive=False, verbosity=0)  # the pages' asset manifest
@@ -410,6 +433,7 @@ def measure(runs: int, requests: int, rate: float, quiet_cores: float, quiet_wai
     opd = Opd.objects.get(code=KEPALA_OPD)
     stop_file = common.WORK / "monitor-insert.stop"
     stop_file.unlink(missing_ok=True)
+    stop_file.with_suffix(".pause").unlink(missing_ok=True)
     window = events_window(DAY)
     params = {"day": DAY, "start": window[0], "end": window[1], "opd": opd.pk}
     found: dict[str, Any] = {"runs": []}
@@ -447,7 +471,9 @@ def measure(runs: int, requests: int, rate: float, quiet_cores: float, quiet_wai
             backend = cursor.fetchone()[0]
         try:
             with psycopg.connect(DATABASE_URL, autocommit=True) as raw:
+                pause_file = stop_file.with_suffix(".pause")
                 for _ in range(runs):
+                    pause_file.touch()  # no arrivals while waiting for a quiet machine
                     t_wait = time.monotonic()
                     other = procs.other_load(1.0, exclude)
                     while other > quiet_cores and time.monotonic() - t_wait < quiet_wait:
@@ -459,6 +485,8 @@ def measure(runs: int, requests: int, rate: float, quiet_cores: float, quiet_wai
                         "cpu_ms": {k: [] for k in endpoints},
                         "db_cpu_ms": {k: [] for k in endpoints},
                     }
+                    pause_file.unlink()
+                    refreshes.clear()
                     sync0 = PresenceSync.objects.get(day=DAY)
                     refreshes0 = sync0.refreshed_at
                     for _i in range(requests):
@@ -481,11 +509,13 @@ def measure(runs: int, requests: int, rate: float, quiet_cores: float, quiet_wai
                     sync = PresenceSync.objects.get(day=DAY)
                     run["refreshed_since"] = str(sync.refreshed_at - refreshes0)
                     run["events_read_to"] = sync.event_id
+                    run["refreshes"] = list(refreshes)
                     found["runs"].append(run)
         finally:
             stop_file.touch()
             out, _err = inserter.communicate(timeout=60)
             stop_file.unlink(missing_ok=True)
+            stop_file.with_suffix(".pause").unlink(missing_ok=True)
         found["inserter"] = json.loads(out.strip().splitlines()[-1])
         # The check: up to date, the table's numbers are what the ledger says.
         time.sleep(0.1)
@@ -525,13 +555,17 @@ def measure(runs: int, requests: int, rate: float, quiet_cores: float, quiet_wai
             .filter(Q(("live_status", "not_yet")))
             .order_by("name", "nip")[:100]
         )
+        unit_q, _queued = summary.count_queries(
+            Opd.objects.filter(pk=opd.pk), DAY, "unit_id", opd.pk
+        )
         found["explain"] = {
             "counts": stored_q.explain(analyze=True),
+            "opd_counts": unit_q.explain(analyze=True),
             "queued": queued_q.explain(analyze=True),
             "list": listed.explain(analyze=True),
         }
         t0, c0 = time.perf_counter(), time.process_time()
-        summary.presence_refresh(now, rebuild=True)
+        original_refresh(now, rebuild=True)
         found["rebuild"] = {
             "s": round(time.perf_counter() - t0, 2),
             "cpu_s": round(time.process_time() - c0, 2),
@@ -566,6 +600,7 @@ def _figures(runs: list[dict], key: str) -> dict[str, float]:
         "p95_min": min(p95s),
         "p95_max": max(p95s),
         "median": statistics.median(medians),
+        "max": max(max(r["ms"][key]) for r in runs),
         "cpu": statistics.median(cpu) if cpu else 0.0,
     }
 
@@ -589,7 +624,8 @@ def report(results: dict[str, Any]) -> str:
         met = "met" if f["p95"] < target else "**missed**"
         rows.append(
             f"| {label} | < {target:.0f} ms | **{f['p95']:.0f} ms** ({f['p95_min']:.0f}–"
-            f"{f['p95_max']:.0f}) | {f['median']:.0f} ms | {f['cpu']:.0f} + {f['db_cpu']:.0f} ms"
+            f"{f['p95_max']:.0f}) | {f['median']:.0f} ms | {f['max']:.0f} ms | "
+            f"{f['cpu']:.0f} + {f['db_cpu']:.0f} ms"
             f" | {met} |"
         )
     agg = _figures(runs, "sql_aggregate")
@@ -599,12 +635,13 @@ def report(results: dict[str, Any]) -> str:
     rows.append(
         f"| plain SQL: per OPD assigned and checked in (the bare aggregate) | — | "
         f"{agg['p95']:.0f} ms ({agg['p95_min']:.0f}–{agg['p95_max']:.0f}) | "
-        f"{agg['median']:.0f} ms | — | BKPSDM JSON / this: "
+        f"{agg['median']:.0f} ms | {agg['max']:.0f} ms | — | BKPSDM JSON / this: "
         f"{dash['median'] / agg['median']:.2f}× (median) |"
     )
     rows.append(
         f"| plain SQL: one OPD's not-checked-in, by name | — | {lst['p95']:.0f} ms "
-        f"({lst['p95_min']:.0f}–{lst['p95_max']:.0f}) | {lst['median']:.0f} ms | — | "
+        f"({lst['p95_min']:.0f}–{lst['p95_max']:.0f}) | {lst['median']:.0f} ms | "
+        f"{lst['max']:.0f} ms | — | "
         f"list page / this: {opd_list['median'] / lst['median']:.2f}× (median) |"
     )
     table = "\n".join(rows)
@@ -612,6 +649,15 @@ def report(results: dict[str, Any]) -> str:
     totals = ", ".join(f"{k} {v:,}" for k, v in check["totals"].items())
     quiet = ", ".join(f"{r['other_cores_before']:.2f}" for r in runs)
     ins = m["inserter"]
+    done = [x for r in runs for x in r.get("refreshes", []) if x["done"] == "refreshed"]
+    total = sum(len(r["ms"][k]) for r in runs for k in LABELS)
+    refreshed = (
+        f"{len(done)} of {total}, each {statistics.median(x['ms'] for x in done):.0f} ms "
+        f"(median; slowest {max(x['ms'] for x in done):.0f} ms), Python CPU "
+        f"{statistics.median(x['cpu_ms'] for x in done):.0f} ms"
+        if done
+        else "none"
+    )
     return f"""## Monitor dashboard, a province while check-ins arrive (issue 8)
 
 Measured {results["at"]} on {_machine()}, PostgreSQL {results["postgres"]} on the same
@@ -626,21 +672,24 @@ divisions, 15 schools or puskesmas each, 320 sites; `checkin_setup.org_build`), 
 morning), {setup["on_leave"]:,} on approved leave, {setup["queued_on_phones"]:,} phones
 holding a check-in they have not sent. The clock stands at Tue 11 Aug 2026 07:25 WIB and
 runs; meanwhile another process inserts the rest of the morning into the ledger, one
-transaction per check-in, {ins["inserted"]:,} at {ins["rate"]} per second over the runs.
+transaction per check-in, {ins["inserted"]:,} at {ins["rate"]} per second during the runs
+(paused while waiting for quiet).
 {len(runs)} runs × {n} requests per line, round-robin, Django's whole stack
 (test client, production settings, session past the second step, middleware, template):
 
-| request | target | p95 (median of runs, min–max) | median | CPU: Python + PostgreSQL | |
-|---|---|---|---|---|---|
+| request | target | p95 (median of runs, min–max) | median | slowest | CPU: Python + PostgreSQL | |
+|---|---|---|---|---|---|---|
 {table}
 
 - How: the dashboard no longer judges 100,000 people per poll. Their judgement (the nightly
   verdict's `classify_day`, as before) is kept in `monitor_presencetoday`, one row per
-  employee and day; a poll brings it up to date (at most every 2 s, one request at a time,
+  employee and day; a poll brings it up to date (at most every 10 s, one request at a time,
   the others read it as it is) by judging again only the people with check-ins, reviews or
   approved absences since the last refresh, then counts with one `GROUP BY`. "Queued
   offline" is read at query time from the phones' heartbeats (a partial index holds the
   few phones with a queue). An OPD's list shows 100 names a page with the total.
+- Requests that refreshed the table on their way (the rest only read it):
+  {refreshed}.
 - Judging everyone from the ledger, as every poll did before this table:
   {m["judge_everyone"]["s"]:.1f} s ({m["judge_everyone"]["cpu_s"]:.1f} s CPU). A whole rebuild of
   the table (first request of the day, then a timer every 30 min): {m["rebuild"]["s"]:.1f} s
@@ -650,20 +699,38 @@ transaction per check-in, {ins["inserted"]:,} at {ins["rate"]} per second over t
   table's counts per OPD and status **{"equal" if check["equal"] else "DIFFER FROM"}**
   judging all {check["employees"]:,} employees from the ledger. Totals: {totals}.
 - Peak RSS of the process serving the requests: {m["peak_rss_mb"]:.0f} MB.
-- Plans (`EXPLAIN ANALYZE` after the runs) of the province's count, its queued-offline
-  count and one OPD's first page of not-checked-in names:
+- Indexes, and the plans (`EXPLAIN ANALYZE` after the runs) that use them:
+  - the province's count reads every row of the day (a parallel sequential scan and a hash
+    aggregate: no index can do better for all rows);
+  - `presencetoday_opd_idx (day, opd_id, status)`: one OPD's count by unit, and its list by
+    status, read that OPD's 1/20 of the day only;
+  - `heartbeat_queued_idx (contact_at) WHERE queued > 0`: the queued-offline count and the
+    list's `live_status` look up the few phones holding check-ins, not every phone;
+  - `presencetoday_excused_idx (day) WHERE status = 'excused'`: each refresh compares today's
+    excused with the approved absences without reading the whole day.
 
+Province, per OPD and status:
 ```
 {m["explain"]["counts"]}
 ```
+One OPD, per unit and status:
+```
+{m["explain"]["opd_counts"]}
+```
+Province, queued offline per OPD:
 ```
 {m["explain"]["queued"]}
 ```
+One OPD's first page of not-checked-in names:
 ```
 {m["explain"]["list"]}
 ```
-- The plain-SQL lines are the floor: they count first check-ins straight from the ledger with
-  no schedule, lateness band, leave, review or phone, at the same moments on the same database.
+- The plain-SQL lines are the baseline of the same run: the bare aggregate that counts
+  first check-ins straight from the ledger (per OPD: assigned, checked in) and one OPD's
+  not-checked-in names, with no schedule, lateness band, leave, review or phone. The
+  dashboard's JSON answers in less time than that bare query (ratio below 1) because it
+  aggregates the kept table instead of the ledger; the list costs the bare query plus the
+  page (session, phone contacts, machines, template).
 """
 
 

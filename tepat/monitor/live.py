@@ -8,6 +8,9 @@ dashboard's "late" is the recap's TL. The plan of a day (working or not) is judg
 schedule group, calendar kind and zone, not once per person; only people with punches today
 are judged one by one.
 
+The dashboard does not call this per poll: ``tepat.monitor.summary`` keeps its judgement in
+a table and judges again only the people the ledger moved for.
+
 Approved absences (cuti, izin, dinas luar…) reach the monitor as today's stored
 ``AttendanceDay`` rows: whoever approves an absence rebuilds the days it covers, and a row
 whose code is an absence type wins over the live judgement.
@@ -247,23 +250,10 @@ class Tally:
         return self.counts["checked_in"] + self.counts["late"] + self.counts["review"]
 
 
-def tally(rows: list[PresenceRow], key_of: str, names: dict[int, str]) -> list[Tally]:
-    """Counts grouped by ``opd_id`` or ``unit_id``, in the order of ``names``; groups without
-    anyone today still appear (an OPD where nobody has an assignment shows zeros)."""
-    found = {
-        k: Tally(key=str(k), name=n, counts=dict.fromkeys(STATUSES, 0)) for k, n in names.items()
-    }
-    for row in rows:
-        group = cast(int, getattr(row, key_of))
-        if group not in found:  # an inactive OPD or unit that still has people today
-            name = row.unit_name if key_of == "unit_id" else f"OPD {group}"
-            found[group] = Tally(key=str(group), name=name, counts=dict.fromkeys(STATUSES, 0))
-        found[group].counts[row.status] += 1
-    return list(found.values())
-
-
 def tally_counts(found: dict[int, dict[LiveStatus, int]], names: dict[int, str]) -> list[Tally]:
-    """As ``tally``, from counts already grouped (``summary.counts``)."""
+    """Tallies per OPD or unit from counts already grouped (``summary.counts``), in the order
+    of ``names``; groups without anyone today still appear (an OPD where nobody has an
+    assignment shows zeros)."""
     tallies = {
         k: Tally(key=str(k), name=n, counts=dict.fromkeys(STATUSES, 0)) for k, n in names.items()
     }

@@ -292,6 +292,11 @@ class PresenceSync(models.Model):
         help_text=_("Each refresh reads again from here: a check-in can commit after one with "
                     "a higher number."),
     )  # fmt: skip
+    recent_event_ids = models.JSONField(
+        _("check-ins read above the earlier mark"),
+        default=list,
+        help_text=_("Read again by the next refresh, which judges only the ones not among them."),
+    )
     review_id = models.BigIntegerField(_("last review read"), default=0)
     review_id_before = models.BigIntegerField(_("last review read one refresh earlier"), default=0)
 

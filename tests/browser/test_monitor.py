@@ -56,6 +56,7 @@ def test_the_dashboard_counts_a_check_in_without_reloading(
     browser: Any, live_server: Any, world: World, settings: Any
 ) -> None:
     settings.TEPAT_MONITOR_POLL_MS = 1000
+    settings.TEPAT_MONITOR_REFRESH_S = 1  # the dashboard's copy of the ledger follows quickly
     with time_machine.travel(MONDAY_MORNING, tick=True):
         world_schedules_save(world)
         context = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta")

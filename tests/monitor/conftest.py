@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=WIB)
 @pytest.fixture(autouse=True)
 def refresh_on_every_request(settings: Any) -> None:
     """The clock stands still in these tests: let every dashboard request read the ledger's
-    news (in production a refresh runs at most every two seconds)."""
+    news (in production a refresh runs at most every ten seconds)."""
     settings.TEPAT_MONITOR_REFRESH_S = 0
 
 

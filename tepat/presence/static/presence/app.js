@@ -406,7 +406,7 @@
     if (result.retry || result.forbidden) scheduleRetry();
     else failures = 0;
     if (result.sent) refresh();
-    else Q.heartbeat(API);  // what still waits (refresh() reports it after a send)
+    else if (result.pending) await Q.heartbeat(API);  // what still waits after a failed send
     await renderQueue();
   }
 
@@ -530,11 +530,11 @@
   // ---- server reads -------------------------------------------------------------------
   async function refresh() {
     if (!token) return;
-    Q.heartbeat(API);  // every contact tells the server what waits on this phone
     var now = new Date();
     var today = API + '/presence/today';
     var month = API + '/presence/month?year=' + now.getFullYear() + '&month=' + (now.getMonth() + 1);
     try {
+      await Q.heartbeat(API);  // every contact tells the server what waits on this phone
       var res = await Q.api('GET', today, undefined, token);
       if (res.status === 401) { await lostLogin(); return; }
       if (res.status === 200) {
