@@ -27,6 +27,15 @@ FUNCTION_STEPS: list[tuple[str, str, str]] = [
     ("AppTokenAuth.authenticate", "presence/auth.py", "auth: app-token lookup"),
     ("token_user", "presence/services.py", "auth: app-token lookup"),
     ("token_row", "presence/checkin_sql.py", "auth: app-token lookup"),
+    (
+        "checkin_start_row",
+        "presence/checkin_sql.py",
+        "token + context: one prepared statement (user, phone, policy, unit, shared key, seq, "
+        "recent events)",
+    ),
+    ("_context_build", "presence/services.py", "context: unit's sites (cached per process)"),
+    ("CheckinLaneMiddleware._checkin", "presence/checkin_lane.py", "check-in lane (other)"),
+    ("_bearer", "presence/checkin_lane.py", "check-in lane (other)"),
     ("presence_policy_on", "presence/services.py", "context: presence policy"),
     (
         "context_row",
@@ -179,6 +188,8 @@ def classify(samples: list[Sample], statement_lines: dict[tuple[str, int], str])
         if step is None:
             if any(f.startswith("gunicorn/http") for f in files):
                 step = "HTTP parsing/writing (server)"
+            elif any(f.endswith("presence/checkin_lane.py") for f in files):
+                step = "check-in lane (other)"
             elif any(f.endswith("presence/api.py") for f in files):
                 step = "view code (other)"
             elif any(f.endswith("presence/services.py") for f in files):

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "tepat.security.middleware.NulRefusedMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A plain phone check-in is answered here, without the rest (tepat/presence/checkin_lane.py).
+    "tepat.presence.checkin_lane.CheckinLaneMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Refused uploads, skipped second steps, out-of-scope lookups: audit rows, written once
@@ -139,6 +141,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The phone check-in's statements as prepared statements with server-side binding
+# (tepat/presence/checkin_sql.py); 0 behind a PgBouncer < 1.21 in transaction pooling mode.
+CHECKIN_SQL_PREPARE = env_bool("TEPAT_CHECKIN_PREPARE", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

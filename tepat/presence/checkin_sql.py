@@ -13,13 +13,15 @@ the same converters the ORM applies, so a row read here equals one the ORM would
 Everything else (sites, devices, admin, reports) keeps using the ORM.
 """
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, models
 
 from tepat.accounts.models import User
 from tepat.org.models import Employee
@@ -28,6 +30,79 @@ from tepat.presence.models import CheckinEvent, PhoneDevice, PresencePolicy
 M = TypeVar("M", bound=models.Model)
 
 RECENT_EVENTS = 20  # how many of an employee's past events the risk checks compare with
+
+
+# --- running a statement ------------------------------------------------------------------
+
+
+# While one of these statements runs: any number but None lets psycopg prepare it
+# (prepare=True); so large that nothing else would ever reach it.
+_PREPARE_THRESHOLD = 1 << 30
+
+
+def _server_binding_cursor() -> Any:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    return ServerBindingCursor
+
+
+def _rows(sql: str, params: Sequence[Any], *, fresh: bool = False) -> list[tuple[Any, ...]]:
+    """Run one of this module's statements and return its rows.
+
+    On PostgreSQL through a psycopg cursor with server-side binding, as a prepared statement
+    (``settings.CHECKIN_SQL_PREPARE``): the values travel apart from the SQL text (psycopg
+    does not quote them into it in Python), and PostgreSQL parses and plans each statement
+    once per connection instead of on every check-in. Django's own cursors bind on the client
+    and never prepare (so that PgBouncer's transaction pooling works); behind a PgBouncer
+    older than 1.21, or without its ``max_prepared_statements``, set
+    ``TEPAT_CHECKIN_PREPARE=0``. Elsewhere (SQLite), or while something wraps every
+    statement (``connection.execute_wrapper``), Django's cursor runs it.
+
+    ``fresh``: the first statement of a request, a read. Instead of Django's per-request
+    health check (a ``SELECT 1`` round trip before it), run it at once; if the connection
+    turns out to be dead (PostgreSQL restarted), reconnect and run it once more.
+    """
+    if connection.vendor != "postgresql" or connection.execute_wrappers:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
+    if fresh and connection.connection is not None and not connection.in_atomic_block:
+        connection.health_check_done = True  # type: ignore[attr-defined]
+        try:
+            return _pg_rows(sql, params)
+        except (OperationalError, InterfaceError):
+            raw = connection.connection
+            if raw is not None and not (raw.closed or raw.broken):
+                raise  # the connection is alive: a real error, not a dropped connection
+            connection.close()
+    return _pg_rows(sql, params)
+
+
+def _pg_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]]
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    started = time.monotonic()
+    raw = connection.connection
+    prepare = settings.CHECKIN_SQL_PREPARE
+    with connection.wrap_database_errors, _server_binding_cursor()(raw) as cursor:
+        if not prepare:
+            cursor.execute(sql, params)
+        else:
+            # Django opens its connections with prepare_threshold=None, which turns psycopg's
+            # prepared statements off altogether (prepare=True included); on for this one
+            # statement only, so the ORM's statements stay as Django runs them.
+            threshold, raw.prepare_threshold = raw.prepare_threshold, _PREPARE_THRESHOLD
+            try:
+                cursor.execute(sql, params, prepare=True)
+            finally:
+                raw.prepare_threshold = threshold
+        rows = cursor.fetchall()
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.6f}"})
+    return rows
 
 
 # --- rows to model instances ---------------------------------------------------------------
@@ -97,11 +172,10 @@ def _token_sql() -> str:
 
 def token_row(token_hash: str, now: datetime) -> tuple[User, PhoneDevice] | None:
     """The user (with their employee, if any) and the phone of an unexpired token."""
-    with connection.cursor() as cursor:
-        cursor.execute(_token_sql(), [token_hash, connection.ops.adapt_datetimefield_value(now)])
-        row = cursor.fetchone()
-    if row is None:
+    rows = _rows(_token_sql(), [token_hash, connection.ops.adapt_datetimefield_value(now)])
+    if not rows:
         return None
+    row = rows[0]
     nu, nd = _n(User), _n(PhoneDevice)
     user = _instance(User, row[:nu])
     device = _instance(PhoneDevice, row[nu : nu + nd])
@@ -182,9 +256,7 @@ def context_row(
     d = connection.ops.adapt_datefield_value(day)
     params = [employee_id, d, d, key_fingerprint, employee_id, device_id, seq, d]
     params += [employee_id, CheckinEvent.Status.REFUSED.value]
-    with connection.cursor() as cursor:
-        cursor.execute(_context_sql(), params)
-        rows = cursor.fetchall()
+    rows = _rows(_context_sql(), params)
     first = rows[0]
     np = _n(PresencePolicy)
     policy_values = first[3 : 3 + np]
@@ -198,15 +270,112 @@ def context_row(
     )
 
 
+# --- token and context in one statement (the single check-in) ------------------------------
+
+
+def _start_columns() -> tuple[int, int]:
+    """Where the token's row ends in the CTE's columns, and which of them is the user's
+    employee id."""
+    user_fields = [f.attname for f in User._meta.concrete_fields]
+    return _n(User) + _n(PhoneDevice) + _n(Employee), user_fields.index("employee_id")
+
+
+@cache
+def _start_sql() -> str:
+    # The token's row (as _token_sql) with the context's per-employee values computed in the
+    # same CTE, so the sub-selects run once, not once per recent fix; the CTE is referenced
+    # twice, so PostgreSQL evaluates it once. Same text on both databases.
+    width, emp = _start_columns()
+    names = ", ".join(f"c{i}" for i in range(width))
+    e = f"u.{_q(User, 'employee_id')}"
+    d, f = f"d.{_q(PhoneDevice, 'id')}", f"d.{_q(PhoneDevice, 'key_fingerprint')}"
+    return (
+        f"WITH c ({names}, unit_id, shared, seq_used) AS (SELECT "  # noqa: S608  # nosec B608
+        f"{_columns(User, 'u')}, {_columns(PhoneDevice, 'd')}, {_columns(Employee, 'e')},"
+        '  (SELECT a."unit_id" FROM "org_assignment" a'
+        f'    WHERE a."employee_id" = {e} AND a."valid_from" <= %s'
+        '    AND (a."valid_to" IS NULL OR a."valid_to" > %s)'
+        '    ORDER BY a."valid_from" DESC, a."id" DESC LIMIT 1),'
+        '  (SELECT COUNT(*) FROM "presence_phonedevice" o'
+        f'    WHERE o."key_fingerprint" = {f} AND o."employee_id" <> {e}),'
+        '  (SELECT COUNT(*) FROM "presence_checkinevent" s'
+        f'    WHERE s."device_id" = {d} AND s."seq" = %s)'
+        ' FROM "presence_apptoken" t'
+        ' JOIN "accounts_user" u ON u."id" = t."user_id"'
+        ' JOIN "presence_phonedevice" d ON d."id" = t."device_id"'
+        ' LEFT JOIN "org_employee" e ON e."id" = u."employee_id"'
+        ' WHERE t."token_hash" = %s AND t."expires_at" > %s)'
+        f" SELECT c.*, {_columns(PresencePolicy, 'p')},"
+        " r.taken_at, r.latitude, r.longitude, r.accuracy_m"
+        " FROM c"
+        ' LEFT JOIN (SELECT * FROM "presence_presencepolicy" WHERE "valid_from" <= %s'
+        '   ORDER BY "valid_from" DESC LIMIT 1) p ON 1 = 1'
+        ' LEFT JOIN (SELECT "taken_at", "latitude", "longitude", "accuracy_m"'
+        '   FROM "presence_checkinevent"'
+        f'   WHERE "employee_id" = (SELECT c{emp} FROM c)'
+        '   AND "latitude" IS NOT NULL AND "status" <> %s'
+        f'   ORDER BY "taken_at" DESC LIMIT {RECENT_EVENTS}) r ON 1 = 1'
+        " ORDER BY r.taken_at DESC"
+    )
+
+
+def _q(model: type[models.Model], attname: str) -> str:
+    field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+    return f'"{field.column}"'
+
+
+@dataclass(frozen=True)
+class StartRow:
+    user: User  # with ``user.employee`` loaded (None: not an employee's account)
+    device: PhoneDevice
+    context: ContextRow | None  # None when the account has no employee
+
+
+def checkin_start_row(
+    *, token_hash: str, now: datetime, day: date, seq: int | None
+) -> StartRow | None:
+    """A single check-in's first and only read: the unexpired token's user, employee and
+    phone (as ``token_row``) together with the check-in context (as ``context_row``); None
+    for an unknown or expired token. The first statement of the request (``fresh``)."""
+    d = connection.ops.adapt_datefield_value(day)
+    params = [d, d, seq, token_hash, connection.ops.adapt_datetimefield_value(now), d]
+    params.append(CheckinEvent.Status.REFUSED.value)
+    rows = _rows(_start_sql(), params, fresh=True)
+    if not rows:
+        return None
+    first = rows[0]
+    width = _start_columns()[0]
+    nu, nd = _n(User), _n(PhoneDevice)
+    user = _instance(User, first[:nu])
+    device = _instance(PhoneDevice, first[nu : nu + nd])
+    employee = None if first[nu + nd] is None else _instance(Employee, first[nu + nd : width])
+    user.employee = employee  # cached: no query on first use
+    if employee is None:
+        return StartRow(user=user, device=device, context=None)
+    unit_id, shared, seq_used = first[width : width + 3]
+    np = _n(PresencePolicy)
+    policy_values = first[width + 3 : width + 3 + np]
+    recent = [RecentFix(_taken_at(r[-4]), *r[-3:]) for r in rows if r[-4] is not None]
+    return StartRow(
+        user=user,
+        device=device,
+        context=ContextRow(
+            unit_id=unit_id,
+            policy=None if policy_values[0] is None else _instance(PresencePolicy, policy_values),
+            device_shared=shared,
+            seq_used=bool(seq_used),
+            recent=recent,
+        ),
+    )
+
+
 def seqs_in_ledger(device_id: int, seqs: Sequence[int]) -> set[int]:
     """Which of ``seqs`` the phone already used (a batch: one statement for all items)."""
     if not seqs:
         return set()
     marks = ", ".join(["%s"] * len(seqs))
     sql = f'SELECT "seq" FROM "presence_checkinevent" WHERE "device_id" = %s AND "seq" IN ({marks})'  # noqa: S608  # nosec B608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [device_id, *seqs])
-        return {row[0] for row in cursor.fetchall()}
+    return {row[0] for row in _rows(sql, [device_id, *seqs])}
 
 
 # --- the ledger INSERT ---------------------------------------------------------------------
@@ -231,13 +400,14 @@ def checkin_insert(**values: Any) -> CheckinEvent | None:
     the ledger already.
 
     ON CONFLICT DO NOTHING instead of catching the unique violation: no error, so inside a
-    batch's transaction no savepoint per item is needed (two round trips fewer each).
+    batch's transaction no savepoint per item is needed (two round trips fewer each). No
+    conflict target: the idempotency key is the ledger's only unique column besides the id,
+    and the statement stays valid if the table is partitioned (where a unique index must
+    include the partition key and would not match ``ON CONFLICT ("idempotency_key")``).
     """
     row = [values[f.attname] if f.attname in values else f.get_default() for f in _INSERT_FIELDS]
     params = [f.get_db_prep_save(v, connection) for f, v in zip(_INSERT_FIELDS, row, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(), params)
-        returned = cursor.fetchone()
-    if returned is None:
+    returned = _rows(_insert_sql(), params)
+    if not returned:
         return None
-    return CheckinEvent.from_db(connection.alias, _INSERT_ATTNAMES, [returned[0], *row])
+    return CheckinEvent.from_db(connection.alias, _INSERT_ATTNAMES, [returned[0][0], *row])

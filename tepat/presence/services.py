@@ -345,6 +345,12 @@ def checkin_context(
         key_fingerprint=None if device is None else device.key_fingerprint,
         seq=seqs[0] if len(seqs) == 1 else None,
     )
+    return _context_build(employee, device, row, seqs)
+
+
+def _context_build(
+    employee: Employee, device: PhoneDevice | None, row: checkin_sql.ContextRow, seqs: list[int]
+) -> EmployeeCheckinContext:
     policy = row.policy or PresencePolicy(**DEFAULT_POLICY)
     sites, fences = ([], []) if row.unit_id is None else _unit_sites_fenced(row.unit_id, policy)
     if device is None or not seqs:
@@ -371,6 +377,27 @@ def checkin_context(
         seqs_used=seqs_used,
         seqs_checked=set(seqs),
     )
+
+
+def checkin_start(
+    raw_token: str, now: datetime, seq: int | None
+) -> tuple[User, PhoneDevice, EmployeeCheckinContext] | None:
+    """A single check-in's token and context in one statement: the user, the phone and the
+    context ``checkin_context`` would build, if the token is one ``token_user`` accepts and
+    its account is an employee's; None otherwise (the caller answers as without this)."""
+    found = checkin_sql.checkin_start_row(
+        token_hash=hashlib.sha256(raw_token.encode()).hexdigest(),
+        now=now,
+        day=timezone.localdate(now),
+        seq=seq,
+    )
+    if found is None or found.context is None:
+        return None
+    user, device, employee = found.user, found.device, found.user.employee
+    if employee is None or not user.is_active or device.status == PhoneDevice.Status.REVOKED:
+        return None
+    seqs = [] if seq is None else [seq]
+    return user, device, _context_build(employee, device, found.context, seqs)
 
 
 def _seq_reused(ctx: EmployeeCheckinContext, seq: int | None) -> bool:
