@@ -214,7 +214,7 @@ def nominatif_xlsx(sheet: NominatifSheet) -> bytes:
     Written with XlsxWriter, each cell by its type (text is always written as text, never
     turned into a formula or a link); a large OPD has thousands of rows."""
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"constant_memory": True})
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
     ws = book.add_worksheet(f"Nominatif {sheet.month:02d}-{sheet.year}")
     for column, width in enumerate((5, 21, 28, 9, 7, 28)):
         ws.set_column(column, column, width)
@@ -481,7 +481,7 @@ def _string_width(pdf: FPDF, text: str) -> float:
         and not pdf.text_shaping
     ):
         widths = font.cw
-        return sum(widths[char] for char in text) * pdf.font_size_pt * 0.001 / pdf.k
+        return sum(map(widths.__getitem__, text)) * pdf.font_size_pt * 0.001 / pdf.k
     return pdf.get_string_width(text)
 
 
