@@ -427,15 +427,20 @@ def continuity_inputs_read(
     if verdict_table is not None:
         problems.extend(verdict_table.problems)
         day_of = _VerdictRows(verdict_table, policy, plain_given)
+        nip_at = verdict_table.headers["NIP"]
         for number, row in verdict_table.rows:
-            nip = owner(verdict_table, number, row)
+            # `owner`, with its common case first: a NIP text already known.
+            nip = known_nips.get(row[nip_at]) if nip_at < len(row) else None
             if nip is None:
-                continue
+                nip = owner(verdict_table, number, row)
+                if nip is None:
+                    continue
             try:
                 record = day_of(row)
-                if record.date in given_days[nip]:
+                days_of = given_days[nip]
+                if record.date in days_of:
                     raise _RowError("Tanggal", f"{record.date:%d-%m-%Y} tercatat dua kali")
-                given_days[nip][record.date] = record
+                days_of[record.date] = record
             except _RowError as error:
                 problem(verdict_table, number, error, nip)
     else:
@@ -545,9 +550,10 @@ def continuity_inputs_read(
         missing = 0
         for x in in_post:
             kelas = d.kelas
-            for since, changed in kelas_on:
-                if since <= x:
-                    kelas = changed
+            if kelas_on:
+                for since, changed in kelas_on:
+                    if since <= x:
+                        kelas = changed
             listed = days.get(x)
             if listed is None:
                 missing += 1
