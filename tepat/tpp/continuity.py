@@ -949,6 +949,7 @@ def _opd_compute(job: tuple[str, str]) -> OpdOutcome:
     (target / "nominatif.pdf").write_bytes(nominatif_pdf(sheet))
     bank = bank_transfer_csv([sheet])
     (target / "transfer_bank.csv").write_bytes(bank)
+    gc.collect(0)  # all this OPD made is still in the youngest generation
     return OpdOutcome(
         opd,
         folder_name,
@@ -985,6 +986,10 @@ def continuity_compute(
     jobs = sorted(names.items(), key=lambda job: -len(groups[job[0]]))
     out.mkdir(parents=True, exist_ok=True)
     _WORK.update(inputs=inputs, out=out, regency=regency, groups=dict(groups))
+    # An OPD leaves a few cycles behind (the PDF and XLSX writers' objects): they are collected
+    # once per OPD (`_opd_compute`) rather than by collections in the middle of its work.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         if processes > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
@@ -994,6 +999,8 @@ def continuity_compute(
             outcomes = [_opd_compute(job) for job in jobs]
     finally:
         _WORK.clear()
+        if collecting:
+            gc.enable()
     outcomes.sort(key=lambda o: o.opd)
     header = bank_transfer_csv([])
     (out / "transfer_bank.csv").write_bytes(header + b"".join(o.bank_rows for o in outcomes))
