@@ -336,6 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     per_employee = statistics.median(result["cpu"]) / max(1, result["employees"]) * 1000
     ratio = statistics.median(result["totals"]) / statistics.median(result["baselines"])
     loads = ", ".join(f"{x:.2f}" for x in result["loads"])
+    busy = ""
+    if min(result["loads"]) >= 1:
+        busy = (
+            " The machine was never quiet: other programs kept at least one of its two cores "
+            "busy before every run, so the wall times measure the machine as much as the run; "
+            "the CPU time is the figure to compare."
+        )
     core_per_employee = statistics.median(result["core"]) / max(1, result["employees"]) * 1000
     command = (
         "python -m bench.tpp_run"
@@ -369,7 +376,7 @@ ms (explanation text included, timed apart on the gathered months); the rest is 
 inputs, building the rows (inputs snapshot, lines, explanation as JSON) and the driver.
 Peak RSS: {result["rss_parent"]:.0f} MB the run's process (it also holds every gathered month
 for the rules-core timing), {result["rss_workers"]:.0f} MB the largest worker.
-Other programs' cores just before each run: {loads}.
+Other programs' cores just before each run: {loads}.{busy}
 Machine: {_machine()}. Command: `{command}`.
 """
     print(markdown)

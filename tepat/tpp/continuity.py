@@ -427,15 +427,20 @@ def continuity_inputs_read(
     if verdict_table is not None:
         problems.extend(verdict_table.problems)
         day_of = _VerdictRows(verdict_table, policy, plain_given)
+        nip_at = verdict_table.headers["NIP"]
         for number, row in verdict_table.rows:
-            nip = owner(verdict_table, number, row)
+            # `owner`, with its common case first: a NIP text already known.
+            nip = known_nips.get(row[nip_at]) if nip_at < len(row) else None
             if nip is None:
-                continue
+                nip = owner(verdict_table, number, row)
+                if nip is None:
+                    continue
             try:
                 record = day_of(row)
-                if record.date in given_days[nip]:
+                days_of = given_days[nip]
+                if record.date in days_of:
                     raise _RowError("Tanggal", f"{record.date:%d-%m-%Y} tercatat dua kali")
-                given_days[nip][record.date] = record
+                days_of[record.date] = record
             except _RowError as error:
                 problem(verdict_table, number, error, nip)
     else:
@@ -545,9 +550,10 @@ def continuity_inputs_read(
         missing = 0
         for x in in_post:
             kelas = d.kelas
-            for since, changed in kelas_on:
-                if since <= x:
-                    kelas = changed
+            if kelas_on:
+                for since, changed in kelas_on:
+                    if since <= x:
+                        kelas = changed
             listed = days.get(x)
             if listed is None:
                 missing += 1
@@ -864,9 +870,16 @@ def _signatories(folder: Path, problems: list[InputProblem]) -> dict[str, tuple[
 
 @dataclass(frozen=True)
 class OpdOutcome:
+    """What a worker reports of one OPD once its files are written: the counts the summary
+    shows and the OPD's rows of the regency's bank file (not the whole sheet: a regency's
+    sheets would cost more to send back than to write)."""
+
     opd: str
     folder: str
-    sheet: NominatifSheet
+    employees: int
+    net: Decimal
+    bank_rows: bytes
+    """The OPD's `transfer_bank.csv` without its header line."""
     problems: tuple[InputProblem, ...]
 
 
@@ -934,8 +947,17 @@ def _opd_compute(job: tuple[str, str]) -> OpdOutcome:
     (target / "rincian.txt").write_text("\n".join(text), encoding="utf-8")
     (target / "nominatif.xlsx").write_bytes(nominatif_xlsx(sheet))
     (target / "nominatif.pdf").write_bytes(nominatif_pdf(sheet))
-    (target / "transfer_bank.csv").write_bytes(bank_transfer_csv([sheet]))
-    return OpdOutcome(opd, folder_name, sheet, tuple(problems))
+    bank = bank_transfer_csv([sheet])
+    (target / "transfer_bank.csv").write_bytes(bank)
+    gc.collect(0)  # all this OPD made is still in the youngest generation
+    return OpdOutcome(
+        opd,
+        folder_name,
+        employees=len(sheet.rows),
+        net=sheet.total("net"),
+        bank_rows=bank.split(b"\r\n", 1)[1],
+        problems=tuple(problems),
+    )
 
 
 def _folder_names(opds: Iterable[str]) -> dict[str, str]:
@@ -964,6 +986,10 @@ def continuity_compute(
     jobs = sorted(names.items(), key=lambda job: -len(groups[job[0]]))
     out.mkdir(parents=True, exist_ok=True)
     _WORK.update(inputs=inputs, out=out, regency=regency, groups=dict(groups))
+    # An OPD leaves a few cycles behind (the PDF and XLSX writers' objects): they are collected
+    # once per OPD (`_opd_compute`) rather than by collections in the middle of its work.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         if processes > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
@@ -973,8 +999,11 @@ def continuity_compute(
             outcomes = [_opd_compute(job) for job in jobs]
     finally:
         _WORK.clear()
+        if collecting:
+            gc.enable()
     outcomes.sort(key=lambda o: o.opd)
-    (out / "transfer_bank.csv").write_bytes(bank_transfer_csv([o.sheet for o in outcomes]))
+    header = bank_transfer_csv([])
+    (out / "transfer_bank.csv").write_bytes(header + b"".join(o.bank_rows for o in outcomes))
     return outcomes
 
 
@@ -1096,19 +1125,24 @@ def main(argv: Sequence[str]) -> int:
     except (ZoneInfoNotFoundError, ValueError):
         print(f"Zona waktu {args.zona!r} tidak dikenal", file=sys.stderr)
         return EXIT_BAD_INPUT
+    # Reading makes millions of objects that all live until the end: the garbage collector
+    # would walk them again and again as they pile up (most of the reading time of a regency),
+    # so it waits, and then leaves them out of its walks for good (in the forked workers too,
+    # where walking them would also copy the pages that hold them).
+    gc.disable()
     try:
         policy = policy_read(folder, args.kebijakan)
         inputs = continuity_inputs_read(folder, policy=policy, tz=zone)
     except InputFileError as error:
         _problems_report(out, error.problems, stopped=True)
         return EXIT_BAD_INPUT
-    # The inputs live until the end: keep the garbage collector from walking their millions of
-    # objects again (and, in the forked workers, from copying the pages that hold them).
-    gc.freeze()
+    finally:
+        gc.freeze()
+        gc.enable()
     outcomes = continuity_compute(inputs, out, regency=args.kabupaten, processes=args.proses)
     problems = [*inputs.problems, *(p for o in outcomes for p in o.problems)]
-    employees = sum(len(o.sheet.rows) for o in outcomes)
-    net = sum((o.sheet.total("net") for o in outcomes), Decimal(0))
+    employees = sum(o.employees for o in outcomes)
+    net = sum((o.net for o in outcomes), Decimal(0))
     print(
         f"TPP {policy.label}: {employees} pegawai di {len(outcomes)} OPD dihitung, "
         f"jumlah bersih {net:f} rupiah. Hasil di {out}"

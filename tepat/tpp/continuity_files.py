@@ -121,8 +121,10 @@ def table_read(path: Path, columns: Sequence[str], required: Sequence[str]) -> T
         for number, row in enumerate(raw, start=2):
             if not any(row):
                 continue
-            if markers and "\0" in "".join(row) and (
-                bad := [i for i, cell in enumerate(row) if cell.startswith("\0")]
+            if (
+                markers
+                and "\0" in "".join(row)
+                and (bad := [i for i, cell in enumerate(row) if cell.startswith("\0")])
             ):
                 for i in bad:
                     column = next((c for c, at in headers.items() if at == i), f"ke-{i + 1}")

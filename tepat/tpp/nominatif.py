@@ -214,7 +214,7 @@ def nominatif_xlsx(sheet: NominatifSheet) -> bytes:
     Written with XlsxWriter, each cell by its type (text is always written as text, never
     turned into a formula or a link); a large OPD has thousands of rows."""
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"constant_memory": True})
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
     ws = book.add_worksheet(f"Nominatif {sheet.month:02d}-{sheet.year}")
     for column, width in enumerate((5, 21, 28, 9, 7, 28)):
         ws.set_column(column, column, width)
@@ -334,6 +334,7 @@ class _NominatifPdf(FPDF):
         money_count = len(self.headers) - len(fixed) - 1
         money = (self.epw - sum(fixed) - account) / money_count
         self.widths = [*fixed, *([money] * money_count), account]
+        self._amounts: dict[tuple[str, float], dict[str, tuple[float, str]]] = {}
         self._header_content: dict[float, bytes] = {}
         """The column header's page content, by the height it starts at."""
 
@@ -410,18 +411,27 @@ class _NominatifPdf(FPDF):
         operators = []
         x = self.l_margin
         last_money = len(self.widths) - 1
+        # Amounts repeat from row to row (0, the same basic of a kelas): each is measured and
+        # encoded once per font.
+        amounts = self._amounts.setdefault((font.fontkey, self.font_size_pt), {})
         for index, (width, text) in enumerate(zip(self.widths, cells, strict=True)):
             if text:
                 if not self.current_font_is_set_on_page:  # as `text` does, before the first
                     operators.append(self._set_font_for_page(font, self.font_size_pt))
-                text = self.normalize_text(text)
                 if 5 <= index < last_money:
-                    text_x = x + width - 1 - _string_width(self, text)
+                    known = amounts.get(text)
+                    if known is None:
+                        normal = self.normalize_text(text)
+                        known = amounts[text] = (
+                            _string_width(self, normal),
+                            font.encode_text(normal),
+                        )
+                    text_width, encoded = known
+                    text_x = x + width - 1 - text_width
                 else:
                     text_x = x + 1
-                operators.append(
-                    f"{before}BT {text_x * k:.2f} {text_y} Td {font.encode_text(text)} ET{after}"
-                )
+                    encoded = font.encode_text(self.normalize_text(text))
+                operators.append(f"{before}BT {text_x * k:.2f} {text_y} Td {encoded} ET{after}")
             x_text = f"{x * k:.2f}"
             operators.append(f"{x_text} {line_top} m {x_text} {line_bottom} l S")
             x += width
@@ -481,7 +491,7 @@ def _string_width(pdf: FPDF, text: str) -> float:
         and not pdf.text_shaping
     ):
         widths = font.cw
-        return sum(widths[char] for char in text) * pdf.font_size_pt * 0.001 / pdf.k
+        return sum(map(widths.__getitem__, text)) * pdf.font_size_pt * 0.001 / pdf.k
     return pdf.get_string_width(text)
 
 

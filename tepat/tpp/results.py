@@ -9,10 +9,12 @@ plain column values, never model instances, and written with COPY on PostgreSQL
 (`bulk_create` elsewhere); every stored field is the same either way.
 """
 
+import gc
 import json
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
@@ -198,14 +200,17 @@ def chunk_store(job: RunJob, employee_ids: Sequence[int]) -> tuple[int, int]:
 
 def workers_for(chunks: int) -> int:
     """How many processes compute a run of `chunks` chunks: `TPP_RUN_PROCESSES` (default: the
-    machine's cores) on PostgreSQL outside a transaction; one process otherwise (SQLite takes
-    one writer at a time; work inside a transaction must see that transaction)."""
+    machine's cores) on PostgreSQL outside a transaction, from a process with one thread (the
+    task worker, the command); one process otherwise (SQLite takes one writer at a time; work
+    inside a transaction must see that transaction; forking a process that runs other threads
+    may leave a lock held forever in the child)."""
     wanted = getattr(settings, "TPP_RUN_PROCESSES", None) or os.cpu_count() or 1
     if (
         wanted < 2
         or chunks < 2
         or connection.vendor != "postgresql"
         or connection.in_atomic_block
+        or threading.active_count() > 1
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
         return 1
@@ -237,5 +242,12 @@ def chunks_store(
         return
     connections.close_all()  # the workers are forked: they must not share this connection
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_worker_start) as pool:
+    # The workers inherit this process's objects frozen: their collections leave them out (and
+    # do not copy the pages that hold them); this process unfreezes its own at once.
+    gc.freeze()
+    try:
+        pool = context.Pool(workers, initializer=_worker_start)
+    finally:
+        gc.unfreeze()
+    with pool:
         yield from pool.imap_unordered(partial(chunk_store, job), chunks)

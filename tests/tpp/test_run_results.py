@@ -121,6 +121,13 @@ def test_every_stored_field_is_what_the_model_path_stored(world: World) -> None:
     assert len(set(nets.values())) > 3  # the varied months pay differently
 
 
+# The processes are asked for: the run would not fork from a test worker, which runs threads
+# (pytest-xdist's), and Python warns that forking one could deadlock; these tests' children
+# touch nothing those threads hold.
+FORKED = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+
+
+@FORKED
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_processes_store_what_one_process_stores() -> None:
     if connection.vendor != "postgresql":
@@ -135,6 +142,7 @@ def test_worker_processes_store_what_one_process_stores() -> None:
     assert _stored(shared) == _stored(alone)
 
 
+@FORKED
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_failing_worker_fails_the_run_and_leaves_no_results(monkeypatch: Any) -> None:
     if connection.vendor != "postgresql":
