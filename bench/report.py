@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench import common
+from bench import common, sections
 
 TARGET_RATE = 2500
 FLOOR_RATE = 1000
@@ -364,5 +364,6 @@ if __name__ == "__main__":
     data = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     data["summary"] = summarise(data)
     target = Path(sys.argv[2]) if len(sys.argv) > 2 else common.ROOT / "docs" / "performance.md"
-    target.write_text(render(data), encoding="utf-8")
+    # The head only: the other benchmarks' marked sections of the file stay as they are.
+    sections.head_write(render(data), target)
     print(target)
