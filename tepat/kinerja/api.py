@@ -38,7 +38,7 @@ class ReportIn(Schema):
     start_time: time | None = None
     end_time: time | None = None
     minutes: int | None = Field(None, ge=1, le=1440)
-    skp_result_id: int | None = None
+    skp_result_id: int | None = Field(None, ge=1, le=2**63 - 1)
     activity: str = Field(..., min_length=1, max_length=500)
     output: str = Field("", max_length=255)
     quantity: Decimal = Field(Decimal(1), ge=0, max_digits=10, decimal_places=2)

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from tepat.accounts import access
@@ -22,6 +22,10 @@ class BoundedLimitOffset(LimitOffsetPagination):
 
 
 router = Router(tags=["org"])
+
+# A row id the database can hold (a signed 64-bit integer): past it SQLite overflows (a 500)
+# where the answer must be a 422 (a filter) or a 404 (a path).
+ROW_ID_MAX = 2**63 - 1
 
 
 class OpdOut(Schema):
@@ -78,7 +82,7 @@ class SiteOut(Schema):
 
 class EmployeeFilter(Schema):
     q: str = Field("", max_length=64)
-    opd: int | None = None
+    opd: int | None = Field(None, ge=1, le=ROW_ID_MAX)
 
 
 @router.get("/opds", response=list[OpdOut], summary="OPD visible to the caller")
@@ -99,7 +103,9 @@ def employee_list(request: HttpRequest, filters: Query[EmployeeFilter]) -> objec
 
 
 @router.get("/employees/{employee_id}", response=EmployeeOut, summary="One employee")
-def employee_detail(request: HttpRequest, employee_id: int) -> object:
+def employee_detail(
+    request: HttpRequest, employee_id: int = Path(..., ge=1, le=ROW_ID_MAX)
+) -> object:
     today = timezone.localdate()
     employee = access.employee_for_user(request.user, employee_id, today)
     return selectors.employees_with_position(Employee.objects.filter(pk=employee.pk), today).get()
@@ -113,5 +119,5 @@ def site_list(request: HttpRequest, flagged: bool = False) -> object:
 
 
 @router.get("/sites/{site_id}", response=SiteOut, summary="One work site")
-def site_detail(request: HttpRequest, site_id: int) -> WorkSite:
+def site_detail(request: HttpRequest, site_id: int = Path(..., ge=1, le=ROW_ID_MAX)) -> WorkSite:
     return access.site_for_user(request.user, site_id)

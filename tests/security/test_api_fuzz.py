@@ -95,3 +95,19 @@ def test_a_page_size_or_offset_past_any_integer_is_a_422_not_a_500(
     response = client.get(f"/api/v1/org/employees?{query}")
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == query.split("=")[0]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/org/employees?opd=99999999999999999999",
+        "/api/v1/org/employees/99999999999999999999",
+        "/api/v1/org/sites/99999999999999999999",
+    ],
+)
+def test_an_id_past_any_database_integer_is_a_422_not_a_500(world: World, url: str) -> None:
+    """Found by the fuzz test above: a 20-digit OPD id overflowed SQLite's integer."""
+    client = login(Client(), world.users["admin_bkpsdm"])
+    response = client.get(url)
+    assert response.status_code == 422
+    assert response.json()["detail"]
