@@ -452,6 +452,9 @@ def pgbench_prepare() -> tuple[Path, dict[str, int]]:
         conn.execute(
             "CREATE TABLE bench_pgbench_checkin (LIKE presence_checkinevent INCLUDING ALL)"
         )
+        # The ledger is partitioned: its key's uniqueness lives in presence_checkinkey; here
+        # the plain copy carries it as the ledger did before.
+        conn.execute("CREATE UNIQUE INDEX ON bench_pgbench_checkin (idempotency_key)")
         for name, definition in conn.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE conrelid = 'presence_checkinevent'::regclass AND contype = 'f'"

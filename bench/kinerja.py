@@ -99,7 +99,9 @@ def _copy(conn: Any, table: str, columns: str, lines: Any) -> None:
         for chunk in lines:
             copy.write(chunk)
     for _name, definition in indexes:
-        conn.execute(definition)
+        # A partitioned table's index reads "ON ONLY": as written it would make an empty,
+        # invalid parent index; without ONLY it is built on every partition too.
+        conn.execute(definition.replace(" ON ONLY ", " ON ", 1))
     for name, definition in kept:
         conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 

@@ -111,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--fresh", action="store_true")
     p.add_argument("--no-report", action="store_true")
+    p.add_argument("--render", metavar="JSON", help="only rewrite the section from a run")
     args = p.parse_args(argv)
+    if args.render:
+        sections.section_write("peak", render(json.loads(Path(args.render).read_text())))
+        return 0
     common.WORK.mkdir(parents=True, exist_ok=True)
     started = time.time()
     log = checkin.log
@@ -342,7 +346,7 @@ def render(r: dict[str, Any]) -> str:
             f"| behind schedule: worst / mean (s) | {w['late_max_s']:.1f} / "
             f"{w['late_sum_s'] / max(1, w['loaded']):.2f} |",
             f"| answers by status; cut off and sent again | {led['single_statuses']};"
-            f" {led['cut_off_retried']} |",
+            f" {led.get('cut_off_retried', {})} |",
             f"| offline queues at 07:00 (phones x items) | {b['phones']} x "
             f"{b['items'] // max(1, b['phones'])}; batch p50 {b['p50_s']} s, max {b['max_s']} s;"
             f" statuses {led['batch_statuses']} |",

@@ -136,9 +136,15 @@ def render(results: list[dict[str, Any]], command: str) -> str:
         "",
         f"Command: `{command}`  ",
         f"Machine: {_machine()}  ",
-        "Every step below wrote its own section of this file (median, spread, raw-PostgreSQL",
-        "baseline and ratio, peak RSS of its processes); this table is the harness's own record",
-        "of the run: wall time and exit status of each step and the peak RSS of its driver.",
+        (
+            "The steps ran with `--no-report` (a trial): their figures are in their"
+            " `var/bench/*.json`, not in this file."
+            if "--no-report" in command
+            else "Every step below wrote its own section of this file (median, spread,"
+            " raw-PostgreSQL baseline and ratio, peak RSS of its processes)."
+        ),
+        "This table is the harness's own record of the run: exit status, wait for the bench",
+        "lock, wall time, and CPU and peak RSS of each step's driver process.",
         "",
         "| step | exit | lock wait (s) | wall (s) | driver CPU (s) | driver peak RSS (MB) |"
         " command |",
@@ -170,7 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-report", action="store_true", help="steps leave their sections alone (a trial run)"
     )
+    parser.add_argument("--render", metavar="JSON", help="only rewrite the section from a run")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(Path(args.render).read_text())
+        sections.section_write("province", render(saved["steps"], saved["command"]))
+        return 0
     chosen = args.only.split(",") if args.only else STEPS
     unknown = set(chosen) - set(STEPS)
     if unknown:

@@ -73,6 +73,25 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()[:500]}")
 
 
+def _pipe(first: list[str], second: list[str], env: dict[str, str]) -> None:
+    """``first | second``, argument lists only; an error of either is a BackupError."""
+    try:
+        producer = subprocess.Popen(first, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        consumer = subprocess.run(
+            second, env=env, stdin=producer.stdout, capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError as missing:
+        raise BackupError(f"{missing.filename} is not installed") from missing
+    if producer.stdout is None or producer.stderr is None:  # both were asked for: never
+        raise BackupError(f"{first[0]}: no pipe")
+    producer.stdout.close()
+    produced_error = producer.stderr.read().decode(errors="replace")
+    if producer.wait() != 0:
+        raise BackupError(f"{first[0]} failed: {produced_error.strip()[:500]}")
+    if consumer.returncode != 0:
+        raise BackupError(f"{second[0]} failed: {consumer.stderr.strip()[:500]}")
+
+
 def backup_create(target: Path, *, uploads: Path | None = None) -> Backup:
     """Write a new backup directory under ``target``; the database stays in use meanwhile."""
     uploads = uploads or uploads_dir()
@@ -150,9 +169,14 @@ def backup_restore(path: Path, *, uploads: Path | None = None) -> Backup:
     else:
         connection.close()
         args, env = _pg_env()
-        _run(
-            ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-             *args, str(path / "database.pgdump")],
+        # Not ``pg_restore --clean``: it drops each partition's primary key on its own, which
+        # PostgreSQL refuses for the partitioned ledger and reports. The schema is emptied
+        # instead, in the same transaction as the restore: all of it happens or none of it.
+        _pipe(
+            ["pg_restore", "--no-owner", "--file", "-", str(path / "database.pgdump")],
+            ["psql", "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--single-transaction",
+             "--command", "DROP SCHEMA public CASCADE; CREATE SCHEMA public;", "--file", "-",
+             *args],
             env,
         )  # fmt: skip
     _uploads_restore(path / UPLOADS, uploads)
