@@ -36,3 +36,22 @@ def _checkin_caches_empty() -> None:
     services = sys.modules.get("tepat.presence.services")  # not imported: nothing cached
     if services is not None:
         services.checkin_caches_clear()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that commits (transactional_db, live_server) restores the migrated data
+    after it (serialized_rollback). One that did not would end with a flush that re-creates
+    the content types under new ids, and the next serialized_rollback test in the same worker
+    would then fail to restore its own (a duplicate key), or run without the shipped policies,
+    depending on the order xdist happens to give."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        commits = kwargs.get("transaction") or {"transactional_db", "live_server"} & set(
+            getattr(item, "fixturenames", ())
+        )
+        if not commits or kwargs.get("serialized_rollback"):
+            continue
+        kwargs.update(transaction=True, serialized_rollback=True)
+        args = marker.args if marker else ()
+        item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
