@@ -1,10 +1,11 @@
 """Organisation endpoints: read-only, scoped by the access layer like every page."""
 
 from datetime import date
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from tepat.accounts import access
@@ -24,8 +25,8 @@ class BoundedLimitOffset(LimitOffsetPagination):
 router = Router(tags=["org"])
 
 # A row id the database can hold (a signed 64-bit integer): past it SQLite overflows (a 500)
-# where the answer must be a 422 (a filter) or a 404 (a path).
-ROW_ID_MAX = 2**63 - 1
+# where the answer must be a 422 naming the field.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class OpdOut(Schema):
@@ -82,7 +83,7 @@ class SiteOut(Schema):
 
 class EmployeeFilter(Schema):
     q: str = Field("", max_length=64)
-    opd: int | None = Field(None, ge=1, le=ROW_ID_MAX)
+    opd: RowId | None = None
 
 
 @router.get("/opds", response=list[OpdOut], summary="OPD visible to the caller")
@@ -103,9 +104,7 @@ def employee_list(request: HttpRequest, filters: Query[EmployeeFilter]) -> objec
 
 
 @router.get("/employees/{employee_id}", response=EmployeeOut, summary="One employee")
-def employee_detail(
-    request: HttpRequest, employee_id: int = Path(..., ge=1, le=ROW_ID_MAX)
-) -> object:
+def employee_detail(request: HttpRequest, employee_id: RowId) -> object:
     today = timezone.localdate()
     employee = access.employee_for_user(request.user, employee_id, today)
     return selectors.employees_with_position(Employee.objects.filter(pk=employee.pk), today).get()
@@ -119,5 +118,5 @@ def site_list(request: HttpRequest, flagged: bool = False) -> object:
 
 
 @router.get("/sites/{site_id}", response=SiteOut, summary="One work site")
-def site_detail(request: HttpRequest, site_id: int = Path(..., ge=1, le=ROW_ID_MAX)) -> WorkSite:
+def site_detail(request: HttpRequest, site_id: RowId) -> WorkSite:
     return access.site_for_user(request.user, site_id)
