@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tepat.accounts.throttle import client_ip
 from tepat.admin_readonly import ReadOnlyInline
+from tepat.audit.services import audit_record
 from tepat.org.admin_import import import_view
 from tepat.org.models import (
     Assignment,
@@ -23,6 +25,7 @@ from tepat.org.models import (
     Unit,
     WorkSite,
     WorkSiteLocationChange,
+    bank_account_masked,
 )
 from tepat.org.services import employee_transfer_cancel
 
@@ -116,6 +119,26 @@ class EmployeeAdmin(admin.ModelAdmin[Employee]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # New employees arrive through the import, which validates NIP and position together.
         return False
+
+    def save_model(self, request: HttpRequest, obj: Employee, form: Any, change: bool) -> None:
+        """Audited with the fields changed; the account number shows only its last 4 digits."""
+        super().save_model(request, obj, form, change)
+        if not change or not form.changed_data:
+            return
+        before = {name: form.initial.get(name) for name in form.changed_data}
+        after = {name: form.cleaned_data.get(name) for name in form.changed_data}
+        for values in (before, after):
+            if "bank_account" in values:
+                values["bank_account"] = bank_account_masked(values["bank_account"] or "")
+        audit_record(
+            actor=request.user,
+            action="employee.update",
+            obj=obj,
+            summary=f"{obj.nip} {obj.full_name}",
+            before={k: str(v) if v is not None else None for k, v in before.items()},
+            after={k: str(v) if v is not None else None for k, v in after.items()},
+            ip_address=client_ip(request),
+        )
 
     def get_urls(self) -> list[URLPattern]:
         return [

@@ -16,6 +16,7 @@ unreliable Dapodik 2019 coordinates, placeholder office points) are repeated whe
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import random
 import re
@@ -1445,22 +1446,46 @@ def _sites_write(units: tuple[UnitRecord, ...], unit_ids: dict[str, int]) -> Non
     )
 
 
-def _people_write(demo: DemoRegency, unit_ids: dict[str, int], opd_ids: dict[str, int]) -> None:
-    Employee.objects.bulk_create(
-        [
-            Employee(
-                nip=p.nip,
-                name=p.name,
-                title_prefix=p.title_prefix,
-                title_suffix=p.title_suffix,
-                kind=p.kind,
-                gender=p.gender,
-                birth_date=p.birth_date,
-            )
-            for p in demo.people
-        ],
-        batch_size=BATCH,
+DEMO_BANKS = (
+    ("Bank Bengkulu", 13),
+    ("Bank Bengkulu", 13),
+    ("Bank Bengkulu", 13),
+    ("BRI", 15),
+    ("BNI", 10),
+    ("Bank Mandiri", 13),
+)
+"""(bank, digits) of the demo's invented accounts; mostly the regional bank, as in Kaur."""
+
+
+def demo_bank_account(nip: str) -> tuple[str, str]:
+    """An invented (bank, account number) derived from the NIP alone, so it does not disturb
+    the seeded stream; about one employee in ten has none yet. The numbers are synthetic: they
+    start with 9, and are not anyone's account."""
+    digest = hashlib.sha256(f"tepat-demo-rekening:{nip}".encode()).digest()
+    if digest[0] < 26:  # ~10%: no account registered yet
+        return "", ""
+    bank, digits = DEMO_BANKS[digest[1] % len(DEMO_BANKS)]
+    number = str(int.from_bytes(digest[2:12], "big")).zfill(digits)[-(digits - 1) :]
+    return bank, f"9{number}"
+
+
+def _employee_of(p: PersonRecord) -> Employee:
+    bank_name, bank_account = demo_bank_account(p.nip)
+    return Employee(
+        nip=p.nip,
+        name=p.name,
+        title_prefix=p.title_prefix,
+        title_suffix=p.title_suffix,
+        kind=p.kind,
+        gender=p.gender,
+        birth_date=p.birth_date,
+        bank_name=bank_name,
+        bank_account=bank_account,
     )
+
+
+def _people_write(demo: DemoRegency, unit_ids: dict[str, int], opd_ids: dict[str, int]) -> None:
+    Employee.objects.bulk_create([_employee_of(p) for p in demo.people], batch_size=BATCH)
     employee_ids = dict(Employee.objects.values_list("nip", "id"))
     group_ids = dict(ScheduleGroup.objects.values_list("code", "id"))
     Assignment.objects.bulk_create(

@@ -39,6 +39,8 @@ from shapely.geometry import shape as geojson_shape
 
 from tepat.audit.services import audit_record
 from tepat.org.models import (
+    BANK_ACCOUNT_MAX_DIGITS,
+    BANK_ACCOUNT_MIN_DIGITS,
     PNS_GOLONGAN,
     PPPK_GOLONGAN,
     TIME_ZONES,
@@ -50,6 +52,7 @@ from tepat.org.models import (
     Unit,
     WorkSite,
     WorkSiteLocationChange,
+    bank_account_masked,
 )
 from tepat.org.services import (
     Position,
@@ -317,7 +320,10 @@ SPECS: dict[str, Spec] = {
             "nip", "nama", "jenis_pegawai", "golongan", "jabatan", "jenis_jabatan",
             "kelas_jabatan", "kode_unit", "tmt",
         ),
-        ("gelar_depan", "gelar_belakang", "nip_atasan", "kelompok_jadwal", "aktif"),
+        (
+            "gelar_depan", "gelar_belakang", "nip_atasan", "kelompok_jadwal", "aktif",
+            "nama_bank", "nomor_rekening",
+        ),
     ),
 }  # fmt: skip
 
@@ -426,6 +432,31 @@ class RowReader:
         value = "".join(shown.split()).replace("'", "")
         if required and not value:
             self.error(column, f"{column} wajib diisi")
+        return value
+
+    def bank_account(self, column: str) -> str:
+        """An account number kept as Excel text; spaces, dots and dashes between digit groups
+        are dropped. A number cell may have lost leading zeros or digits: never guess."""
+        cell = self.row.cells.get(column)
+        if _is_number(cell):
+            self.error(
+                column,
+                f"{column} tertulis sebagai angka sehingga nol di depan atau digitnya bisa hilang. "
+                f"Format kolom {column} sebagai Teks, ketik ulang nomornya, lalu impor lagi",
+            )
+            return ""
+        value = re.sub(r"[\s.\-']", "", _cell_text(cell))
+        if value and not re.fullmatch(r"[0-9]+", value):
+            self.error(column, f"{column} hanya boleh berisi angka")
+            return ""
+        low, high = BANK_ACCOUNT_MIN_DIGITS, BANK_ACCOUNT_MAX_DIGITS
+        if value and not low <= len(value) <= high:
+            self.error(
+                column,
+                f"{column} terdiri atas {len(value)} digit; nomor rekening {low} sampai "
+                f"{high} digit",
+            )
+            return ""
         return value
 
     def integer(self, column: str, *, low: int, high: int, required: bool = False) -> int | None:
@@ -1113,6 +1144,12 @@ def _employee_row_read(
         attributes["title_suffix"] = r.text("gelar_belakang", max_length=64)
     if r.has("aktif"):
         attributes["active"] = r.flag("aktif")
+    if r.has("nama_bank"):
+        attributes["bank_name"] = r.text("nama_bank", max_length=64)
+    if r.has("nomor_rekening"):
+        attributes["bank_account"] = r.bank_account("nomor_rekening")
+        if attributes["bank_account"] and not attributes.get("bank_name"):
+            r.error("nama_bank", "nama_bank wajib diisi bila nomor_rekening diisi")
     position = _position_read(r, kind, world)
     tmt = r.day("tmt", required=True)
     if parsed is not None and tmt is not None and tmt < parsed.appointed:
@@ -1275,6 +1312,8 @@ def _employee_write(change: EmployeeChange, world: _EmployeeWorld, ctx: ImportCo
             today=ctx.today,
             title_prefix=change.attributes.get("title_prefix", ""),
             title_suffix=change.attributes.get("title_suffix", ""),
+            bank_name=change.attributes.get("bank_name", ""),
+            bank_account=change.attributes.get("bank_account", ""),
         )
         world.employees[employee.nip] = employee
         if not change.attributes.get("active", True):
@@ -1298,15 +1337,23 @@ def _employee_attributes_save(
     for name in before:
         setattr(employee, name, values[name])
     employee.save(update_fields=list(before))
+    after = {name: values[name] for name in before}
     audit_record(
         actor=ctx.actor,
         action="employee.update",
         obj=employee,
         summary=f"{employee.nip} {employee.full_name}",
-        before=before,
-        after={name: values[name] for name in before},
+        before=_account_masked(before),
+        after=_account_masked(after),
         reason=ctx.reason,
     )
+
+
+def _account_masked(values: dict[str, Any]) -> dict[str, Any]:
+    """The account number is personal data: the audit trail keeps only its last 4 digits."""
+    if "bank_account" not in values:
+        return values
+    return {**values, "bank_account": bank_account_masked(values["bank_account"])}
 
 
 # --- Entry point ---------------------------------------------------------------------------

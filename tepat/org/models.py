@@ -7,7 +7,8 @@ Who an employee *was* on a given day (unit, supervisor, kelas jabatan, golongan)
 
 from typing import Any
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,21 @@ PPPK_GOLONGAN = [
     "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX",
     "X", "XI", "XII", "XIII", "XIV", "XV", "XVI", "XVII",
 ]  # fmt: skip
+
+BANK_ACCOUNT_MIN_DIGITS = 8
+BANK_ACCOUNT_MAX_DIGITS = 20
+"""Indonesian bank account numbers run from 10 digits (BCA, BNI) to 15–16 (BRI, some BPD);
+the bounds leave room for a regional bank's format without accepting a NIK or a phone slip."""
+
+bank_account_validator = RegexValidator(
+    rf"^[0-9]{{{BANK_ACCOUNT_MIN_DIGITS},{BANK_ACCOUNT_MAX_DIGITS}}}$",
+    _("An account number has 8 to 20 digits only, without spaces or dashes."),
+)
+
+
+def bank_account_masked(account: str) -> str:
+    """What the audit trail shows of an account number: only its last four digits."""
+    return f"****{account[-4:]}" if account else ""
 
 
 class Regency(models.Model):
@@ -259,6 +275,15 @@ class Employee(models.Model):
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     active = models.BooleanField(_("active"), default=True)
+    bank_name = models.CharField(
+        _("bank"), max_length=64, blank=True, help_text=_("The bank TPP is paid into.")
+    )
+    bank_account = models.CharField(
+        _("account number"),
+        max_length=BANK_ACCOUNT_MAX_DIGITS,
+        blank=True,
+        validators=[bank_account_validator],
+    )
 
     class Meta:
         verbose_name = _("employee")
@@ -267,6 +292,12 @@ class Employee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.nip})"
+
+    def clean(self) -> None:
+        if self.bank_account and not self.bank_name.strip():
+            raise ValidationError(
+                {"bank_name": _("Fill in the bank of the account number as well.")}
+            )
 
     @property
     def full_name(self) -> str:

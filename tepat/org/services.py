@@ -102,8 +102,11 @@ def employee_create(
     today: date,
     title_prefix: str = "",
     title_suffix: str = "",
+    bank_name: str = "",
+    bank_account: str = "",
 ) -> Employee:
-    """Register a new employee with their first assignment, validating the NIP."""
+    """Register a new employee with their first assignment, validating the NIP. The bank
+    account is personal data: it stays out of the audit entry."""
     try:
         parsed = parse_nip(nip, today=today, kind=kind)
     except NipError as exc:
@@ -119,6 +122,8 @@ def employee_create(
         kind=kind,
         gender=parsed.gender,
         birth_date=parsed.birth_date,
+        bank_name=bank_name.strip(),
+        bank_account=bank_account,
     )
     assignment = _assignment_open(employee, start, position, note="")
     machines.users_move_queue(

@@ -6,7 +6,8 @@ hands it with the `TppPolicy` in force to `tpp_month_compute`, which returns a `
 every rupiah and the lines a BKPSDM officer can check by hand. Nothing here reads a clock or a
 database. Store the result with its inputs, `policy.label` and `RULES_VERSION`.
 
-The formula (N = the month's working days, D = the working days in post)::
+The formula (N = the month's working days, D = the working days in post, less the days of an
+"unpaid" absence type such as CLTN)::
 
     basic           B  = Σ over d in D of amount(kelas on d) / N
     paid factor     f  = tugas-belajar %  ×  each long-leave % that applies (else 100%)
@@ -220,6 +221,7 @@ class TppResult:
     eligible: bool
     working_days: int
     days_in_post: int
+    """Working days in post that are paid: days of an "unpaid" absence (CLTN) are not."""
     basic: Decimal
     """Prorated basic TPP, to the sen."""
     basic_segments: tuple[BasicSegment, ...]
@@ -382,15 +384,20 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
         f"Hari kerja {month_name}: {n_month} hari; dalam jabatan: {len(in_post)} hari{post_note}"
     )
 
+    records = _unpaid_days_out(records, policy, n_month, lines)
+    days_paid = len(records)
+
     eligible = policy.pppk_eligible or m.kind != "PPPK"
     if not eligible:
         lines.append(
             f"PPPK tidak menerima TPP menurut kebijakan ini{_basis(policy.pppk_legal_basis)}"
         )
-    if not eligible or not in_post:
-        if eligible:
+    if not eligible or not records:
+        if eligible and in_post:
+            lines.append("Tidak ada hari kerja yang dibayar pada bulan ini; TPP Rp 0")
+        elif eligible:
             lines.append("Tidak ada hari kerja dalam jabatan pada bulan ini; TPP Rp 0")
-        return _zero_result(m, policy, eligible, n_month, len(in_post), lines)
+        return _zero_result(m, policy, eligible, n_month, days_paid, lines)
 
     # Basic, prorated by working days at each kelas.
     segments: list[BasicSegment] = []
@@ -505,7 +512,7 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
     )
 
     # Productivity share.
-    capaian = _capaian(m, policy, len(in_post), n_month, lines)
+    capaian = _capaian(m, policy, days_paid, n_month, lines)
     cap_p = _fraction(policy.productivity.cap_percent)
     if capaian > cap_p:
         caps.append(
@@ -612,7 +619,7 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
     # Plt top-up.
     plt_paid = Decimal(0)
     if m.is_plt:
-        plt_paid = _plt(m, policy, len(in_post), n_month, lines)
+        plt_paid = _plt(m, policy, days_paid, n_month, lines)
 
     gross = paid_d + paid_p - sanction_cut + plt_paid
     terms = f"{format_rupiah(paid_d)} + {format_rupiah(paid_p)}"
@@ -642,7 +649,7 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
         rules_version=RULES_VERSION,
         eligible=True,
         working_days=n_month,
-        days_in_post=len(in_post),
+        days_in_post=days_paid,
         basic=_sen(basic),
         basic_segments=tuple(segments),
         paid_percent=_sen(factor * 100),
@@ -748,6 +755,29 @@ def _records_check(
         if d not in by_date:
             raise TppInputError(f"Data hari {_day(d)} belum ada")
     return [by_date[d] for d in in_post]
+
+
+def _unpaid_days_out(
+    records: list[DayRecord], policy: TppPolicy, n_month: int, lines: list[str]
+) -> list[DayRecord]:
+    """The days the employee is paid for: days whose absence type is "unpaid" (CLTN) are
+    prorated out like days out of post, with one explanation line per absence type."""
+    unpaid: dict[str, int] = {}
+    paid: list[DayRecord] = []
+    for record in records:
+        absence = policy.absence(record.code)
+        if absence is not None and absence.treatment == "unpaid":
+            unpaid[absence.code] = unpaid.get(absence.code, 0) + 1
+        else:
+            paid.append(record)
+    for code, count in unpaid.items():
+        absence = policy.absence(code)
+        assert absence is not None
+        lines.append(
+            f"{code} ({absence.label}) {count} hari kerja: tidak dibayar; TPP dihitung untuk "
+            f"{len(paid)} dari {n_month} hari kerja{_basis(absence.legal_basis)}"
+        )
+    return paid
 
 
 def _segments(records: Sequence[DayRecord]) -> list[tuple[int, list[date]]]:

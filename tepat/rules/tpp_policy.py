@@ -33,13 +33,16 @@ import yaml
 from tepat.rules.nip import EmployeeKind
 from tepat.rules.policy_node import PolicyNode
 
-AbsenceTreatment = Literal["present", "excused", "tk", "cut"]
+AbsenceTreatment = Literal["present", "excused", "tk", "cut", "unpaid"]
 """How a day with an absence type counts for the discipline share.
 
 * present: as a day at work ("H"); TL, PSW and apel on that day still count (e.g. dinas luar).
 * excused: an approved absence; no deduction, and the day cannot carry TL/PSW/apel.
 * tk: as "TK" (tanpa keterangan): the TK percentage per day.
 * cut: its own percentage per day (`AbsenceRule.percent`).
+* unpaid: no TPP at all for the day (CLTN, cuti di luar tanggungan negara): it is prorated out
+  as a day out of post is, so the basic, the minutes target and the Plt top-up count only the
+  other working days; the day cannot carry TL/PSW/apel.
 """
 ProductivityMethod = Literal["minutes", "predicate", "realisation"]
 

@@ -448,7 +448,7 @@ def nominatif_pdf(sheet: NominatifSheet) -> bytes:
     pdf.alias_nb_pages()
     pdf.add_page()
     for number, row in enumerate(sheet.rows, start=1):
-        account = " ".join(part for part in (row.bank_name, row.bank_account) if part)
+        account = _account_fit(pdf, row.bank_name, row.bank_account, pdf.widths[-1])
         pdf.row(
             [
                 str(number),
@@ -458,7 +458,7 @@ def nominatif_pdf(sheet: NominatifSheet) -> bytes:
                 _pdf_text(row.kelas),
                 *(_money_text(value) for value in _money_values(sheet, row)),
                 _money_text(row.net),
-                _pdf_text(_fit(pdf, account, pdf.widths[-1])),
+                _pdf_text(account),
             ]
         )
     totals = [*_money_totals(sheet), sheet.total("net")]
@@ -477,6 +477,18 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     while text and _string_width(pdf, _pdf_text(text) + "...") > width - 1:
         text = text[:-1]
     return text + "..."
+
+
+def _account_fit(pdf: FPDF, bank_name: str, account: str, width: float) -> str:
+    """Bank and account number in one cell: when they do not fit, the bank name is cut, never
+    a digit of the account number."""
+    full = " ".join(part for part in (bank_name, account) if part)
+    if not account or _string_width(pdf, _pdf_text(full)) <= width - 1:
+        return _fit(pdf, full, width)
+    name = bank_name
+    while name and _string_width(pdf, _pdf_text(f"{name}... {account}")) > width - 1:
+        name = name[:-1].rstrip()
+    return f"{name}... {account}" if name else account
 
 
 def _string_width(pdf: FPDF, text: str) -> float:

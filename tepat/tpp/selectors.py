@@ -120,8 +120,8 @@ _ZERO = Decimal(0)
 
 def nominatif_row_from_stored(result: TppResult, *, jabatan: str = "") -> NominatifRow:
     """A stored result as a row of the daftar nominatif (as `nominatif_row_from_result` does
-    for the rules core's result in continuity mode). The org model holds no bank account, so
-    those columns stay empty."""
+    for the rules core's result in continuity mode). The bank account is the employee's as
+    registered now (a corrected account is fixed by returning the request, not by a recompute)."""
     lines = result.lines or {}
     kelas = "/".join(
         dict.fromkeys(str(s["kelas_jabatan"]) for s in lines.get("basic_segments", []))
@@ -150,6 +150,8 @@ def nominatif_row_from_stored(result: TppResult, *, jabatan: str = "") -> Nomina
         ),
         net=result.net,
         adjustment=result.adjustment,
+        bank_name=result.employee.bank_name,
+        bank_account=result.employee.bank_account,
     )
 
 

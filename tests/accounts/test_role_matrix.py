@@ -37,7 +37,7 @@ def _tpp_result(world: World) -> Any:
 
     run, _ = TppRun.objects.get_or_create(
         year=2026, month=11, status="accepted",
-        defaults={"policy": TppPolicyVersion.objects.get(name="kaur_style"),
+        defaults={"policy": TppPolicyVersion.objects.get(name="kaur_style", version="1"),
                   "rules_version": "tpp-1"},
     )  # fmt: skip
     result, _ = TppResult.objects.get_or_create(

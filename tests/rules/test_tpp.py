@@ -433,8 +433,25 @@ def test_a_clean_month_pays_the_whole_basic() -> None:
     assert result.gross == Decimal(4595150)
     assert result.deductions == ()
     assert result.rules_version == RULES_VERSION
-    assert (result.policy_name, result.policy_version) == ("kaur_style", "1")
+    assert (result.policy_name, result.policy_version) == ("kaur_style", "2")
     assert "Tidak ada potongan disiplin" in result.explanation
+
+
+@pytest.mark.parametrize("policy", [KAUR, TTU], ids=["kaur_style", "ttu_style"])
+def test_a_cltn_day_pays_like_a_day_out_of_post_and_a_whole_cltn_month_pays_nothing(
+    policy: TppPolicy,
+) -> None:
+    cltn = tpp_month_compute(month(overrides={NOV_2026[-1]: {"code": "CLTN"}}), policy)
+    left = month(end_date=NOV_2026[-2])
+    out_of_post = tpp_month_compute(replace(left, days=left.days[:-1]), policy)
+
+    assert cltn.net == out_of_post.net < tpp_month_compute(month(), policy).net
+    assert cltn.days_in_post == out_of_post.days_in_post == len(NOV_2026) - 1
+    every_day = tpp_month_compute(month(overrides={d: {"code": "CLTN"} for d in NOV_2026}), policy)
+    assert (every_day.basic, every_day.net) == (0, 0)
+    assert "Tidak ada hari kerja yang dibayar pada bulan ini; TPP Rp 0" in every_day.explanation
+    with pytest.raises(TppInputError, match="tidak boleh memuat TL"):
+        tpp_month_compute(month(overrides={NOV_2026[0]: {"code": "CLTN", "tl_code": "TL1"}}), KAUR)
 
 
 def test_an_excused_absence_costs_nothing_and_a_present_type_still_carries_tl() -> None:

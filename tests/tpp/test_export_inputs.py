@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tepat.monitor.services import SanctionDecision, sanction_record
-from tepat.org.models import Assignment
+from tepat.org.models import Assignment, Employee
 from tepat.tpp.continuity import main as tpp_compute
 from tepat.tpp.models import PltAppointment, TppResult
 from tests.tpp.months import WEEKDAYS, world_month_store
@@ -60,6 +60,12 @@ def _busy_month(world: World) -> None:
 def test_the_files_compute_to_the_same_nets_as_the_run(world: World, tmp_path: Path) -> None:
     _busy_month(world)
     run = accepted_run(world)
+    accounts = {
+        world.teacher.nip: ("Bank Bengkulu", "0020101234567"),
+        world.nurse.nip: ("BRI", "012301000456507"),
+    }
+    for nip, (bank_name, account) in accounts.items():
+        Employee.objects.filter(nip=nip).update(bank_name=bank_name, bank_account=account)
     err = StringIO()
     call_command(
         "tpp_export_inputs", "--month", "2026-11", "--out", str(tmp_path / "in"), stderr=err,
@@ -79,6 +85,13 @@ def test_the_files_compute_to_the_same_nets_as_the_run(world: World, tmp_path: P
     }
     assert from_files == from_run
     assert len(from_run) == 5
+    paid_into = {row[0]: (row[3], row[4]) for row in bank[1:]}
+    assert {nip: paid_into.pop(nip) for nip in accounts} == accounts
+    assert set(paid_into.values()) == {("", "")}
+    pegawai = list(csv.DictReader(io.StringIO((tmp_path / "in" / "pegawai.csv").read_text(
+        encoding="utf-8"))))  # fmt: skip
+    listed = {r["NIP"]: (r["Bank"], r["Nomor Rekening"]) for r in pegawai}
+    assert listed[world.teacher.nip] == accounts[world.teacher.nip]
     kelas = (tmp_path / "in" / "kelas.csv").read_text(encoding="utf-8")
     assert world.principal.nip in kelas  # the mid-month change is in the files
     assert "PEMOTONGAN_25_6_BULAN" in (tmp_path / "in" / "hukuman_disiplin.csv").read_text(

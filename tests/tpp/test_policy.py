@@ -11,7 +11,12 @@ from tepat.accounts.models import Role, User
 from tepat.audit.models import AuditEntry
 from tepat.rules.tpp_policy import POLICY_DIR
 from tepat.tpp.models import TppPolicyVersion
-from tepat.tpp.services import tpp_policy_approve, tpp_policy_draft_save, tpp_policy_in_force
+from tepat.tpp.services import (
+    tpp_policy_approve,
+    tpp_policy_draft_save,
+    tpp_policy_in_force,
+    tpp_policy_parse,
+)
 from tests.world import World, login
 
 SHIPPED = (POLICY_DIR / "kaur_style.yaml").read_text(encoding="utf-8")
@@ -22,8 +27,8 @@ def _second_bkpsdm() -> User:
 
 
 def _draft_yaml(**replace: str) -> str:
-    text = SHIPPED.replace('version: "1"', 'version: "2"').replace(
-        "valid_from: 2022-01-01", "valid_from: 2027-01-01"
+    text = SHIPPED.replace('version: "2"', 'version: "3"').replace(
+        "valid_from: 2026-11-01", "valid_from: 2027-01-01"
     )
     for old, new in replace.items():
         text = text.replace(old, new)
@@ -31,7 +36,7 @@ def _draft_yaml(**replace: str) -> str:
 
 
 def test_the_shipped_policies_are_kaur_in_force_and_ttu_as_a_draft(db: None) -> None:
-    kaur = TppPolicyVersion.objects.get(name="kaur_style")
+    kaur = TppPolicyVersion.objects.get(name="kaur_style", version="1")
     ttu = TppPolicyVersion.objects.get(name="ttu_style")
     assert kaur.status == "approved"
     assert ttu.status == "draft"
@@ -39,6 +44,23 @@ def test_the_shipped_policies_are_kaur_in_force_and_ttu_as_a_draft(db: None) -> 
     version, policy = tpp_policy_in_force(2026, 11)
     assert version == kaur
     assert policy.split.discipline_percent == 40
+    assert kaur.definition == (POLICY_DIR / "kaur_style_v1.yaml").read_text(encoding="utf-8")
+    assert policy.absence("CLTN") is None  # an approved version never changes
+
+
+def test_cltn_ships_as_kaur_version_2_to_approve_and_in_the_ttu_draft(world: World) -> None:
+    v2 = TppPolicyVersion.objects.get(name="kaur_style", version="2")
+    assert (v2.status, v2.valid_from, v2.definition) == ("draft", date(2026, 11, 1), SHIPPED)
+    ttu = TppPolicyVersion.objects.get(name="ttu_style")
+    assert ttu.definition == (POLICY_DIR / "ttu_style.yaml").read_text(encoding="utf-8")
+    for text in (v2.definition, ttu.definition):
+        cltn = tpp_policy_parse(text).absence("CLTN")
+        assert cltn is not None
+        assert cltn.treatment == "unpaid"
+        assert "KETENTUAN BAWAAN TEPAT" in cltn.legal_basis
+    approved = tpp_policy_approve(actor=world.users[Role.ADMIN_BKPSDM], version=v2)
+    assert tpp_policy_in_force(2026, 11)[0] == approved
+    assert tpp_policy_in_force(2026, 10)[0].version == "1"
 
 
 def test_a_draft_with_a_band_gap_and_a_bad_split_is_refused_in_indonesian(world: World) -> None:
@@ -51,7 +73,7 @@ def test_a_draft_with_a_band_gap_and_a_bad_split_is_refused_in_indonesian(world:
     assert "harus berjumlah 100%" in messages
     assert "TL1" in messages
     assert "TL2" in messages
-    assert not TppPolicyVersion.objects.filter(version="2").exists()
+    assert not TppPolicyVersion.objects.filter(version="3").exists()
 
 
 def test_the_author_cannot_approve_their_own_draft_a_second_bkpsdm_user_can(
@@ -94,7 +116,7 @@ def test_whoever_last_edited_a_draft_cannot_approve_it(world: World) -> None:
 
 
 def test_an_approved_policy_is_never_changed(world: World) -> None:
-    kaur = TppPolicyVersion.objects.get(name="kaur_style")
+    kaur = TppPolicyVersion.objects.get(name="kaur_style", version="1")
     with pytest.raises(ValidationError):
         tpp_policy_draft_save(
             actor=world.users[Role.ADMIN_BKPSDM], definition=kaur.definition, version=kaur
@@ -113,7 +135,7 @@ def test_the_back_office_imports_a_yaml_file_and_exports_yaml(world: World) -> N
         "/admin/tpp/tpppolicyversion/add/", {"definition": "", "yaml_file": upload}
     )
     assert response.status_code == 302, response.content[:2000]
-    draft = TppPolicyVersion.objects.get(name="kaur_style", version="2")
+    draft = TppPolicyVersion.objects.get(name="kaur_style", version="3")
     assert draft.status == "draft"
     assert draft.valid_from == date(2027, 1, 1)
     exported = client.post(

@@ -24,6 +24,13 @@ from tests.tpp.test_submissions import (
 from tests.world import World, login
 
 BPJS = "Iuran BPJS Kesehatan 1% (peserta)"
+ACCOUNT = "0020101234567"  # a leading zero a number cell would lose
+
+
+def _teacher2_account(world: World) -> None:
+    Employee.objects.filter(pk=world.teacher2.pk).update(
+        bank_name="Bank Bengkulu", bank_account=ACCOUNT
+    )
 
 
 def _download(world: World, submission: TppSubmission, kind: str) -> bytes:
@@ -50,6 +57,7 @@ def test_the_nominatif_xlsx_holds_every_paid_amount_the_total_and_the_signatures
     world_month_store(world)
     run = accepted_run(world)
     submission = approved(world)
+    _teacher2_account(world)
     header, rows = _sheet_rows(_download(world, submission, "xlsx"))
     assert rows[0][0] == "Daftar Nominatif TPP November 2026"
     assert header[:6] == ["No", "NIP", "Nama", "Golongan", "Kelas", "Jabatan"]
@@ -71,6 +79,9 @@ def test_the_nominatif_xlsx_holds_every_paid_amount_the_total_and_the_signatures
     teacher2 = next(row for row in people if row[1] == world.teacher2.nip)
     assert teacher2[5] == "Guru"
     assert Decimal(str(teacher2[net])) == Decimal("4549198")
+    bank, account = header.index("Bank"), header.index("Nomor rekening")
+    assert (teacher2[bank], teacher2[account]) == ("Bank Bengkulu", ACCOUNT)
+    assert all(not row[account] for row in people if row[1] != world.teacher2.nip)
     total = rows[XLSX_HEADER_ROW + len(stored)]
     assert total[2] == "Jumlah 4 pegawai"
     assert Decimal(str(total[net])) == sum(r.net for r in stored.values())
@@ -86,6 +97,7 @@ def test_the_pdf_and_the_bank_csv_carry_the_same_people_and_total(world: World) 
     world_month_store(world)
     run = accepted_run(world)
     submission = approved(world)
+    _teacher2_account(world)
     stored = TppResult.objects.filter(run=run, opd=world.dindik).select_related("employee")
     text = "".join(
         page.extract_text()
@@ -100,7 +112,11 @@ def test_the_pdf_and_the_bank_csv_carry_the_same_people_and_total(world: World) 
     rows = list(csv.reader(io.StringIO(_download(world, submission, "csv").decode())))
     assert tuple(rows[0]) == BANK_CSV_COLUMNS
     assert {(r[0], Decimal(r[5])) for r in rows[1:]} == {(r.employee.nip, r.net) for r in stored}
-    assert all(r[2] == "Dinas Pendidikan dan Kebudayaan" and r[4] == "" for r in rows[1:])
+    assert all(r[2] == "Dinas Pendidikan dan Kebudayaan" for r in rows[1:])
+    accounts = {r[0]: (r[3], r[4]) for r in rows[1:]}
+    assert accounts.pop(world.teacher2.nip) == ("Bank Bengkulu", ACCOUNT)
+    assert set(accounts.values()) == {("", "")}
+    assert ACCOUNT in text.replace("\n", "")
 
 
 def test_a_correction_of_a_locked_month_is_a_column_of_the_next_months_list(

@@ -11,12 +11,14 @@ from django.utils import timezone
 from tepat.rules.tpp_policy import POLICY_DIR, policy_from_yaml
 
 SHIPPED = (("kaur_style", "approved"), ("ttu_style", "draft"))
+SOURCE = {"kaur_style": "kaur_style_v1"}
+"""Kaur-style version 1 as shipped here; `kaur_style.yaml` holds its later version (0004)."""
 
 
 def ship(apps: Any, schema_editor: Any) -> None:
     Version = apps.get_model("tpp", "TppPolicyVersion")
     for name, status in SHIPPED:
-        text = (POLICY_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+        text = (POLICY_DIR / f"{SOURCE.get(name, name)}.yaml").read_text(encoding="utf-8")
         policy = policy_from_yaml(text)
         Version.objects.get_or_create(
             name=policy.name,

@@ -73,6 +73,8 @@ class Command(BaseCommand):
                         opd=opds[g.opd_id],
                         golongan=g.golongan,
                         jabatan=posts.get(g.employee_id, ""),
+                        bank_name=employee.bank_name,
+                        bank_account=employee.bank_account,
                     ),
                     month=g.month,
                 )
