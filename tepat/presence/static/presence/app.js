@@ -390,9 +390,10 @@
     flushing = Q.flush(API).then(afterFlush).catch(function (err) {
       text($('queue-note'), 'Antrean belum terkirim: ' + (err && err.message || err));
       scheduleRetry();
-    }).then(function () {
+    }).then(function (sent) {
       flushing = null;
       if (flushAgain) return flush();
+      return sent;
     });
     return flushing;
   }
@@ -408,6 +409,7 @@
     if (result.sent) refresh();
     else if (result.pending) await Q.heartbeat(API);  // what still waits after a failed send
     await renderQueue();
+    return result.sent;
   }
 
   function scheduleRetry() {
@@ -422,6 +424,12 @@
     failures = 0;
     if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
     return flush();
+  }
+
+  // The queue first, then the server's view (unless sending already refreshed it): one
+  // request at a time on a slow link, and the view then holds what was just sent.
+  function sync() {
+    return flushNow().then(function (sent) { if (!sent) return refresh(); });
   }
 
   function registerSync() {
@@ -613,8 +621,7 @@
       renderDevice(res.body.device);
       showHome();
       await renderQueue();
-      flushNow();
-      refresh();
+      sync();
     } catch (err) {
       text(error, 'Tidak bisa menghubungi server. Masuk membutuhkan sinyal; coba lagi nanti.');
       show(error, true);
@@ -688,10 +695,10 @@
     Array.prototype.forEach.call(document.querySelectorAll('button.checkin'), function (b) {
       b.addEventListener('click', function () { checkin(b.dataset.kind); });
     });
-    window.addEventListener('online', function () { renderNet(); flushNow(); refresh(); });
+    window.addEventListener('online', function () { renderNet(); sync(); });
     window.addEventListener('offline', renderNet);
     document.addEventListener('visibilitychange', function () {
-      if (document.visibilityState === 'visible') { startWatch(); flushNow(); refresh(); }
+      if (document.visibilityState === 'visible') { startWatch(); sync(); }
       else stopWatch();
     });
     Q.onChange(function (what) { if (what === 'queue') renderQueue(); });
@@ -710,8 +717,7 @@
     renderReportMonth(await Q.kvGet('kinerja_month'));
     renderResults(await Q.kvGet('kinerja_results'));
     await renderQueue();
-    flushNow();
-    refresh();
+    sync();
   }
 
   start().catch(function (err) {
