@@ -2,12 +2,14 @@
 exactly what the model-by-model path stored before it: the same amounts, nets, lines,
 explanation, inputs and versions for every employee."""
 
+import importlib
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.db import connection
 
 from tepat.accounts.models import Role
@@ -127,8 +129,18 @@ def test_every_stored_field_is_what_the_model_path_stored(world: World) -> None:
 FORKED = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 
 
+@pytest.fixture
+def shipped_policies() -> None:
+    """The shipped TPP policies, as their data migration installs them: these tests commit, and
+    what another committing test left in the database before them must not decide whether a
+    policy is in force (get_or_create: nothing changes where they are already there)."""
+    ship = importlib.import_module("tepat.tpp.migrations.0002_ship_kaur_and_ttu_policies").ship
+    ship(apps, None)
+
+
 @FORKED
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("shipped_policies")
 def test_worker_processes_store_what_one_process_stores() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("worker processes compute a run on PostgreSQL only")
@@ -144,6 +156,7 @@ def test_worker_processes_store_what_one_process_stores() -> None:
 
 @FORKED
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("shipped_policies")
 def test_a_failing_worker_fails_the_run_and_leaves_no_results(monkeypatch: Any) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("worker processes compute a run on PostgreSQL only")
