@@ -144,6 +144,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The phone check-in's statements as prepared statements with server-side binding
 # (tepat/presence/checkin_sql.py); 0 behind a PgBouncer < 1.21 in transaction pooling mode.
 CHECKIN_SQL_PREPARE = env_bool("TEPAT_CHECKIN_PREPARE", True)
+# How many processes compute a monthly TPP run on PostgreSQL (empty: the machine's cores).
+TPP_RUN_PROCESSES = int(env_str("TEPAT_TPP_RUN_PROCESSES", "0")) or None
+# The live dashboard's kept table: refreshed at most every REFRESH_S seconds by a request,
+# rebuilt whole when older than REBUILD_S (docs/deploy.md, the monitor timer).
+TEPAT_MONITOR_REFRESH_S = float(env_str("TEPAT_MONITOR_REFRESH_S", "10"))
+TEPAT_MONITOR_REBUILD_S = float(env_str("TEPAT_MONITOR_REBUILD_S", "1800"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
