@@ -147,7 +147,8 @@ CHECKIN_SQL_PREPARE = env_bool("TEPAT_CHECKIN_PREPARE", True)
 # How many processes compute a monthly TPP run on PostgreSQL (empty: the machine's cores).
 TPP_RUN_PROCESSES = int(env_str("TEPAT_TPP_RUN_PROCESSES", "0")) or None
 # The live dashboard's kept table: refreshed at most every REFRESH_S seconds by a request,
-# rebuilt whole when older than REBUILD_S (docs/deploy.md, the monitor timer).
+# rebuilt whole when older than REBUILD_S (docs/deploy.md, the monitor timer). The page
+# polls every 30 s.
 TEPAT_MONITOR_REFRESH_S = float(env_str("TEPAT_MONITOR_REFRESH_S", "10"))
 TEPAT_MONITOR_REBUILD_S = float(env_str("TEPAT_MONITOR_REBUILD_S", "1800"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

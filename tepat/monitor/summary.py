@@ -50,16 +50,14 @@ from tepat.presence.models import AttendanceDay, CheckinEvent, CheckinReview
 from tepat.rules import verdict
 
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)
-REFRESH_S_DEFAULT = 10.0  # the page polls every 30 s
-REBUILD_S_DEFAULT = 1800.0
 
 
 def _refresh_every() -> timedelta:
-    return timedelta(seconds=float(getattr(settings, "TEPAT_MONITOR_REFRESH_S", REFRESH_S_DEFAULT)))
+    return timedelta(seconds=float(settings.TEPAT_MONITOR_REFRESH_S))
 
 
 def _rebuild_every() -> timedelta:
-    return timedelta(seconds=float(getattr(settings, "TEPAT_MONITOR_REBUILD_S", REBUILD_S_DEFAULT)))
+    return timedelta(seconds=float(settings.TEPAT_MONITOR_REBUILD_S))
 
 
 def presence_refresh(now: datetime, *, rebuild: bool = False) -> str:

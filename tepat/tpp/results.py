@@ -204,7 +204,7 @@ def workers_for(chunks: int) -> int:
     task worker, the command); one process otherwise (SQLite takes one writer at a time; work
     inside a transaction must see that transaction; forking a process that runs other threads
     may leave a lock held forever in the child)."""
-    wanted = getattr(settings, "TPP_RUN_PROCESSES", None) or os.cpu_count() or 1
+    wanted = settings.TPP_RUN_PROCESSES or os.cpu_count() or 1
     if (
         wanted < 2
         or chunks < 2
