@@ -8,6 +8,7 @@ environment.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 
 def env_str(name: str, default: str) -> str:
@@ -53,3 +54,84 @@ def secret_key_load(data_dir: Path, *, required: bool) -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(secrets.token_urlsafe(64))
     return key_file.read_text(encoding="utf-8").strip()
+
+
+# What TEPAT_STORAGE_URL may say after the "?": the S3 endpoint of a MinIO, Garage or cloud
+# object store (none: AWS itself), its region, path- or virtual-host-style addressing, and
+# server-side encryption (AES256, or aws:kms with kms_key).
+STORAGE_URL_PARAMETERS = frozenset({"endpoint", "region", "addressing", "sse", "kms_key"})
+
+
+def storage_s3_options(
+    url: str, *, access_key: str, secret_key: str, production: bool
+) -> dict[str, object]:
+    """The django-storages S3 options for ``s3://bucket/prefix?endpoint=…&region=…``.
+
+    Loud about everything that would leak the files or the keys: keys in the URL (they would
+    show in process listings and logs; they come from TEPAT_STORAGE_ACCESS_KEY/_SECRET_KEY or
+    their _FILE), an unknown parameter (a typo would silently drop encryption), and in
+    production an endpoint over plain HTTP. Objects get no ACL of their own (private, as the
+    bucket is) and are never handed out by URL.
+    """
+    parts = urlsplit(url)
+    query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
+    if parts.scheme != "s3" or not parts.hostname:
+        raise RuntimeError("TEPAT_STORAGE_URL must look like s3://bucket/prefix?endpoint=https://…")
+    if parts.username or parts.password:
+        raise RuntimeError(
+            "TEPAT_STORAGE_URL must not carry keys: set TEPAT_STORAGE_ACCESS_KEY and "
+            "TEPAT_STORAGE_SECRET_KEY (or their _FILE variants)"
+        )
+    unknown = sorted(set(query) - STORAGE_URL_PARAMETERS)
+    if unknown or any(len(values) != 1 for values in query.values()):
+        raise RuntimeError(
+            f"TEPAT_STORAGE_URL: unknown or repeated parameter {', '.join(unknown) or '?'}; "
+            f"known: {', '.join(sorted(STORAGE_URL_PARAMETERS))}"
+        )
+    given = {name: values[0] for name, values in query.items()}
+    options: dict[str, object] = {
+        "bucket_name": parts.netloc,
+        "location": parts.path.strip("/"),
+        "region_name": given.get("region") or None,
+        "signature_version": "s3v4",
+        "default_acl": None,  # no x-amz-acl header: the object is as private as the bucket
+        "querystring_auth": True,  # a URL, if ever made, is signed and short-lived
+        "querystring_expire": 60,
+        "file_overwrite": False,  # as on the filesystem: a taken name gets a suffix
+    }
+    endpoint = given.get("endpoint", "")
+    if endpoint:
+        scheme = urlsplit(endpoint).scheme
+        if (
+            scheme not in ({"https"} if production else {"https", "http"})
+            or not urlsplit(endpoint).hostname
+        ):
+            raise RuntimeError(
+                "TEPAT_STORAGE_URL: endpoint must be https://… (plain http would carry the "
+                "selfies, the evidence and the keys' signatures in clear)"
+            )
+        options["endpoint_url"] = endpoint
+        options["use_ssl"] = scheme == "https"
+    addressing = given.get("addressing", "path" if endpoint else "auto")
+    if addressing not in {"path", "virtual", "auto"}:
+        raise RuntimeError("TEPAT_STORAGE_URL: addressing must be path or virtual")
+    options["addressing_style"] = addressing
+    sse = given.get("sse", "")
+    if sse not in {"", "AES256", "aws:kms"} or (given.get("kms_key") and sse != "aws:kms"):
+        raise RuntimeError("TEPAT_STORAGE_URL: sse must be AES256 or aws:kms (with kms_key)")
+    # Even if the bucket were exposed by mistake, a browser would download, never render.
+    object_parameters = {"ContentDisposition": "attachment"}
+    if sse:
+        object_parameters["ServerSideEncryption"] = sse
+    if given.get("kms_key"):
+        object_parameters["SSEKMSKeyId"] = given["kms_key"]
+    options["object_parameters"] = object_parameters
+    if bool(access_key) != bool(secret_key):
+        raise RuntimeError(
+            "TEPAT_STORAGE_ACCESS_KEY and TEPAT_STORAGE_SECRET_KEY go together (or neither: "
+            "the machine's own credentials, e.g. an instance role)"
+        )
+    if access_key:
+        options["access_key"] = access_key
+        options["secret_key"] = secret_key
+    return options

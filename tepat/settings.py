@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 import django_stubs_ext
 
-from tepat.env import env_bool, env_list, env_str, secret_key_load
+from tepat.env import env_bool, env_list, env_str, secret_key_load, storage_s3_options
 
 django_stubs_ext.monkeypatch()
 
@@ -185,13 +185,31 @@ TIME_ZONE = env_str("TIME_ZONE", "Asia/Jakarta")
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
+# Private files (selfies, evidence, attachments, exports), never served by URL, only through
+# authorised views that force a download (tepat.uploads.private_download): a directory in the
+# data dir, never under STATIC_ROOT; or, for several application nodes, the S3 bucket that
+# TEPAT_STORAGE_URL names (tepat.object_storage; keys from TEPAT_STORAGE_ACCESS_KEY/_SECRET_KEY
+# or their _FILE, else the machine's own credentials).
+storage_url = env_str("TEPAT_STORAGE_URL", "").strip()  # lower case: not a setting
+if storage_url and (find_spec("storages") is None or find_spec("boto3") is None):
+    raise RuntimeError("TEPAT_STORAGE_URL needs django-storages and boto3: pip install tepat[s3]")
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        # Private: never under STATIC_ROOT and never served by URL, only through
-        # authorised views that force a download.
-        "OPTIONS": {"location": str(DATA_DIR / "private"), "base_url": None},
-    },
+    "default": (
+        {
+            "BACKEND": "tepat.object_storage.PrivateS3Storage",
+            "OPTIONS": storage_s3_options(
+                storage_url,
+                access_key=env_str("TEPAT_STORAGE_ACCESS_KEY", ""),
+                secret_key=env_str("TEPAT_STORAGE_SECRET_KEY", ""),
+                production=PRODUCTION,
+            ),
+        }
+        if storage_url
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(DATA_DIR / "private"), "base_url": None},
+        }
+    ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

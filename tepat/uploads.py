@@ -159,13 +159,16 @@ def private_download(path: str, *, filename: str, content_type: str) -> HttpResp
 
 
 def file_response(path: str, *, filename: str, content_type: str) -> FileResponse:
-    """Never shown inline, never sniffed into a page, never cached by a shared proxy."""
-    response = FileResponse(
-        default_storage.open(path, "rb"),
-        as_attachment=True,
-        filename=filename,
-        content_type=content_type,
-    )
+    """Never shown inline, never sniffed into a page, never cached by a shared proxy.
+
+    From an object store (``TEPAT_STORAGE_URL``) the bytes stream as they arrive from the
+    bucket, never through a URL of the bucket; FileNotFoundError when nothing is stored
+    under ``path``, as from the filesystem."""
+    stream = getattr(default_storage, "stream", None)  # tepat.object_storage.PrivateS3Storage
+    body, size = stream(path) if stream is not None else (default_storage.open(path, "rb"), None)
+    response = FileResponse(body, as_attachment=True, filename=filename, content_type=content_type)
+    if size is not None:
+        response["Content-Length"] = str(size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -2,13 +2,19 @@
 
 A backup is a directory holding ``database.sqlite3`` (SQLite's online backup API: a
 consistent copy while Tepat runs) or ``database.pgdump`` (``pg_dump --format=custom``),
-``uploads.tar`` (the private storage: selfies, evidence, attachments) and ``manifest.json``
-with the SHA-256 and size of each. A restore checks every hash before it touches anything.
+``uploads.tar`` (the private storage: selfies, evidence, attachments, exports) and
+``manifest.json`` with the SHA-256 and size of each. A restore checks every hash before it
+touches anything.
+
+The private storage is Django's default storage: a directory (``TEPAT_DATA_DIR/private``), or
+the S3 bucket of ``TEPAT_STORAGE_URL``, whose objects are streamed into the same
+``uploads.tar`` and written back from it, so a backup restores into either.
 """
 
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 import sqlite3
 import subprocess  # nosec B404  # pg_dump/pg_restore, argument lists only, no shell
@@ -19,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
@@ -37,10 +45,10 @@ class Backup:
     manifest: dict[str, Any]
 
 
-def uploads_dir() -> Path:
-    storages: dict[str, Any] = settings.STORAGES
-    options = storages["default"]["OPTIONS"]
-    return Path(options["location"])
+def uploads_dir() -> Path | None:
+    """The private storage's directory; None when it is an object store."""
+    storage = storages["default"]
+    return Path(storage.location) if isinstance(storage, FileSystemStorage) else None
 
 
 def _sha256(path: Path) -> str:
@@ -95,7 +103,7 @@ def _pipe(first: list[str], second: list[str], env: dict[str, str]) -> None:
 def backup_create(target: Path, *, uploads: Path | None = None) -> Backup:
     """Write a new backup directory under ``target``; the database stays in use meanwhile."""
     uploads = uploads or uploads_dir()
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _stamp()
     path = target / f"tepat-backup-{stamp}"
     path.mkdir(parents=True)
     vendor = connection.vendor
@@ -112,7 +120,9 @@ def backup_create(target: Path, *, uploads: Path | None = None) -> Backup:
     else:
         raise BackupError(f"no backup for the {vendor} database")
     with tarfile.open(path / UPLOADS, "w") as tar:
-        if uploads.exists():
+        if uploads is None:
+            _objects_archive(tar)
+        elif uploads.exists():
             tar.add(uploads, arcname=".")
     files = {
         item.name: {"sha256": _sha256(item), "bytes": item.stat().st_size}
@@ -179,7 +189,10 @@ def backup_restore(path: Path, *, uploads: Path | None = None) -> Backup:
              *args],
             env,
         )  # fmt: skip
-    _uploads_restore(path / UPLOADS, uploads)
+    if uploads is None:
+        _objects_restore(path / UPLOADS)
+    else:
+        _uploads_restore(path / UPLOADS, uploads)
     return backup
 
 
@@ -190,6 +203,67 @@ def _uploads_restore(archive: Path, uploads: Path) -> None:
     with tarfile.open(archive) as tar:
         tar.extractall(fresh, filter="data")  # refuses absolute paths, .., links outside
     if uploads.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        uploads.rename(uploads.with_name(f"{uploads.name}.before-restore-{stamp}"))
+        uploads.rename(uploads.with_name(f"{uploads.name}.before-restore-{_stamp()}"))
     fresh.rename(uploads)
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+# In a bucket, what a restore found and the backup does not have is moved under this prefix
+# (the directory's ``private.before-restore-<time>``), and later backups leave it out.
+ASIDE = "before-restore-"
+
+
+def _object_storage() -> Any:
+    """The default storage when it is Tepat's object store (tepat.object_storage)."""
+    storage = storages["default"]
+    if not hasattr(storage, "names"):
+        raise BackupError(f"no backup for the {type(storage).__name__} storage")
+    return storage
+
+
+def _objects_archive(tar: tarfile.TarFile) -> None:
+    """Every object of the bucket into the tar, streamed one at a time (none is held whole)."""
+    storage = _object_storage()
+    for name, size in storage.names():
+        if name.startswith(ASIDE):
+            continue
+        body, _ = storage.stream(name)
+        member = tarfile.TarInfo(name)
+        member.size = size
+        member.mtime = int(datetime.now(UTC).timestamp())
+        try:
+            tar.addfile(member, body)
+        finally:
+            body.close()
+
+
+def _objects_restore(archive: Path) -> None:
+    """Put every file of the archive back into the bucket under its own name; objects the
+    backup does not have are moved under ``before-restore-<time>/``."""
+    storage = _object_storage()
+    with tarfile.open(archive) as tar:
+        members = {}
+        for member in tar.getmembers():
+            name = posixpath.normpath(member.name)
+            if member.isdir() or name == ".":
+                continue
+            if not member.isfile() or name.startswith(("/", "../")) or name == "..":
+                raise BackupError(f"{archive}: {member.name!r} is not a file inside the storage")
+            members[name] = member
+        aside = f"{ASIDE}{_stamp()}/"
+        for name, _ in list(storage.names()):
+            if not name.startswith(ASIDE) and name not in members:
+                body, _ = storage.stream(name)
+                with body:
+                    storage.save(aside + name, File(body))
+                storage.delete(name)
+        for name, member in members.items():
+            content = tar.extractfile(member)
+            if content is None:  # a regular file always has content: never
+                raise BackupError(f"{archive}: {name} cannot be read")
+            storage.delete(name)
+            if storage.save(name, File(content)) != name:
+                raise BackupError(f"{name} could not be written back under its own name")
