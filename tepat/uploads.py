@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 from PIL import Image, UnidentifiedImageError
 
@@ -155,7 +155,10 @@ def private_download(path: str, *, filename: str, content_type: str) -> HttpResp
     Tepat (it has no session cookie, no CSRF token and no same-origin access there)."""
     if settings.TEPAT_MEDIA_ORIGIN:
         return HttpResponseRedirect(media_link(path, filename=filename, content_type=content_type))
-    return file_response(path, filename=filename, content_type=content_type)
+    try:
+        return file_response(path, filename=filename, content_type=content_type)
+    except FileNotFoundError:  # a row naming a file the storage no longer has: not a 500
+        raise Http404 from None
 
 
 def file_response(path: str, *, filename: str, content_type: str) -> FileResponse:

@@ -241,6 +241,7 @@ def test_a_missing_object_is_not_found_not_a_server_error(
 ) -> None:
     client, report = _report_with_attachment(world)
     s3.delete_object(Bucket=bucket, Key=_key(report.attachment))
+    assert client.get(f"/kinerja/laporan/{report.pk}/lampiran/").status_code == 404
     settings.TEPAT_MEDIA_ORIGIN = "https://berkas.tepat.test"
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "berkas.tepat.test"]
     link = urlsplit(client.get(f"/kinerja/laporan/{report.pk}/lampiran/")["Location"])
