@@ -3,6 +3,7 @@ server on a local port. Selfies, absence evidence and report attachments go in t
 real check-in API and pages, come back out only through the authorised downloads, stay
 private in the bucket, are seen by a second node, and are in the backups."""
 
+import base64
 import hashlib
 import io
 import json
@@ -166,15 +167,20 @@ def test_absence_evidence_is_downloaded_from_the_bucket_by_the_approver_only(
 
 
 def _report_with_attachment(world: World) -> tuple[Client, DailyReport]:
-    client = login(Client(), world.users["asn"])
-    form = {
-        "day": TODAY.isoformat(), "start_time": "08:00", "end_time": "10:30",
-        "activity": "Menyusun RPP kelas 4", "output": "RPP", "quantity": "1", "unit": "dokumen",
-        "attachment": SimpleUploadedFile("bukti.pdf", PDF, "application/pdf"),
+    """A teacher files a report with a PDF from the phone app (the API); her web session."""
+    phone = Phone()
+    phone.login(world.teacher.nip)
+    item = {
+        "id": str(uuid.uuid4()), "day": TODAY.isoformat(), "minutes": 90,
+        "activity": "Menyusun RPP kelas 4", "attachment": base64.b64encode(PDF).decode(),
     }  # fmt: skip
     with time_machine.travel(FILED_AT, tick=False):
-        assert client.post("/kinerja/laporan/baru/", form).status_code == 302
-    return client, DailyReport.objects.get()
+        filed = phone.client.post(
+            "/api/v1/kinerja/reports", json.dumps(item), content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {phone.token}",
+        )  # fmt: skip
+    assert filed.status_code == 201, filed.content
+    return login(Client(), world.users["asn"]), DailyReport.objects.get()
 
 
 def test_a_second_node_serves_the_attachment_the_first_one_stored(
