@@ -82,9 +82,15 @@ def login_locked(request: HttpRequest, username: str) -> bool:
     """True while this account is locked for this client address, or the address itself
     is (``address_spraying``): checked before any password, and the same for an account that
     does not exist."""
-    return address_spraying(request) or not AxesProxyHandler.is_allowed(
+    locked = address_spraying(request) or not AxesProxyHandler.is_allowed(
         request, {"username": username}
     )
+    if locked:
+        # Imported here: the audit's attempts module reads this one's client_ip and pseudonym.
+        from tepat.audit.attempts import LOCKED_OUT, refusal_note
+
+        refusal_note(request, LOCKED_OUT, "log-in refused: locked out")
+    return locked
 
 
 # Password spraying: a few guesses at each of many accounts from one address never reaches

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from tepat.accounts import access, throttle
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
+from tepat.audit.attempts import LOCKED_OUT, refusal_note
 from tepat.org import selectors
 
 
@@ -28,7 +29,9 @@ def login_lockout(
     request: HttpRequest, original_response: Any = None, credentials: dict[str, Any] | None = None
 ) -> HttpResponse:
     """What a locked-out login sees (django-axes's AXES_LOCKOUT_CALLABLE): the login page with
-    the wait, or for the JSON API the same words as ``detail``. 429 either way."""
+    the wait, or for the JSON API the same words as ``detail``. 429 either way, and an audit
+    row (at most one a minute per client address)."""
+    refusal_note(request, LOCKED_OUT, "log-in refused: locked out")
     message = throttle.lockout_message()
     if request.path.startswith(reverse("api:api-root")):
         response: HttpResponse = JsonResponse({"detail": message}, status=429)

@@ -1,5 +1,6 @@
 """Refused attempts in the audit trail: an upload refused by its content, a staff request
-stopped at the second factor or a wrong code, a record outside the person's scope.
+stopped at the second factor or a wrong code, a record outside the person's scope, and every
+answer 403 (permission denied, a failed CSRF check) or 429 (a lockout, a throttle).
 
 Where the refusal happens, ``attempt_note`` queues it for the request (a context variable);
 ``AttemptAuditMiddleware`` writes the queue once the response is ready. Written there, the row
@@ -20,12 +21,13 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
+from django.views import csrf
 
 from tepat.accounts import throttle
 from tepat.audit.models import AuditEntry
@@ -36,6 +38,10 @@ UPLOAD_REFUSED = "refused.upload"
 MFA_SKIPPED = "refused.mfa_missing"
 MFA_CODE_WRONG = "refused.mfa_code"
 OUT_OF_SCOPE = "refused.out_of_scope"
+FORBIDDEN = "refused.forbidden"  # any other 403: PermissionDenied, the API's 403s
+CSRF_FAILED = "refused.csrf"
+THROTTLED = "refused.throttled"  # any other 429: the rate limits
+LOCKED_OUT = "refused.locked_out"  # a log-in refused by the lockout (axes, address spraying)
 # Written only when the response is a 404: the lookup missed and the person saw "not found".
 WRITTEN_ON_404_ONLY = frozenset({OUT_OF_SCOPE})
 
@@ -95,6 +101,42 @@ def upload_refused_note(kind: str, reason: str, size: int | None = None) -> None
     )
 
 
+def _refusal(request: HttpRequest, action: str, why: str) -> Attempt:
+    return Attempt(
+        action=action,
+        object_type="request",
+        summary=f"{request.method} {why}",
+        detail={"method": str(request.method)[:10]},
+    )
+
+
+def refusal_note(request: HttpRequest, action: str, why: str) -> None:
+    """A request refused as a whole (403, 429): the method goes with the path."""
+    attempt_note(_refusal(request, action, why))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: Django's own answer, noted. Only the reason's fixed words are
+    kept (some reasons go on with the Origin or Referer the client sent)."""
+    refusal_note(request, CSRF_FAILED, f"failed the CSRF check: {reason.split(' - ')[0][:80]}")
+    return csrf.csrf_failure(request, reason)
+
+
+_STATUS_KINDS = {403: (FORBIDDEN, "answered 403"), 429: (THROTTLED, "answered 429")}
+
+
+# Refusals without an account (a failed CSRF check, a locked-out login) come from addresses,
+# and a flood can bring many: past this many rows of one kind in a minute, the log only.
+ANONYMOUS_ROWS_PER_MINUTE = 100
+
+
+def _anonymous_minute_full(action: str, minute: datetime) -> bool:
+    rows = AuditEntry.objects.filter(
+        action=action, actor=None, at__gte=minute, at__lt=minute + timedelta(minutes=1)
+    )
+    return rows[:ANONYMOUS_ROWS_PER_MINUTE].count() >= ANONYMOUS_ROWS_PER_MINUTE
+
+
 def attempt_write(
     attempt: Attempt, *, actor: Any, ip_address: str | None, path: str
 ) -> AuditEntry | None:
@@ -110,6 +152,9 @@ def attempt_write(
     where = throttle.pseudonym("ip", ip_address)
     if same.exists():
         log.warning("%s again this minute, account=%s client=%s", attempt.action, who, where)
+        return None
+    if actor is None and _anonymous_minute_full(attempt.action, minute):
+        log.warning("%s from many addresses this minute, client=%s", attempt.action, where)
         return None
     log.warning("%s account=%s client=%s %s", attempt.action, who, where, attempt.object_type)
     after = dict(attempt.detail)
@@ -139,20 +184,23 @@ class AttemptAuditMiddleware:
             response = self.get_response(request)
         finally:
             _current.reset(token)
-        if pending.attempts:
-            self._write(request, response, pending.attempts)
+        attempts = [
+            attempt
+            for attempt in pending.attempts
+            if attempt.action not in WRITTEN_ON_404_ONLY or response.status_code == 404
+        ]
+        if not attempts and response.status_code in _STATUS_KINDS:
+            attempts = [_refusal(request, *_STATUS_KINDS[response.status_code])]
+        if attempts:
+            self._write(request, attempts)
         return response
 
-    def _write(
-        self, request: HttpRequest, response: HttpResponseBase, attempts: list[Attempt]
-    ) -> None:
+    def _write(self, request: HttpRequest, attempts: list[Attempt]) -> None:
         ip_address = throttle.client_ip(request)
         user = getattr(request, "user", None)  # the phone app's token sets it in the view
         firsts: dict[str, Attempt] = {}
         counts: dict[str, int] = {}
         for attempt in attempts:  # an offline batch may carry 500 refused selfies: one row
-            if attempt.action in WRITTEN_ON_404_ONLY and response.status_code != 404:
-                continue
             firsts.setdefault(attempt.action, attempt)
             counts[attempt.action] = counts.get(attempt.action, 0) + 1
         for action, attempt in firsts.items():

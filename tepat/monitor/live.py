@@ -11,13 +11,20 @@ are judged one by one.
 The dashboard does not call this per poll: ``tepat.monitor.summary`` keeps its judgement in
 a table and judges again only the people the ledger moved for.
 
+A person's schedule exception (``presence.schedule_exceptions``: a later start that day, a day
+off, a roster entry) is judged as the nightly verdict judges it: the day's plan is theirs, not
+their group's, and the punches of the day are split from a neighbouring day's shift the same
+way. The exceptions of the day and the days either side are read in one query.
+
 Approved absences (cuti, izin, dinas luar…) reach the monitor as today's stored
 ``AttendanceDay`` rows: whoever approves an absence rebuilds the days it covers, and a row
 whose code is an absence type wins over the live judgement.
 """
 
+import json
+import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
@@ -29,8 +36,11 @@ from django.utils.translation import gettext_lazy as _
 from tepat.accounts.access import current_assignments
 from tepat.org.models import Employee, Unit
 from tepat.presence.attendance import (
+    _events_of_day,
+    _neighbour_plans,
     bands_in_force,
     events_window,
+    schedule_exceptions_around,
     schedules_in_force,
     site_zones,
     work_calendar,
@@ -40,6 +50,7 @@ from tepat.presence.models import (
     AttendanceDay,
     CheckinEvent,
     CheckinReview,
+    ScheduleException,
 )
 from tepat.rules import calendar as cal
 from tepat.rules import verdict
@@ -129,6 +140,23 @@ class _Assigned(NamedTuple):
         return f"{name}, {self.title_suffix}" if self.title_suffix else name
 
 
+_IDS_IN_QUERY = 500
+
+
+def exception_marks(day: date) -> dict[str, int]:
+    """Per employee (the id as text, as JSON keeps it), a checksum of their schedule exceptions
+    on the day and the days either side: a refresh compares it with the one it stored and
+    judges again whoever's plan was saved, changed or removed since."""
+    found: dict[str, list[str]] = {}
+    rows = ScheduleException.objects.filter(
+        day__gte=day - timedelta(days=1), day__lte=day + timedelta(days=1)
+    ).values_list("employee_id", "day", "shift", "reason")
+    for employee_id, on, shift, reason in rows:
+        text = f"{on.isoformat()}|{json.dumps(shift, sort_keys=True)}|{reason}"
+        found.setdefault(str(employee_id), []).append(text)
+    return {k: zlib.crc32("\n".join(sorted(v)).encode()) for k, v in found.items()}
+
+
 def presence_today(employees: QuerySet[Employee], now: datetime) -> list[PresenceRow]:
     """One row per active employee of ``employees`` with an assignment today."""
     day = timezone.localdate(now)
@@ -158,6 +186,12 @@ def presence_today(employees: QuerySet[Employee], now: datetime) -> list[Presenc
             employee_id__in=employees.values("pk"), day=day, day_code__in=verdict.ABSENCE_TYPES
         ).values_list("employee_id", "day_code")
     )
+    exceptions = schedule_exceptions_around(
+        # A refresh's few people by id; a rebuild reads the days' exceptions of everyone (a
+        # province's ids in the statement would be the slow part).
+        [a.employee_id for a in assignments] if len(assignments) <= _IDS_IN_QUERY else None,
+        day,
+    )
     plans: dict[tuple[int, str, str], tuple[cal.DayInfo, verdict.DayVerdict]] = {}
     rows: list[PresenceRow] = []
     for a in assignments:
@@ -184,11 +218,23 @@ def presence_today(employees: QuerySet[Employee], now: datetime) -> list[Presenc
                     verdict.classify_day(day, [], schedule, info, (), bands, ZoneInfo(zone)),
                 )
             info, plan = plans[key]
+            own = counted.get(a.employee_id)
+            planned = exceptions.get(a.employee_id)
+            override = None
+            if planned is not None:  # as attendance_days_rebuild: this person's own plan
+                override = planned.get(day)
+                if override is not None:
+                    plan = verdict.classify_day(
+                        day, [], schedule, info, (), bands, ZoneInfo(zone), override=override
+                    )
+                if own is not None:
+                    neighbours = _neighbour_plans(day, planned, schedule, calendars[kind])
+                    own = _events_of_day(day, own, neighbours, ZoneInfo(zone))
             if plan.day_code == "LIBUR":
                 status, note = "off", plan.explanation[-1] if plan.explanation else ""
-            elif a.employee_id in counted:
+            elif own:
                 judged = verdict.classify_day(
-                    day, counted[a.employee_id], schedule, info, (), bands, ZoneInfo(zone)
+                    day, own, schedule, info, (), bands, ZoneInfo(zone), override=override
                 )
                 status = _status_of(judged, bands, a.employee_id in pending)
             else:

@@ -299,6 +299,12 @@ class PresenceSync(models.Model):
     )
     review_id = models.BigIntegerField(_("last review read"), default=0)
     review_id_before = models.BigIntegerField(_("last review read one refresh earlier"), default=0)
+    exception_marks = models.JSONField(
+        _("schedule exceptions read"),
+        default=dict,
+        help_text=_("Per employee, a checksum of their schedule exceptions around the day: a "
+                    "refresh judges again whoever's changed."),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("presence refresh")

@@ -8,7 +8,9 @@ employee and day, and kept up to date cheaply:
 - a *refresh* (at most every ``TEPAT_MONITOR_REFRESH_S`` seconds, default 10, by whichever
   dashboard request comes first; the others read the table as it is) judges again only the
   people the ledger moved for since: check-ins with a higher id than the last refresh read, review
-  decisions likewise, and anyone whose approved absence for the day appeared or went. It reads
+  decisions likewise, anyone whose approved absence for the day appeared or went, and anyone
+  whose schedule exception around the day was saved, changed or removed
+  (``live.exception_marks``, a checksum per person kept in ``PresenceSync``). It reads
   from the id seen *one refresh earlier*, because a check-in can commit after one with a
   higher id (a phone's batch of 500 takes a while), and skips the ids it had already read;
 - a *rebuild* judges everyone again: on the first request of the day, when the last rebuild
@@ -132,6 +134,7 @@ def _rebuild(sync: PresenceSync, day: date, now: datetime) -> None:
     # Ids are read before the ledger: whatever commits meanwhile is read again next refresh.
     event_id = CheckinEvent.objects.aggregate(m=Max("id"))["m"] or 0
     review_id = CheckinReview.objects.aggregate(m=Max("id"))["m"] or 0
+    marks = live.exception_marks(day)
     rows = live.presence_today(Employee.objects.all(), now)
     PresenceToday.objects.filter(day=day).delete()
     PresenceToday.objects.bulk_create(_stored(rows, day), batch_size=5000)
@@ -144,6 +147,7 @@ def _rebuild(sync: PresenceSync, day: date, now: datetime) -> None:
     sync.event_id = sync.event_id_before = event_id
     sync.recent_event_ids = []
     sync.review_id = sync.review_id_before = review_id
+    sync.exception_marks = marks
     sync.save()
 
 
@@ -177,6 +181,9 @@ def _refresh(sync: PresenceSync, day: date, now: datetime) -> None:
         )
     )
     moved |= {employee_id for employee_id, _code in absences ^ shown}
+    marks = live.exception_marks(day)
+    before = sync.exception_marks
+    moved |= {int(k) for k in marks.keys() | before.keys() if marks.get(k) != before.get(k)}
     if moved:
         rows = live.presence_today(Employee.objects.filter(pk__in=moved), now)
         PresenceToday.objects.filter(day=day, employee_id__in=moved).delete()
@@ -185,6 +192,7 @@ def _refresh(sync: PresenceSync, day: date, now: datetime) -> None:
     sync.event_id_before, sync.event_id = sync.event_id, event_id
     sync.recent_event_ids = recent
     sync.review_id_before, sync.review_id = sync.review_id, review_id
+    sync.exception_marks = marks
     sync.save()
 
 

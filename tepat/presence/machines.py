@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from tepat.accounts import access
 from tepat.audit.services import audit_record
 from tepat.org.models import Employee, Unit, WorkSite
-from tepat.presence import iclock
+from tepat.presence import attendance, iclock
 from tepat.presence.models import (
     CheckinEvent,
     CheckinReview,
@@ -34,6 +34,8 @@ from tepat.presence.models import (
     PinMapping,
 )
 from tepat.presence.services import presence_policy_on
+from tepat.rules import calendar as cal
+from tepat.rules.schedule import calendar_day
 
 # Technical limits of the server itself. The health thresholds a regency sets (silence, watch
 # hours, clock error) are policy data: ``health_limits``.
@@ -45,7 +47,7 @@ NEW_NETWORK_FLAG = "machine_new_network"  # risk flag on an event held for revie
 @dataclass(frozen=True)
 class HealthLimits:
     silent_after: timedelta  # no call for this long in the watch hours: offline
-    watch_from: time  # the watch hours, in the machine's own zone, Monday to Friday
+    watch_from: time  # the watch hours, in the machine's own zone, on its unit's working days
     watch_until: time
     clock_drift_max: timedelta  # Realtime=1: a punch arrives seconds after it happens
 
@@ -666,16 +668,71 @@ def _drift_text(offset: int) -> str:
 
 def machines_silent(now: datetime) -> list[Machine]:
     """Active push machines that have not called for the policy's silence limit, during its
-    watch hours in their own zone (a machine switched off at night is not a signal)."""
+    watch hours in their own zone, on a working day of their site's people (a machine
+    switched off at night, on a Sunday or on a holiday is not a signal)."""
     limits = health_limits(now)
     found = []
-    for machine in Machine.objects.filter(
-        status=Machine.Status.ACTIVE, vendor=Machine.Vendor.ZKTECO
-    ).filter(Q(last_contact_at__lt=now - limits.silent_after) | Q(last_contact_at__isnull=True)):
+    for machine in (
+        Machine.objects.filter(status=Machine.Status.ACTIVE, vendor=Machine.Vendor.ZKTECO)
+        .filter(Q(last_contact_at__lt=now - limits.silent_after) | Q(last_contact_at__isnull=True))
+        .select_related("unit", "site__unit")
+    ):
         local = now.astimezone(ZoneInfo(machine.timezone))
-        if local.weekday() < 5 and limits.watch_from <= local.time() <= limits.watch_until:
+        if limits.watch_from <= local.time() <= limits.watch_until:
             found.append(machine)
-    return found
+    watched = _watch_days(found, now)
+    return [m for m in found if watched.get(m.pk, False)]
+
+
+# A unit with nobody assigned (or no hours set) is watched on the office week.
+_DEFAULT_WATCH_WEEK = frozenset(range(5))
+
+
+def _watch_days(found: list[Machine], now: datetime) -> dict[int, bool]:
+    """Whether today, in each machine's zone, is a working day at its unit: by the work
+    calendar of the unit's kind (a school's holidays) for any schedule in force for the people
+    assigned there or to its sub-units (a six-day school works Saturdays; a national holiday
+    or a cuti bersama is nobody's working day). A fixed number of queries per local day."""
+    by_day: dict[date, list[tuple[Machine, Unit | None]]] = {}
+    for machine in found:
+        unit = machine.unit or (machine.site.unit if machine.site else None)
+        by_day.setdefault(now.astimezone(ZoneInfo(machine.timezone)).date(), []).append(
+            (machine, unit)
+        )
+    watched: dict[int, bool] = {}
+    for day, machines in by_day.items():
+        unit_ids = {unit.pk for _machine, unit in machines if unit is not None}
+        groups: dict[int, set[int]] = {}
+        for unit_id, parent_id, group_id in (
+            access.current_assignments(day)
+            .filter(Q(unit_id__in=unit_ids) | Q(unit__parent_id__in=unit_ids))
+            .filter(schedule_group__isnull=False, employee__active=True)
+            .values_list("unit_id", "unit__parent_id", "schedule_group_id")
+            .distinct()
+        ):
+            for target in (unit_id, parent_id):
+                if target in unit_ids:
+                    groups.setdefault(target, set()).add(group_id)
+        schedules = attendance.schedules_in_force(set().union(*groups.values()), day)
+        calendars: dict[cal.CalendarKind, cal.WorkCalendar] = {}
+        for machine, unit in machines:
+            kind: cal.CalendarKind = (
+                "school" if unit is not None and unit.kind == Unit.Kind.SEKOLAH else "office"
+            )
+            if kind not in calendars:
+                calendars[kind] = attendance.work_calendar(kind, day)
+            in_force = [
+                schedules[g][1] for g in groups.get(unit.pk if unit else 0, ()) if g in schedules
+            ]
+            if in_force:
+                watched[machine.pk] = any(
+                    calendar_day(calendars[kind], schedule, day).is_working_day
+                    for schedule in in_force
+                )
+            else:
+                info = calendars[kind].day_kind(day, workdays=_DEFAULT_WATCH_WEEK)
+                watched[machine.pk] = info.is_working_day
+    return watched
 
 
 def machines_check(now: datetime, *, reconcile_day: date | None = None) -> dict[str, int]:

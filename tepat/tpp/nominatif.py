@@ -382,8 +382,16 @@ class _NominatifPdf(FPDF):
                 self._header_content[y] = bytes(page[start:-1])  # `_out` adds the newline
         self.set_xy(self.l_margin, y + 9)
 
-    def row(self, cells: Sequence[str], *, bold: bool = False) -> None:
-        """One table row: its texts (money right-aligned) and cell borders.
+    def row(
+        self,
+        cells: Sequence[str],
+        *,
+        bold: bool = False,
+        last: Sequence[tuple[str, float]] | None = None,
+    ) -> None:
+        """One table row: its texts (money right-aligned) and cell borders. ``last``, when
+        given, is the last cell's lines with their font sizes (``_account_layout``): one or two
+        lines, each written whole, in place of ``cells[-1]``.
 
         A regency has 100,000 rows, so the row is written as one piece of page content: the
         same operators fpdf2's `text` and `line` write (a `text` and a `line` per value cost
@@ -415,7 +423,11 @@ class _NominatifPdf(FPDF):
         # encoded once per font.
         amounts = self._amounts.setdefault((font.fontkey, self.font_size_pt), {})
         for index, (width, text) in enumerate(zip(self.widths, cells, strict=True)):
-            if text:
+            if index == last_money and last is not None:
+                if not self.current_font_is_set_on_page:
+                    operators.append(self._set_font_for_page(font, self.font_size_pt))
+                operators.extend(self._lines_in_cell(font, x, top, height, last))
+            elif text:
                 if not self.current_font_is_set_on_page:  # as `text` does, before the first
                     operators.append(self._set_font_for_page(font, self.font_size_pt))
                 if 5 <= index < last_money:
@@ -441,14 +453,42 @@ class _NominatifPdf(FPDF):
         self._out("\n".join(operators))
         self.set_y(top + height)
 
+    def _lines_in_cell(
+        self,
+        font: CoreFont,
+        x: float,
+        top: float,
+        height: float,
+        lines: Sequence[tuple[str, float]],
+    ) -> list[str]:
+        """The operators of one to two left-aligned lines in a cell, each in its own size
+        (the size is set inside the line's own graphics state, so the row's font stays)."""
+        k, page_height = self.k, self.h
+        baselines = (3.4,) if len(lines) == 1 else (2.2, 4.4)
+        color = ""
+        if self.fill_color != self.text_color:
+            assert self.text_color is not None
+            color = f"{self.text_color.serialize().lower()} "
+        operators = []
+        for (text, size), baseline in zip(lines, baselines, strict=False):
+            if not text:
+                continue
+            encoded = font.encode_text(self.normalize_text(text))
+            y = f"{(page_height - (top + min(baseline, height - 0.6))) * k:.2f}"
+            operators.append(
+                f"q {color}BT /F{font.i} {size:.2f} Tf {(x + 1) * k:.2f} {y} Td {encoded} ET Q"
+            )
+        return operators
+
 
 def nominatif_pdf(sheet: NominatifSheet) -> bytes:
     """A4 landscape; the title and the column header repeat on every page."""
     pdf = _NominatifPdf(sheet)
     pdf.alias_nb_pages()
     pdf.add_page()
+    pdf.set_font("Helvetica", "", ROW_FONT_PT)  # the rows' font: texts are measured in it
     for number, row in enumerate(sheet.rows, start=1):
-        account = _account_fit(pdf, row.bank_name, row.bank_account, pdf.widths[-1])
+        account = _account_layout(pdf, row.bank_name, row.bank_account, pdf.widths[-1])
         pdf.row(
             [
                 str(number),
@@ -458,8 +498,9 @@ def nominatif_pdf(sheet: NominatifSheet) -> bytes:
                 _pdf_text(row.kelas),
                 *(_money_text(value) for value in _money_values(sheet, row)),
                 _money_text(row.net),
-                _pdf_text(account),
-            ]
+                "",
+            ],
+            last=account,
         )
     totals = [*_money_totals(sheet), sheet.total("net")]
     pdf.row(
@@ -479,16 +520,32 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     return text + "..."
 
 
-def _account_fit(pdf: FPDF, bank_name: str, account: str, width: float) -> str:
-    """Bank and account number in one cell: when they do not fit, the bank name is cut, never
-    a digit of the account number."""
-    full = " ".join(part for part in (bank_name, account) if part)
-    if not account or _string_width(pdf, _pdf_text(full)) <= width - 1:
-        return _fit(pdf, full, width)
-    name = bank_name
-    while name and _string_width(pdf, _pdf_text(f"{name}... {account}")) > width - 1:
-        name = name[:-1].rstrip()
-    return f"{name}... {account}" if name else account
+ROW_FONT_PT = 6.0
+ACCOUNT_SMALLEST_PT = 3.0  # below this a printed digit is not readable; wider cells then
+
+
+def _account_layout(
+    pdf: FPDF, bank_name: str, account: str, width: float
+) -> tuple[tuple[str, float], ...]:
+    """Bank and account number in the last cell, as lines with their font sizes: on one line
+    when both fit; else the bank name (cut with "...") above the whole account number; an
+    account number wider than the cell is written smaller, never cut (20 digits and more).
+    Measured in the row font, which must be the current one."""
+    room = width - 1
+    bank, number = _pdf_text(bank_name), _pdf_text(account)
+    full = " ".join(part for part in (bank, number) if part)
+    if _string_width(pdf, full) <= room:
+        return ((full, ROW_FONT_PT),)
+    lines: list[tuple[str, float]] = []
+    if bank:
+        lines.append((_pdf_text(_fit(pdf, bank_name, width)), ROW_FONT_PT))
+    if number:
+        measured = _string_width(pdf, number)
+        size = ROW_FONT_PT
+        if measured > room:  # widths scale with the size: the largest size that fits
+            size = max(ACCOUNT_SMALLEST_PT, int(ROW_FONT_PT * room / measured * 20) / 20)
+        lines.append((number, size))
+    return tuple(lines)
 
 
 def _string_width(pdf: FPDF, text: str) -> float:

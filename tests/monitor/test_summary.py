@@ -1,5 +1,6 @@
 """The dashboard's stored copy of today's presence says what the ledger says: after check-ins,
-review decisions, approved absences and refused check-ins arriving in any order, its counts
+review decisions, approved absences, refused check-ins and schedule exceptions saved or removed
+arriving in any order, its counts
 equal judging every employee from the ledger; a check-in committed after one with a higher id
 is not lost; a rebuild picks up what no check-in reveals."""
 
@@ -15,10 +16,19 @@ from django.utils import timezone
 from tepat.monitor import live, summary
 from tepat.monitor.models import PresenceSync, PresenceToday
 from tepat.org.models import Assignment, Employee, Opd
-from tepat.presence.models import AttendanceDay, CheckinEvent, CheckinReview
+from tepat.presence.models import AttendanceDay, CheckinEvent, CheckinReview, ScheduleException
+from tepat.presence.schedule_exceptions import (
+    DAY_OFF,
+    schedule_exception_remove,
+    schedule_exception_save,
+)
+from tepat.rules.schedule import office_five_day_week, teacher_schedules
 from tests.world import TODAY, World, login
 
 pytestmark = pytest.mark.usefixtures("schedules", "clock")
+
+OFFICE_HOURS = f"kantor-5hk:{office_five_day_week().week[0].code}"  # type: ignore[union-attr]
+SCHOOL_DAY = f"guru:{teacher_schedules()[1].week[0].code}"  # type: ignore[union-attr]
 
 
 def _from_ledger() -> dict[int, dict[str, int]]:
@@ -52,6 +62,7 @@ def test_the_stored_counts_follow_the_ledger_through_a_morning(
         template.employee = staff[-1]
         template.save()
     rng = random.Random(8)
+    plans = random.Random(3)  # its own draws: the walk of punches stays the one it was
     bkpsdm = world.users["admin_bkpsdm"]
     assert _stored() == _from_ledger()  # the first request of the day builds it
     for step in range(40):
@@ -79,9 +90,23 @@ def test_the_stored_counts_follow_the_ledger_through_a_morning(
                 defaults={"day_code": rng.choice(["cuti_tahunan", "dinas_luar", "TK"]),
                           "rules_version": "verdict-1", "computed_at": timezone.now()},
             )  # fmt: skip
+        if plans.random() < 0.2:  # a schedule exception saved, changed or removed today
+            _exception_walk(plans, rng.choice(staff), bkpsdm)
         assert _stored() == _from_ledger(), f"step {step}"
     statuses = {s for counts in _from_ledger().values() for s in counts}
     assert {"checked_in", "late", "not_yet", "excused"} <= statuses  # the walk covered them
+    assert ScheduleException.objects.exists()
+
+
+def _exception_walk(plans: random.Random, who: Employee, actor: Any) -> None:
+    existing = ScheduleException.objects.filter(employee=who, day=TODAY).first()
+    if existing is not None and plans.random() < 0.4:
+        schedule_exception_remove(actor=actor, exception_id=existing.pk)
+        return
+    shift = plans.choice([OFFICE_HOURS, DAY_OFF, SCHOOL_DAY])
+    schedule_exception_save(
+        actor=actor, employee=who, day=TODAY, shift=shift, reason=f"Surat tugas {shift}"
+    )
 
 
 def test_a_check_in_committed_after_a_higher_id_is_still_read(

@@ -17,7 +17,7 @@ import yaml
 from openpyxl import Workbook, load_workbook
 
 from tepat.rules.tpp import DayRecord, EmployeeMonth, ProductivityInput, tpp_month_compute
-from tepat.rules.tpp_policy import policy_load
+from tepat.rules.tpp_policy import policy_from_yaml, policy_load, policy_validate
 from tepat.tpp import continuity
 from tepat.tpp.continuity import (
     ContinuityEmployee,
@@ -88,6 +88,19 @@ def test_the_example_set_computes_every_employee_as_the_rules_core_does(tmp_path
     assert _money(sri["TPP produktivitas"]) == 2158124
     assert _money(sri["TPP kotor"]) == 3685345
 
+    # Hand-checked: Ahmad Fauzi, kelas 11 (8.757.600), five days of CLTN (unpaid in the
+    # current Kaur-style policy): paid 16 of 21 working days → 6.672.457,14; discipline share
+    # 40% → 2.668.983, productivity 60% (7.000 of 5.142,86 minutes, capped at 100%) → 4.003.474;
+    # BPJS 1% of 6.672.457 → 66.725; net 6.605.732.
+    ahmad = found["197806202005011003"]
+    assert _money(ahmad["TPP kotor"]) == 6672457
+    assert _money(ahmad["TPP bersih"]) == 6605732
+    dindik = (out / "Dinas_Pendidikan" / "rincian.txt").read_text(encoding="utf-8")
+    assert (
+        "  CLTN (Cuti di luar tanggungan negara) 5 hari kerja: tidak dibayar; TPP dihitung "
+        "untuk 16 dari 21 hari kerja"
+    ) in dindik
+
     rincian = (out / "Dinas_Kesehatan" / "rincian.txt").read_text(encoding="utf-8")
     assert "NIP 198207142009011004 — Yusuf Hidayat (III/d, Sanitarian Ahli Muda)" in rincian
     assert "  05-11-2026 TK: 3% × Rp 2.031.680 (porsi disiplin) = Rp 60.950,40" in rincian
@@ -98,6 +111,21 @@ def test_the_example_set_computes_every_employee_as_the_rules_core_does(tmp_path
     assert len(bank) == 7
     assert sum(Decimal(r[5]) for r in bank[1:]) == sum(r.net for r in expected.values())
     assert not (out / "kesalahan.txt").exists()
+
+
+def test_the_examples_policy_is_the_shipped_kaur_style_policy_and_valid() -> None:
+    """The example is what a regency copies: it must be the policy Tepat ships now (with its
+    CLTN rule), pass the validation the server applies, and be the one the command used."""
+    example = policy_from_yaml((EXAMPLE / "kebijakan.yaml").read_text(encoding="utf-8"))
+    assert policy_validate(example) == []
+    assert example == KAUR, (
+        "continuity_example/kebijakan.yaml differs from tepat/rules/policies/kaur_style.yaml: "
+        "copy the shipped policy into the example"
+    )
+    assert continuity.policy_read(EXAMPLE, None) == KAUR
+    cltn = example.absence("CLTN")
+    assert cltn is not None
+    assert cltn.treatment == "unpaid"
 
 
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")

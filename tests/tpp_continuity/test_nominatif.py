@@ -4,8 +4,10 @@ import csv
 import io
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from fpdf import FPDF
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -16,6 +18,8 @@ from tepat.tpp.nominatif import (
     NominatifRow,
     NominatifSheet,
     Signatory,
+    _account_layout,
+    _NominatifPdf,
     bank_transfer_csv,
     nominatif_pdf,
     nominatif_row_from_result,
@@ -198,3 +202,65 @@ def test_pdf_survives_names_outside_latin1(name: str) -> None:
     a, _b = _kaur_rows()
     reader = PdfReader(io.BytesIO(nominatif_pdf(_sheet((replace(a, name=name),)))))
     assert "Jumlah 1 pegawai" in reader.pages[0].extract_text()
+
+
+def _account_texts(sheet: NominatifSheet) -> tuple[list[tuple[float, float, str]], float, float]:
+    """The texts drawn in the account column of the first page (x in mm, font size, text),
+    with the column's left and right edges in mm."""
+    layout = _NominatifPdf(sheet)
+    left = layout.l_margin + sum(layout.widths[:-1])
+    right = left + layout.widths[-1]
+    mm = 72 / 25.4
+    found: list[tuple[float, float, str]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+        x = tm[4] / mm
+        if (text.strip() and left <= x < right and size == 6.0) or size < 6.0:
+            found.append((x, size, text.strip()))
+
+    PdfReader(io.BytesIO(nominatif_pdf(sheet))).pages[0].extract_text(visitor_text=visit)
+    return [t for t in found if t[2] != "Rekening"], left, right
+
+
+def _width_mm(text: str, size: float) -> float:
+    measure = FPDF(unit="mm")
+    measure.add_page()
+    measure.set_font("Helvetica", "", size)
+    return measure.get_string_width(text)
+
+
+@pytest.mark.parametrize(
+    "account",
+    ["12345678901234567", "12345678901234567890", "1234 5678 9012 3456 7890 1234 5678"],
+    ids=["17-digits", "20-digits", "34-characters"],
+)
+def test_a_long_account_number_is_written_whole_inside_its_cell(account: str) -> None:
+    a, b = _kaur_rows()
+    bank = "Bank Pembangunan Daerah Bengkulu"
+    texts, left, right = _account_texts(
+        _sheet((replace(a, bank_name=bank, bank_account=account), b))
+    )
+    [number] = [t for t in texts if t[2] == account]  # whole, on a line of its own
+    [name] = [t for t in texts if t[2] != account]
+    assert name[2].startswith("Bank Pembangunan")
+    assert name[2].endswith("...")
+    for x, size, text in texts:
+        assert left < x, text
+        assert x + _width_mm(text, size) <= right, (text, size)
+    assert number[1] == 6.0 or len(account) > 21  # only a very long number is written smaller
+    assert number[1] >= 3.0
+
+
+def test_a_short_account_keeps_one_line_with_its_bank() -> None:
+    pdf = _NominatifPdf(_sheet())
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 6)
+    assert _account_layout(pdf, "BRI", "012301000456501", pdf.widths[-1]) == (
+        ("BRI 012301000456501", 6.0),
+    )
+    assert _account_layout(pdf, "", "", pdf.widths[-1]) == (("", 6.0),)
+    lines = _account_layout(pdf, "", "9" * 30, pdf.widths[-1])
+    [(number, size)] = lines
+    assert number == "9" * 30
+    assert size < 6.0
+    assert _width_mm(number, size) <= pdf.widths[-1] - 1
