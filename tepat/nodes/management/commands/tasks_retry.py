@@ -32,6 +32,9 @@ RETRYABLE = frozenset(
         "tepat.presence.tasks.attendance_day_rebuild_task",
         "tepat.presence.tasks.attendance_days_rebuild_task",
         "tepat.monitor.tasks.discipline_alerts_task",
+        # A requested export (tepat.exports) only rebuilds a file; it refuses to run again once
+        # built, or when it failed because its requester lost the role.
+        "tepat.exports.tasks.export_build_task",
     }
 )
 
