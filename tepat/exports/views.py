@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -57,12 +56,12 @@ def export_list(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def export_new(request: AuthedRequest, kind: str) -> HttpResponse:
     """Queue an export of ``kind`` (the form's ``bulan`` and ``opd``) and go to the list."""
-    found = KINDS.get(kind)
-    if found is None:
-        raise Http404(_("Unknown export."))
-    if not kind_allows(found, request.user):
-        raise PermissionDenied(_("You may not request this export."))
     try:
+        found = KINDS.get(kind)
+        if found is None:
+            raise ExportRefused(_("Unknown export."), status=404)
+        if not kind_allows(found, request.user):
+            raise ExportRefused(_("You may not request this export."), status=403)
         params = params_read(found, request.user, request.POST, timezone.localdate())
         _export, created = services.export_request(
             actor=request.user, kind=found, params=params, ip_address=client_ip(request)
