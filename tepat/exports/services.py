@@ -26,6 +26,9 @@ Status = ExportRequest.Status
 # a worker's core, so one person cannot fill the queue.
 PENDING_MAX = 3
 PREFIX = "exports/"
+# A build still "running" this long after it started was lost with its worker (a node killed
+# mid-task): the requester may queue it again. The largest export takes well under a minute.
+STALE_AFTER = timedelta(hours=1)
 
 
 def _keep() -> timedelta:
@@ -159,11 +162,19 @@ def export_build(export_id: int) -> ExportRequest:
     return export
 
 
+def export_retryable(export: ExportRequest, now: datetime) -> bool:
+    """Failed, or lost with its worker."""
+    if export.status == Status.FAILED:
+        return True
+    started = export.started_at
+    return export.status == Status.RUNNING and started is not None and now - started > STALE_AFTER
+
+
 def export_retry(*, actor: Any, export: ExportRequest) -> None:
-    """Queue a failed export again (its requester, from the downloads page)."""
+    """Queue a failed (or lost) export again (its requester, from the downloads page)."""
     with transaction.atomic():
         export = ExportRequest.objects.select_for_update().get(pk=export.pk)
-        if export.status != Status.FAILED:
+        if not export_retryable(export, timezone.now()):
             raise ExportRefused(_("Only a failed export can be tried again."), status=409)
         export.status = Status.QUEUED
         export.progress = 0

@@ -45,6 +45,7 @@ def export_list(request: AuthedRequest) -> HttpResponse:
             "downloadable": e.status == ExportRequest.Status.DONE
             and e.expires_at is not None
             and e.expires_at > now,
+            "retryable": services.export_retryable(e, now),
         }
         for e in page.object_list
     ]

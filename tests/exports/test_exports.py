@@ -21,6 +21,7 @@ from tepat.audit.models import AuditEntry
 from tepat.exports import services
 from tepat.exports.kinds import KINDS, ExportParams
 from tepat.exports.models import ExportRequest
+from tests.exports.conftest import NOW
 from tests.exports.flow import TASK, export_download, export_queue, export_run, file_bytes
 from tests.monitor.days import verdicts, working_days_until
 from tests.world import PASSWORD, TODAY, World, login
@@ -311,3 +312,23 @@ def test_with_a_media_origin_the_file_leaves_by_a_short_lived_link(
                           HTTP_HOST="berkas.example.go.id")  # fmt: skip
     assert file_bytes(served).startswith(b"PK")
     assert served["Content-Disposition"].startswith("attachment;")
+
+
+def test_a_build_lost_with_its_worker_may_be_queued_again_after_an_hour(
+    world: World, clock: Any
+) -> None:
+    client = login(Client(), world.users["admin_bkpsdm"])
+    export_queue(client, "rekap-kehadiran")
+    ExportRequest.objects.update(status=Status.RUNNING, started_at=NOW)  # its worker died
+
+    export = ExportRequest.objects.get()
+    assert "Coba lagi" not in client.get("/unduhan/").content.decode()
+    client.post(f"/unduhan/{export.pk}/ulang/")
+    assert ExportRequest.objects.get().status == Status.RUNNING
+    clock.shift(timedelta(hours=1, seconds=1))
+    client = login(Client(), world.users["admin_bkpsdm"])
+    assert "Coba lagi" in client.get("/unduhan/").content.decode()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(f"/unduhan/{export.pk}/ulang/")
+
+    assert export_run(ExportRequest.objects.get()).status == Status.DONE
