@@ -3,6 +3,7 @@ lands on "Unduhan saya" with the export queued, the worker builds it, and the do
 recap of her OPD."""
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ from playwright.sync_api import expect
 
 from tests.browser.login import log_in
 from tests.world import World
+
+# Set TEPAT_SCREENSHOTS to a folder to look at the pages the browser tests saw.
+SCREENSHOTS = os.environ.get("TEPAT_SCREENSHOTS", "")
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,6 +40,8 @@ def test_an_export_is_queued_built_by_the_worker_and_downloaded(
     page.reload()
     row = page.locator("#exports tbody tr").first
     expect(row).to_have_attribute("data-status", "done")
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / "unduhan-saya.png"), full_page=True)
     with page.expect_download() as download_info:
         row.locator("a", has_text="Unduh").click()
     download = download_info.value
