@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tepat.backups",
     "tepat.security",
     "tepat.nodes",
+    "tepat.exports",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -221,6 +222,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How long a requested export's file (tepat.exports) is kept for its requester before
+# `tepat exports_expire` deletes it (the row stays for the audit trail).
+TEPAT_EXPORT_KEEP_HOURS = int(env_str("TEPAT_EXPORT_KEEP_HOURS", "72"))
 
 # How discipline alerts reach people (tepat.monitor.channels): the in-app inbox and email by
 # default; a gateway registered by its own app (WhatsApp, SMS) is added by name here.

@@ -30,6 +30,10 @@ from tepat.audit.attempts import upload_refused_note
 
 ALLOWED_IMAGE_FORMATS = frozenset({"JPEG", "PNG"})
 CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+# What may also leave by a media link: files Tepat built itself (requested exports, tepat.exports).
+BUILT_CONTENT_TYPES = frozenset(
+    {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+)
 PDF_MAGIC = b"%PDF-"
 # Names of PDF features that run or launch something; a scanned letter never needs them.
 PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA|OpenAction|AA)\b")
@@ -213,6 +217,6 @@ def media_link_open(token: str, now: float | None = None) -> tuple[str, str, str
         raise MediaLinkInvalid("not a valid link") from None
     if (time.time() if now is None else now) > expires:
         raise MediaLinkInvalid("expired")
-    if content_type not in CONTENT_TYPES.values():
+    if content_type not in CONTENT_TYPES.values() and content_type not in BUILT_CONTENT_TYPES:
         raise MediaLinkInvalid("content type")
     return str(path), str(filename), str(content_type)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("kinerja/", include("tepat.kinerja.urls")),
     path("pantau/", include("tepat.monitor.urls")),
     path("tpp/", include("tepat.tpp.urls")),
+    path("unduhan/", include("tepat.exports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -4,10 +4,12 @@ formula are written as text (`presence.exports.cell_text`)."""
 import io
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from openpyxl import Workbook
 
 from tepat.kinerja.models import MonthlyEvaluation, Predicate, Rating
+from tepat.kinerja.selectors import month_bounds, team_month
 from tepat.presence.exports import cell_text
 
 
@@ -48,3 +50,10 @@ def month_xlsx(rows: Sequence[MonthlyEvaluation], first: date) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def team_month_file(user: Any, year: int, month: int) -> bytes:
+    """The team page's month as XLSX, every row of the people ``user`` may see (the page
+    shows 2,000)."""
+    first, _last = month_bounds(year, month)
+    return month_xlsx(list(team_month(user, year, month)), first)

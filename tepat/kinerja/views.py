@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tepat.accounts import access
 from tepat.accounts.models import AuthedRequest
-from tepat.kinerja import exports, selectors, services
+from tepat.kinerja import selectors, services
 from tepat.kinerja.forms import (
     BulkForm,
     DecisionForm,
@@ -236,7 +236,8 @@ def review_queue(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def team_month(request: AuthedRequest) -> HttpResponse:
     """The month of the people the user may see: the atasan's team, the OPD for its head and
-    operator, everyone for BKPSDM. Direct subordinates are rated here. XLSX with ?format=xlsx."""
+    operator, everyone for BKPSDM. Direct subordinates are rated here. The XLSX is a requested
+    export (``tepat.exports``)."""
     year, month = selectors.month_of(
         request.GET.get("bulan", "") or request.POST.get("bulan", ""), timezone.now()
     )
@@ -262,13 +263,6 @@ def team_month(request: AuthedRequest) -> HttpResponse:
         return redirect(f"{request.path}?bulan={year:04d}-{month:02d}")
     rows = list(selectors.team_month(request.user, year, month)[:2000])
     first, _last = selectors.month_bounds(year, month)
-    if request.GET.get("format") == "xlsx":
-        response = HttpResponse(
-            exports.month_xlsx(rows, first),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="kinerja-{first:%Y-%m}.xlsx"'
-        return response
     direct: set[int] = set()
     if request.user.employee_id is not None:
         direct = set(

@@ -5,15 +5,19 @@ block for the head who signs it."""
 
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import formats, translation
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from openpyxl import Workbook
 
-from tepat.monitor.selectors import DisciplineRow
+from tepat.accounts import access
+from tepat.monitor.selectors import DisciplineRow, discipline_rows
+from tepat.org.models import Opd
 from tepat.presence.exports import cell_text
 
 LEVELS = ("ringan", "sedang", "berat")
@@ -216,3 +220,49 @@ def discipline_pdf(
         pdf.set_x(x)
         pdf.cell(90, 6, text, align="C", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+@dataclass
+class ReportMonth:
+    """The monthly report as the page, the XLSX and the PDF show it: counts up to the month's
+    last day (or ``today``, for the running month), for the people ``user`` may see, or of
+    those only ``opd``'s (an OPD the caller already checked is visible to them)."""
+
+    first: date
+    until: date
+    lines: list[dict[str, Any]]
+    own: Opd | None  # the OPD the report is of, if one
+
+    @property
+    def title(self) -> str:
+        return self.own.name if self.own else _("All OPD")
+
+
+def report_month(user: Any, first: date, opd: Opd | None, today: date) -> ReportMonth:
+    after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    until = min(after - timedelta(days=1), today)
+    employees = access.employees_visible_to(user, until)
+    if opd is not None:
+        employees = employees.filter(
+            id__in=access.current_assignments(until).filter(opd=opd).values("employee_id")
+        )
+    rows = discipline_rows(employees, until) if first <= today else []
+    return ReportMonth(first, until, report_rows(rows, first, after), opd or user.opd)
+
+
+def report_xlsx(report: ReportMonth) -> bytes:
+    return discipline_xlsx(report.lines, report.first, report.title)
+
+
+def report_pdf(report: ReportMonth, today: date) -> bytes:
+    """Signed by the head of the report's OPD, or of BKPSDM for the regency."""
+    government = settings.TEPAT_REGENCY_NAME
+    signature = Signature(
+        office=f"Kepala {report.own.name}" if report.own else "Kepala BKPSDM",
+        place=government.removeprefix("Kabupaten ").removeprefix("Kota "),
+        day=today,
+    )
+    return discipline_pdf(
+        report.lines, report.first, report.until, report.title,
+        government=government, signature=signature,
+    )  # fmt: skip

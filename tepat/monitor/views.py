@@ -4,7 +4,7 @@ Every page starts from a queryset of ``tepat.accounts.access``: BKPSDM sees the 
 Kepala OPD or OPD operator their own OPD; another OPD's page answers 404.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, cast
 
 from django import forms
@@ -491,59 +491,22 @@ def notification_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def report(request: AuthedRequest) -> HttpResponse:
-    """The month's discipline recap per OPD, on screen, as XLSX and as a PDF to sign: counts
-    up to the month's last day (or today, for the running month)."""
+    """The month's discipline recap per OPD on screen: counts up to the month's last day (or
+    today, for the running month). Its XLSX and its PDF to sign are requested exports
+    (``tepat.exports``), built by the worker."""
     access.require_role(request.user, DASHBOARD_ROLES)
     today = timezone.localdate()
     try:
         first = date.fromisoformat(request.GET.get("bulan", "") + "-01")
     except ValueError:
         first = today.replace(day=1)
-    after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    until = min(after - timedelta(days=1), today)
     opds = access.opds_visible_to(request.user)
-    employees = access.employees_visible_to(request.user, until)
     opd_param = request.GET.get("opd", "")
     opd = opds.filter(pk=int(opd_param)).first() if opd_param.isdigit() else None
-    if opd is not None:
-        employees = employees.filter(
-            id__in=access.current_assignments(until).filter(opd=opd).values("employee_id")
-        )
-    rows = selectors.discipline_rows(employees, until) if first <= today else []
-    lines = exports.report_rows(rows, first, after)
-    own = opd or request.user.opd
-    title = own.name if own else _("All OPD")
-    wanted = request.GET.get("format")
-    if wanted == "xlsx":
-        return _download(
-            exports.discipline_xlsx(lines, first, title),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            f"rekap-disiplin-{first:%Y-%m}.xlsx",
-        )
-    if wanted == "pdf":
-        government = settings.TEPAT_REGENCY_NAME
-        signature = exports.Signature(
-            office=f"Kepala {own.name}" if own else "Kepala BKPSDM",
-            place=government.removeprefix("Kabupaten ").removeprefix("Kota "),
-            day=today,
-        )
-        return _download(
-            exports.discipline_pdf(
-                lines, first, until, title, government=government, signature=signature
-            ),
-            "application/pdf",
-            f"rekap-disiplin-{first:%Y-%m}.pdf",
-        )
+    report = exports.report_month(request.user, first, opd, today)
     return render(
         request,
         "monitor/report.html",
-        {"lines": lines[:1000], "recaps": exports.opd_recaps(lines), "first": first,
-         "until": until, "opds": opds, "opd": opd},
+        {"lines": report.lines[:1000], "recaps": exports.opd_recaps(report.lines),
+         "first": first, "until": report.until, "opds": opds, "opd": opd},
     )  # fmt: skip
-
-
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -5,12 +5,37 @@ import io
 from datetime import date
 from typing import Any
 
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from tepat.presence.selectors import RECAP_CODES
+from tepat.accounts import access
+from tepat.org.models import Employee, Opd
+from tepat.presence.selectors import RECAP_CODES, attendance_recap
 from tepat.spreadsheet_cells import FORMULA_STARTS, cell_text
 
-__all__ = ["FORMULA_STARTS", "cell_text", "recap_xlsx"]
+__all__ = ["FORMULA_STARTS", "cell_text", "recap_employees", "recap_file", "recap_xlsx"]
+
+
+def recap_employees(user: Any, first: date, opd: Opd | None) -> QuerySet[Employee]:
+    """Whom the recap of ``first``'s month lists for ``user``: everyone they may see, or of
+    those only ``opd``'s (an OPD the caller already checked is visible to them)."""
+    employees = access.employees_visible_to(user, first)
+    if opd is not None:
+        employees = employees.filter(
+            id__in=access.current_assignments(first).filter(opd=opd).values("employee_id")
+        )
+    return employees
+
+
+def recap_title(user: Any, opd: Opd | None) -> str:
+    return opd.name if opd else (user.opd.name if user.opd else _("All visible"))
+
+
+def recap_file(user: Any, first: date, opd: Opd | None) -> bytes:
+    """The recap XLSX exactly as the page lists it, every row (the page shows 1,000)."""
+    rows = attendance_recap(recap_employees(user, first, opd), first)
+    return recap_xlsx(rows, first, recap_title(user, opd))
 
 
 def recap_xlsx(rows: list[dict[str, Any]], first: date, title: str) -> bytes:

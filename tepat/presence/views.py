@@ -141,24 +141,9 @@ def recap(request: AuthedRequest) -> HttpResponse:
     except ValueError:
         first = today.replace(day=1)
     opds = access.opds_visible_to(request.user)
-    employees = access.employees_visible_to(request.user, first)
     opd_id = request.GET.get("opd", "")
     opd = opds.filter(pk=int(opd_id)).first() if opd_id.isdigit() else None
-    if opd is not None:
-        employees = employees.filter(
-            id__in=access.current_assignments(first).filter(opd=opd).values("employee_id")
-        )
-    rows = selectors.attendance_recap(employees, first)
-    title = opd.name if opd else (request.user.opd.name if request.user.opd else _("All visible"))
-    if request.GET.get("format") == "xlsx":
-        response = HttpResponse(
-            exports.recap_xlsx(rows, first, title),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="rekap-kehadiran-{first:%Y-%m}.xlsx"'
-        )
-        return response
+    rows = selectors.attendance_recap(exports.recap_employees(request.user, first, opd), first)
     return render(
         request,
         "presence/recap.html",

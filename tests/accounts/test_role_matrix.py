@@ -60,6 +60,30 @@ def _tpp_submission(world: World) -> int:
     return submission.pk
 
 
+def _export_done(world: World) -> int:
+    """The Dindik operator's attendance recap, built and kept (made on demand)."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from tepat.exports.models import ExportRequest
+
+    operator = world.users["operator_opd"]
+    found = ExportRequest.objects.filter(requester=operator).first()
+    if found:
+        return found.pk
+    now = timezone.now()
+    export = ExportRequest.objects.create(
+        requester=operator, kind="rekap-kehadiran", params={"bulan": "2026-11", "opd": None},
+        scope_role=operator.role, scope_opd=world.dindik, status="done", created_at=now,
+        finished_at=now, expires_at=now + timedelta(hours=1), filename="rekap.xlsx", size=2,
+        file_path=default_storage.save("exports/test/rekap.xlsx", ContentFile(b"PK")),
+    )  # fmt: skip
+    return export.pk
+
+
 def _sanction_path(employee: Any) -> str:
     """A recorded sanction about ``employee``'s correction page, made on demand."""
     from datetime import date
@@ -656,6 +680,23 @@ CASES: list[Case] = [
         _expect(ALL, anon=ALLOW),
     ),
     ("iclock_ping", lambda w: "/iclock/ping?SN=MATRIX0009", "get", _expect(ALL, anon=ALLOW)),
+    # Requested exports: anyone asks for the exports of what they see (the discipline report:
+    # those who watch presence); a file is only for the one who asked (tests/exports).
+    ("exports:list", lambda w: "/unduhan/", "get", _expect(ALL)),
+    ("exports:new", lambda w: "/unduhan/minta/rekap-kehadiran/", "post", _expect(ALL)),
+    ("exports:new", lambda w: "/unduhan/minta/rekap-disiplin-pdf/", "post", _expect(STAFF)),
+    (
+        "exports:download",
+        lambda w: f"/unduhan/{_export_done(w)}/berkas/",
+        "get",
+        _expect({"operator_opd"}),
+    ),
+    (
+        "exports:retry",
+        lambda w: f"/unduhan/{_export_done(w)}/ulang/",
+        "post",
+        _expect({"operator_opd"}),
+    ),
     # The webhook authenticates by the secret in its URL only; a wrong one is a 404 for all.
     (
         "fingerspot_webhook",

@@ -16,6 +16,7 @@ from PIL import Image
 
 from tepat.kinerja import services
 from tepat.kinerja.models import DailyReport, MonthlyEvaluation
+from tests.exports.flow import export_download, file_bytes
 from tests.kinerja.conftest import report_input
 from tests.kinerja.reports import PDF
 from tests.presence.phone import Phone
@@ -190,10 +191,11 @@ def test_the_team_view_is_scoped_and_exports_xlsx(world: World) -> None:
     dinkes = login(Client(), world.users["operator_other"]).get("/kinerja/tim/?bulan=2026-11")
     assert world.nurse.name in dinkes.content.decode()
     assert world.teacher.name not in dinkes.content.decode()
-    xlsx = login(Client(), world.users["operator_opd"]).get(
-        "/kinerja/tim/?bulan=2026-11&format=xlsx"
+    xlsx = export_download(
+        login(Client(), world.users["operator_opd"]), "kinerja-tim", {"bulan": "2026-11"}
     )
-    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    content = file_bytes(xlsx)
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
     nips = {row[0] for row in rows[2:]}
     assert nips == {world.teacher.nip}
 

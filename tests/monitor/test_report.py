@@ -1,5 +1,6 @@
-"""The monthly discipline recap per OPD, on screen and as XLSX: the list for the regent's
-meeting, scoped like every other monitor page, with formula-safe cells."""
+"""The monthly discipline recap per OPD, on screen and as XLSX and PDF (requested exports):
+the list for the regent's meeting, scoped like every other monitor page, with formula-safe
+cells."""
 
 import io
 from datetime import date
@@ -11,6 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from tepat.org.models import Employee
+from tests.exports.flow import export_download, file_bytes
 from tests.monitor.days import verdicts, working_days_until
 from tests.world import TODAY, World, login
 
@@ -23,6 +25,14 @@ def absences(world: World) -> None:
     verdicts(world.nurse, [date(2026, 10, 5), date(2026, 10, 6), date(2026, 11, 2)])
 
 
+def _xlsx(client: Client) -> bytes:
+    return file_bytes(export_download(client, "rekap-disiplin-xlsx", {"bulan": "2026-11"}))
+
+
+def _pdf(client: Client) -> bytes:
+    return file_bytes(export_download(client, "rekap-disiplin-pdf", {"bulan": "2026-11"}))
+
+
 def _sheets(content: bytes) -> dict[str, list[tuple[object, ...]]]:
     book = load_workbook(io.BytesIO(content))
     return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
@@ -32,11 +42,10 @@ def _sheets(content: bytes) -> dict[str, list[tuple[object, ...]]]:
 def test_bkpsdm_downloads_the_months_recap_by_opd_and_by_name(world: World) -> None:
     client = login(Client(), world.users["admin_bkpsdm"])
 
-    response = client.get("/pantau/laporan/?bulan=2026-11&format=xlsx")
+    response = export_download(client, "rekap-disiplin-xlsx", {"bulan": "2026-11"})
 
-    assert response.status_code == 200
     assert "rekap-disiplin-2026-11.xlsx" in response["Content-Disposition"]
-    sheets = _sheets(response.content)
+    sheets = _sheets(file_bytes(response))
     summary = sheets["Ringkasan OPD"]
     assert summary[2] == (world.dindik.name, 1, 10, 0, 0, 1, 1)
     assert summary[3] == (world.dinkes.name, 1, 1, 1, 0, 0, 0)
@@ -51,7 +60,7 @@ def test_bkpsdm_downloads_the_months_recap_by_opd_and_by_name(world: World) -> N
 def test_a_kepala_opd_gets_only_their_opd(world: World) -> None:
     client = login(Client(), world.users["kepala_opd"])
 
-    sheets = _sheets(client.get("/pantau/laporan/?bulan=2026-11&format=xlsx").content)
+    sheets = _sheets(_xlsx(client))
     page = client.get("/pantau/laporan/?bulan=2026-10").content.decode()
 
     assert [row[0] for row in sheets["Rincian"][1:]] == [world.teacher2.nip]
@@ -63,7 +72,7 @@ def test_a_name_that_looks_like_a_formula_stays_text(world: World) -> None:
     Employee.objects.filter(pk=world.teacher2.pk).update(name='=HYPERLINK("http://x","klik")')
     client = login(Client(), world.users["admin_bkpsdm"])
 
-    sheets = _sheets(client.get("/pantau/laporan/?bulan=2026-11&format=xlsx").content)
+    sheets = _sheets(_xlsx(client))
 
     names = [row[1] for row in sheets["Rincian"][1:]]
     assert '\'=HYPERLINK("http://x","klik")' in names
@@ -90,16 +99,16 @@ def test_the_recap_prints_as_an_a4_pdf_in_indonesian_with_a_signature_block(
     settings.TEPAT_REGENCY_NAME = "Kabupaten Mukomuko"
     client = login(Client(), world.users["admin_bkpsdm"])
 
-    response = client.get("/pantau/laporan/?bulan=2026-11&format=pdf")
+    response = export_download(client, "rekap-disiplin-pdf", {"bulan": "2026-11"})
 
-    assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert "rekap-disiplin-2026-11.pdf" in response["Content-Disposition"]
-    page = PdfReader(io.BytesIO(response.content)).pages[0]
+    content = file_bytes(response)
+    page = PdfReader(io.BytesIO(content)).pages[0]
     assert sorted((round(float(page.mediabox.width)), round(float(page.mediabox.height)))) == [
         595, 842,
     ]  # fmt: skip
-    text = _pdf_text(response.content)
+    text = _pdf_text(content)
     assert "KABUPATEN MUKOMUKO" in text
     assert "REKAP DISIPLIN PEGAWAI BULAN NOVEMBER 2026" in text
     assert "dihitung sampai 23 November 2026" in text
@@ -115,7 +124,7 @@ def test_the_recap_prints_as_an_a4_pdf_in_indonesian_with_a_signature_block(
 def test_a_kepala_opds_pdf_holds_only_their_opd_and_is_signed_by_them(world: World) -> None:
     client = login(Client(), world.users["kepala_opd"])
 
-    text = _pdf_text(client.get("/pantau/laporan/?bulan=2026-11&format=pdf").content)
+    text = _pdf_text(_pdf(client))
 
     assert world.teacher2.nip in text
     assert world.nurse.nip not in text
@@ -125,6 +134,6 @@ def test_a_kepala_opds_pdf_holds_only_their_opd_and_is_signed_by_them(world: Wor
 def test_a_month_without_absences_prints_nihil(world: World) -> None:
     client = login(Client(), world.users["admin_bkpsdm"])
 
-    text = _pdf_text(client.get("/pantau/laporan/?bulan=2026-11&format=pdf").content)
+    text = _pdf_text(_pdf(client))
 
     assert "Nihil" in text

@@ -6,8 +6,8 @@ database restarted under the worker, a deadlock, a node killed mid-task) must no
 until someone notices: a systemd timer (deploy/tepat-tasks-retry.timer) runs this command
 every 15 minutes. It queues a task again with the same arguments when
 
-- the task is in ``RETRYABLE`` (it rebuilds a result from the ledger, so running it twice
-  gives the same rows: never one that sends mail or books money);
+- the task is in ``RETRYABLE`` (it rebuilds a result from the ledger, or a requested export's
+  file, so running it twice gives the same rows: never one that sends mail or books money);
 - it failed within ``--hours`` and fewer than ``--attempts`` times with these arguments;
 - no run of it with these arguments is queued, running or has succeeded since.
 
@@ -32,6 +32,9 @@ RETRYABLE = frozenset(
         "tepat.presence.tasks.attendance_day_rebuild_task",
         "tepat.presence.tasks.attendance_days_rebuild_task",
         "tepat.monitor.tasks.discipline_alerts_task",
+        # A requested export (tepat.exports) only rebuilds a file; it refuses to run again once
+        # built, or when it failed because its requester lost the role.
+        "tepat.exports.tasks.export_build_task",
     }
 )
 
@@ -77,7 +80,7 @@ def tasks_retry(*, hours: int, attempts: int) -> tuple[list[TaskRow], int]:
 
 
 class Command(BaseCommand):
-    help = "Queue again the verdict-rebuild and alert tasks that failed recently."
+    help = "Queue again the verdict-rebuild, alert and export tasks that failed recently."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--hours", type=int, default=72, help="look back this far")
