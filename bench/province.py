@@ -87,6 +87,7 @@ def step_env(step: str) -> dict[str, str]:
     )
     if step == "peak":  # its own regency: the check-in step's ledger stays as that step left it
         env["BENCH_DB"] = f"{DB_PREFIX}_peak"
+        env["BENCH_MACHINES_DB"] = f"{DB_PREFIX}_peak_machines"
         env["BENCH_WORK_DIR"] = str(common.WORK / "peak")
     if step == "ledger_explain":  # the ledger the morning peak filled
         env["DATABASE_URL"] = (
