@@ -402,11 +402,10 @@ def _run(args, server, msrv, bodies, batches, common, checkin, machines) -> dict
 
 def _setup_line(r: dict[str, Any]) -> str:
     st = r["setup"]
-    how = (
-        f"reused (seed {st['seed']}), ledger emptied in {st.get('reset_s')} s"
-        if st.get("reused")
-        else f"built in {st.get('total_s')} s ({st.get('timings')})"
-    )
+    built = ", ".join(f"{k[:-2]} {v:.0f} s" for k, v in st.get("timings", {}).items())
+    how = f"built in {st.get('total_s')} s ({built})"
+    if st.get("reused"):
+        how = f"reused (seed {st['seed']}; {how}), ledger emptied in {st.get('reset_s')} s"
     lock = (
         f"; bench lock waited {r['lock_wait_s']} s, held {r['lock_held_s']} s (the timed part)"
         if "lock_held_s" in r
