@@ -1,6 +1,6 @@
 """A synthetic province on PostgreSQL, every benchmark against it, one command (issue 10).
 
-    python -m bench.province                         # 100,000 employees; hours on 2 cores
+    python -m bench.province                         # 100,000 employees; ~1 h the first time
     python -m bench.province --employees 5000 --runs 1          # the whole chain, minutes
     python -m bench.province --only verdict,tpp_run --dry-run   # print the commands only
 
