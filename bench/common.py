@@ -159,3 +159,18 @@ def staff_client(username: str) -> Any:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def run_header(module: str, database_url: str, argv: list[str]) -> dict[str, str]:
+    """What every results file opens with: when, the exact command, PostgreSQL's version."""
+    from datetime import datetime
+
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        version = conn.execute("SHOW server_version").fetchone()
+    return {
+        "at": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "command": f"python -m {module}" + "".join(f" {a}" for a in argv),
+        "postgres": version[0] if version else "?",
+    }

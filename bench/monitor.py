@@ -749,14 +749,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     if out.returncode != 0:
         raise RuntimeError(f"measuring failed:\n{out.stderr[-4000:]}")
-    import psycopg
-
-    with psycopg.connect(DATABASE_URL) as conn:
-        version = conn.execute("SHOW server_version").fetchone()
     results = {
-        "at": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "command": "python -m bench.monitor" + "".join(f" {a}" for a in (argv or sys.argv[1:])),
-        "postgres": version[0] if version else "?",
+        **common.run_header("bench.monitor", DATABASE_URL, argv or sys.argv[1:]),
         "quiet_cores": args.quiet_cores,
         "quiet_wait": args.quiet_wait,
         "setup": setup,
