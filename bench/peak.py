@@ -481,11 +481,15 @@ def render(r: dict[str, Any]) -> str:
             f"{w['late_sum_s'] / max(1, w['loaded']):.2f} |",
             f"| answers by status; cut off and sent again | {led['single_statuses']};"
             f" {led.get('cut_off_retried', {})} |",
+            "| wrk socket errors (connect / read / write / timeout) | "
+            + " / ".join(str(w["errors"][k]) for k in ("connect", "read", "write", "timeout"))
+            + " |",
             f"| offline queues at 07:00 (phones x items) | {b['phones']} x "
             f"{b['items'] // max(1, b['phones'])}; batch p50 {b['p50_s']} s, max {b['max_s']} s;"
             f" statuses {led['batch_statuses']} |",
             f"| machines from 07:10 | {f.get('punches', 0)} punches from the fleet in "
-            f"{f.get('seconds', '-')} s, p99 {f.get('punch_p99_ms', '-')} ms, exactly once: "
+            f"{f.get('seconds', '-')} s, p99 {f.get('punch_p99_ms', '-')} ms, resent after a "
+            f"reply lost on purpose {f.get('resent', '-')}, exactly once: "
             f"{f.get('exactly_once', '-')} |",
             f"| ledger: 201 single + 201 batch items = phone rows | {led['answered_201_single']} +"
             f" {led['answered_201_batch_items']} = {led['ledger_phone_rows']} |",

@@ -31,6 +31,7 @@ def _results(**ledger):
         "lock_held_s": 300.0,
         "schedule": {"compress": 60.0, "span_s": 90.0},
         "wrk": {"loaded": 95_202, "opens": 256, "answered": 95_202, "span_s": 250.0,
+                "errors": {"connect": 0, "read": 0, "write": 0, "timeout": 2, "status": 0},
                 "late_max_s": 160.0, "late_sum_s": 7_000_000.0,
                 "latency_us": {"max": 9e5, "percentiles": {"50": 4e5, "90": 6e5, "99": 8e5}}},
         "rate_mean_per_s": 380.0,
@@ -55,6 +56,7 @@ def test_the_section_counts_the_ledger_and_says_whether_anything_was_lost():
     assert "reused (seed 2026" in text
     assert "held 300.0 s" in text
     assert "[166.0, 167.0] (master 30.0)" in text
+    assert "| wrk socket errors (connect / read / write / timeout) | 0 / 0 / 0 / 2 |" in text
 
 
 def test_one_check_in_missing_from_the_ledger_turns_the_verdict_to_no():
