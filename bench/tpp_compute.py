@@ -48,7 +48,8 @@ def inputs_generate(folder: Path, employees: int, seed: int) -> int:
     """Write the input set; returns the number of employee-day rows."""
     rng = random.Random(seed)  # noqa: S311 — deterministic test data, not secrets
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(common.ROOT / "tepat" / "rules" / "policies" / "kaur_style.yaml",
+    # Version 1: the one in force for October 2026 (version 2 starts with November).
+    shutil.copy(common.ROOT / "tepat" / "rules" / "policies" / "kaur_style_v1.yaml",
                 folder / "kebijakan.yaml")  # fmt: skip
     working = _working_days()
     iso = [d.isoformat() for d in working]
