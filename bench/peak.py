@@ -271,11 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     tasks = [TaskWorker("phones", common.server_env())]
     if msrv:
         tasks.append(TaskWorker("machines", machines.env()))
+    for worker in tasks:  # first: they load Django while the servers come up, not metered
+        worker.start()
     server.start()
     if msrv:
         msrv.start()
-    for worker in tasks:
-        worker.start()
     meter = _meter(server, msrv, tasks, data_directory, common.DB_NAME, machines.DB_NAME)
     meter.start()
     try:
