@@ -10,8 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import random
 import statistics
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -81,4 +84,93 @@ def median_spread(values: list[float]) -> dict:
         "min": round(min(values), 2),
         "max": round(max(values), 2),
         "n": len(values),
+    }
+
+
+def setup_reusable(
+    setup_file: Path, match: dict, database_url: str, count_sql: str, expected: str
+) -> dict | None:
+    """The summary a bench saved in ``setup_file`` when its database was built, if it was
+    built with the same ``match`` values (seed, size) and the database still holds what it
+    counted: ``count_sql`` must return the summary's ``expected`` value. None: build again."""
+    import json
+
+    import psycopg
+
+    if not setup_file.exists():
+        return None
+    summary = json.loads(setup_file.read_text(encoding="utf-8"))
+    if any(summary.get(k) != v for k, v in match.items()):
+        return None
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            row = conn.execute(count_sql).fetchone()
+    except psycopg.Error:
+        return None
+    return summary if row and row[0] == summary.get(expected) else None
+
+
+def regency_build(
+    seed: int, employees: int, also: Callable[[], object] | None = None
+) -> tuple[random.Random, list, list, dict]:
+    """Migrate the bench database (``django.setup()`` done) and build, in one transaction, the
+    check-in bench's regency of ``employees`` (``checkin_setup.org_build``), the example
+    schedules as policy (``verdict.schedules_assign``), BKPSDM's bench login and whatever
+    ``also`` adds. Returns the seeded generator (for the caller's further data, in order), the
+    employees, their (unit, site) and the schedule groups by code. The verdict bench takes
+    the same steps; the monitor bench builds on this."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from bench.checkin_setup import org_build
+    from bench.verdict import schedules_assign
+    from tepat.accounts.models import Role, User
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+    with transaction.atomic():
+        _opds, _units, _sites, people, homes = org_build(rng, employees)
+        groups = schedules_assign()
+        User.objects.create(
+            username="bkpsdm.bench",
+            role=Role.ADMIN_BKPSDM,
+            password="!bench-no-password",  # noqa: S106 - unusable; the bench logs in directly
+        )
+        if also is not None:
+            also()
+    return rng, people, homes, groups
+
+
+def staff_client(username: str) -> Any:
+    """A Django test client logged in as ``username``, its session past the second step (as
+    after the authenticator code): for benches that time staff pages through the whole stack.
+    The monitor bench uses it; the verdict bench's recap does the same."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tepat.accounts.models import User
+
+    client = Client(SERVER_NAME="127.0.0.1")
+    user = User.objects.get(username=username)
+    client.force_login(user)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=True, name="bench")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def run_header(module: str, database_url: str, argv: list[str]) -> dict[str, str]:
+    """What every results file opens with: when, the exact command, PostgreSQL's version."""
+    from datetime import datetime
+
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        version = conn.execute("SHOW server_version").fetchone()
+    return {
+        "at": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "command": f"python -m {module}" + "".join(f" {a}" for a in argv),
+        "postgres": version[0] if version else "?",
     }

@@ -28,7 +28,6 @@ import argparse
 import hashlib
 import json
 import os
-import random
 import resource
 import statistics
 import subprocess
@@ -40,8 +39,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench import common, procs, sections
-from bench.checkin_setup import _recreate_database, org_build
-from bench.verdict import SCHEDULE_BY_UNIT_KIND, schedules_assign
+from bench.checkin_setup import _recreate_database
+from bench.verdict import SCHEDULE_BY_UNIT_KIND
 
 DB_NAME = os.environ.get("BENCH_MONITOR_DB", "tepat_bench_monitor")
 DATABASE_URL = f"postgres://{common.PG_USER}@{common.PG_HOST}:{common.PG_PORT}/{DB_NAME}"
@@ -107,30 +106,22 @@ def build(employees: int, seed: int) -> dict[str, Any]:
     import django
 
     django.setup()
-    from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import connection
 
     from tepat.accounts.models import Role, User
     from tepat.org.models import Opd
 
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
-    with transaction.atomic():
-        _opds, _units, _sites, people, homes = org_build(rng, employees)
-        groups = schedules_assign()
-        User.objects.create(
-            username="bkpsdm.bench",
-            role=Role.ADMIN_BKPSDM,
-            password="!bench-no-password",  # noqa: S106 - unusable; the bench logs in directly
-        )
+    def kepala_login() -> None:
         User.objects.create(
             username="kepala.bench",
             role=Role.KEPALA_OPD,
             opd=Opd.objects.get(code=KEPALA_OPD),
             password="!bench-no-password",  # noqa: S106 - unusable
         )
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    rng, people, homes, groups = common.regency_build(seed, employees, kepala_login)
     timings["org_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -262,19 +253,15 @@ def build(employees: int, seed: int) -> dict[str, Any]:
 
 
 def _reusable(employees: int, seed: int) -> dict[str, Any] | None:
-    if not (SETUP_FILE.exists() and ARRIVALS_FILE.exists()):
+    if not ARRIVALS_FILE.exists():
         return None
-    summary = json.loads(SETUP_FILE.read_text(encoding="utf-8"))
-    if (summary.get("seed"), summary.get("employees")) != (seed, employees):
-        return None
-    import psycopg
-
-    try:
-        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-            row = conn.execute("SELECT count(*) FROM org_employee").fetchone()
-    except psycopg.Error:
-        return None
-    return summary if row and row[0] == employees else None
+    return common.setup_reusable(
+        SETUP_FILE,
+        {"seed": seed, "employees": employees},
+        DATABASE_URL,
+        "SELECT count(*) FROM org_employee",
+        "employees",
+    )
 
 
 def reset(setup: dict[str, Any]) -> None:
@@ -339,24 +326,6 @@ def insert_arrivals(rate: float, stop_file: Path) -> dict[str, Any]:
 
 
 # --- Measurement (one process) ---------------------------------------------------------------
-
-
-def _staff_client(username: str) -> Any:
-    """A test client logged in as ``username``, its session past the second step."""
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from tepat.accounts.models import User
-
-    client = Client(SERVER_NAME="127.0.0.1")
-    user = User.objects.get(username=username)
-    client.force_login(user)
-    device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=True, name="bench")
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
 
 
 BASELINE_AGGREGATE = """
@@ -438,7 +407,7 @@ def measure(runs: int, requests: int, rate: float, quiet_cores: float, quiet_wai
     params = {"day": DAY, "start": window[0], "end": window[1], "opd": opd.pk}
     found: dict[str, Any] = {"runs": []}
     with time_machine.travel(START, tick=True):
-        bkpsdm, kepala = _staff_client("bkpsdm.bench"), _staff_client("kepala.bench")
+        bkpsdm, kepala = common.staff_client("bkpsdm.bench"), common.staff_client("kepala.bench")
         # The first request of the day judges everyone (then the timer's job every 30 min).
         t0, c0 = time.perf_counter(), time.process_time()
         first = bkpsdm.get("/pantau/data/", secure=True)
@@ -759,10 +728,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(found))
         return 0
     if args.render:
-        markdown = report(json.loads(Path(args.render).read_text(encoding="utf-8")))
-        print(markdown)
-        if not args.no_report:
-            sections.section_write("monitor", markdown)
+        saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
+        sections.publish("monitor", report(saved), write=not args.no_report)
         return 0
 
     common.WORK.mkdir(parents=True, exist_ok=True)
@@ -782,14 +749,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     if out.returncode != 0:
         raise RuntimeError(f"measuring failed:\n{out.stderr[-4000:]}")
-    import psycopg
-
-    with psycopg.connect(DATABASE_URL) as conn:
-        version = conn.execute("SHOW server_version").fetchone()
     results = {
-        "at": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "command": "python -m bench.monitor" + "".join(f" {a}" for a in (argv or sys.argv[1:])),
-        "postgres": version[0] if version else "?",
+        **common.run_header("bench.monitor", DATABASE_URL, argv or sys.argv[1:]),
         "quiet_cores": args.quiet_cores,
         "quiet_wait": args.quiet_wait,
         "setup": setup,
@@ -797,10 +758,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     path = common.WORK / f"monitor-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-    markdown = report(results)
-    print(markdown)
-    if not args.no_report:
-        sections.section_write("monitor", markdown)
+    sections.publish("monitor", report(results), write=not args.no_report)
     return 0
 
 

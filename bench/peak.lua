@@ -8,16 +8,7 @@
 -- how long to wait for its time; timers fire in time order, so request() sends the lines in
 -- order, each at (or, when every connection is busy, after) its scheduled time.
 
-local ffi = require("ffi")
-ffi.cdef [[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-int clock_gettime(int clk_id, bench_timespec *tp);
-]]
-local ts = ffi.new("bench_timespec")
-local function now()
-   ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-   return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+local now = require("clock") -- bench/clock.lua (LUA_PATH set by bench/peak.py)
 
 local bodies = os.getenv("BENCH_BODIES")
 local result_path = os.getenv("BENCH_RESULT")

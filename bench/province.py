@@ -1,6 +1,6 @@
 """A synthetic province on PostgreSQL, every benchmark against it, one command (issue 10).
 
-    python -m bench.province                         # 100,000 employees; hours on 2 cores
+    python -m bench.province                         # 100,000 employees; ~1 h the first time
     python -m bench.province --employees 5000 --runs 1          # the whole chain, minutes
     python -m bench.province --only verdict,tpp_run --dry-run   # print the commands only
 
@@ -87,6 +87,7 @@ def step_env(step: str) -> dict[str, str]:
     )
     if step == "peak":  # its own regency: the check-in step's ledger stays as that step left it
         env["BENCH_DB"] = f"{DB_PREFIX}_peak"
+        env["BENCH_MACHINES_DB"] = f"{DB_PREFIX}_peak_machines"
         env["BENCH_WORK_DIR"] = str(common.WORK / "peak")
     if step == "ledger_explain":  # the ledger the morning peak filled
         env["DATABASE_URL"] = (

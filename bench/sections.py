@@ -47,3 +47,10 @@ def section_write(name: str, markdown: str, path: Path = PERFORMANCE_MD) -> None
     else:
         new = old.rstrip("\n") + "\n\n" + block
     path.write_text(new, encoding="utf-8")
+
+
+def publish(name: str, markdown: str, *, write: bool = True, path: Path = PERFORMANCE_MD) -> None:
+    """Print a bench's section, and put it in ``path`` unless the run is a trial."""
+    print(markdown)
+    if write:
+        section_write(name, markdown, path)

@@ -33,6 +33,7 @@ from bench import common
 from bench.sections import section_write
 
 MONTH = (2026, 10)
+POLICY = "kaur_style_v1"  # the Kaur-style version in force for October 2026 (2 starts in November)
 OPDS = 60
 SECTION = "tpp-compute"
 TARGET_SECONDS = 30
@@ -48,7 +49,7 @@ def inputs_generate(folder: Path, employees: int, seed: int) -> int:
     """Write the input set; returns the number of employee-day rows."""
     rng = random.Random(seed)  # noqa: S311 — deterministic test data, not secrets
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(common.ROOT / "tepat" / "rules" / "policies" / "kaur_style.yaml",
+    shutil.copy(common.ROOT / "tepat" / "rules" / "policies" / f"{POLICY}.yaml",
                 folder / "kebijakan.yaml")  # fmt: skip
     working = _working_days()
     iso = [d.isoformat() for d in working]
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="quiet: other programs use fewer cores than this")  # fmt: skip
     args = parser.parse_args(argv)
 
-    folder = args.work / f"in-{args.employees}-{args.seed}"
+    folder = args.work / f"in-{args.employees}-{args.seed}-{POLICY}"  # a new policy: new inputs
     marker = folder / ".complete"
     if not marker.exists():
         shutil.rmtree(folder, ignore_errors=True)
