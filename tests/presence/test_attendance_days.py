@@ -185,7 +185,7 @@ def test_the_nightly_command_builds_everyone_in_a_group_with_hours(
 
     out = StringIO()
     call_command("attendance_rebuild", day="2026-11-16", days=2, stdout=out)
-    assert "2026-11-16: 6 pegawai" in out.getvalue()
+    assert "2026-11-16 s.d. 2026-11-17: 12 hari-pegawai" in out.getvalue()
     codes = dict(AttendanceDay.objects.filter(day=MONDAY).values_list("employee__nip", "day_code"))
     assert codes[world.teacher.nip] == "TK"
     assert codes[world.nurse.nip] == "TK"  # kantor-5hk now has its hours too
