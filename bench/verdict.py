@@ -94,12 +94,13 @@ def _punches_write(rng: random.Random, staff: Staff, days: list[date]) -> int:
     from tepat.presence.attendance import schedules_in_force
 
     zones: dict[str, ZoneInfo] = {}
+    groups = {group for _e, group, _s in staff}
+    schedules = {day: schedules_in_force(groups, day) for day in days}  # not during the COPY
 
     def rows() -> Any:
         for day in days:
-            schedules = schedules_in_force({group for _e, group, _s in staff}, day)
             for employee_id, group, site in staff:
-                shift = schedules[group][1].shift_on(day, None)
+                shift = schedules[day][group][1].shift_on(day, None)
                 if shift is None:
                     continue
                 zone = zones.get(site.timezone) or zones.setdefault(

@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Literal, get_args
@@ -47,6 +48,7 @@ from tepat.rules.formatting import format_day as _dmy
 from tepat.rules.schedule import (
     Schedule,
     ScheduleOverride,
+    Shift,
     ShiftInstance,
     schedule_version_for,
 )
@@ -352,11 +354,14 @@ def classify_day(
     version = schedule_version_for(versions, day)
     ordered = tuple(sorted(events, key=_event_order))
     absences = tuple(absences)
-    whole = sorted(
-        (a for a in absences if isinstance(a, Absence) and a.covers(day)),
-        key=lambda a: (ABSENCE_TYPES.index(a.type), a.first_day, a.reference),
-    )
-    partial = tuple(a for a in absences if isinstance(a, PartialAbsence))
+    whole: list[Absence] = []
+    partial: tuple[PartialAbsence, ...] = ()
+    if absences:  # most days have none
+        whole = sorted(
+            (a for a in absences if isinstance(a, Absence) and a.covers(day)),
+            key=lambda a: (ABSENCE_TYPES.index(a.type), a.first_day, a.reference),
+        )
+        partial = tuple(a for a in absences if isinstance(a, PartialAbsence))
     verdict = _Builder(day=day, schedule=version, period=calendar_info.period, tz=tz)
 
     # 1. The plan.
@@ -383,12 +388,14 @@ def classify_day(
             verdict.line(calendar_info.reason)
     instance = shift.on(day, tz)
     verdict.shift_code = shift.code
-    shift_text = f", {shift.name}" if version.roster or override is not None else ""
-    period_text = f" ({calendar_info.period_name})" if calendar_info.period_name else ""
-    next_day_text = " (selesai hari berikutnya)" if shift.crosses_midnight else ""
     verdict.line(
-        f"Jadwal {version.name}{period_text}{shift_text}: {WEEKDAY_NAMES[day.weekday()]} "
-        f"{shift.hours_label} {_zone(instance.start)}{next_day_text}"
+        _plan_line(
+            version.name,
+            calendar_info.period_name,
+            shift,
+            version.roster or override is not None,
+            instance,
+        )
     )
 
     # 2. Whole-day absence.
@@ -396,11 +403,12 @@ def classify_day(
         return verdict.absent(whole, ordered)
 
     # 3. Punches inside the window.
-    used: list[AttendanceEvent] = []
+    ins: list[datetime] = []
+    outs: list[datetime] = []
     for event in ordered:
         local = event.taken_at.astimezone(tz)
-        if instance.window_contains(local):
-            used.append(AttendanceEvent(local, event.kind, event.source))
+        if instance.opens <= local <= instance.closes:  # `window_contains`, inlined: hot
+            (ins if event.kind == "in" else outs).append(local)
         else:
             verdict.line(
                 f"Presensi {_KIND_LABELS[event.kind]} {verdict.moment(local)} diabaikan: di luar "
@@ -412,18 +420,16 @@ def classify_day(
     start, end, relevant, partial_lines = _partial_moves(instance, partial, tz, verdict)
     verdict.extend(partial_lines)
     if start >= end:
-        return verdict.partial_whole_day(relevant[0], used)
+        return verdict.partial_whole_day(relevant[0], len(ins) + len(outs))
 
     # 4. Nothing at all.
-    if not used:
+    if not ins and not outs:
         verdict.day_code = "TK"
         verdict.line("Tidak ada presensi pada hari kerja → TK (tanpa keterangan)")
         return verdict.build()
 
     # 5. First check-in, last check-out.
     verdict.day_code = "H"
-    ins = [e.taken_at for e in used if e.kind == "in"]
-    outs = [e.taken_at for e in used if e.kind == "out"]
 
     if not ins:
         verdict.in_code = bands.missing_check_in
@@ -599,16 +605,15 @@ class _Builder:
             self.line(f"{len(events)} presensi pada hari ini tidak dinilai")
         return self.build()
 
-    def partial_whole_day(
-        self, absence: PartialAbsence, events: Sequence[AttendanceEvent]
-    ) -> DayVerdict:
+    def partial_whole_day(self, absence: PartialAbsence, events: int) -> DayVerdict:
+        """`events`: how many punches fell inside the shift's window."""
         self.day_code = absence.type
         self.line(
             f"{ABSENCE_LABELS[absence.type]} mencakup seluruh jam kerja: tidak dinilai "
             "terlambat, pulang cepat, atau tanpa keterangan"
         )
         if events:
-            self.line(f"{len(events)} presensi pada hari ini tidak dinilai")
+            self.line(f"{events} presensi pada hari ini tidak dinilai")
         return self.build()
 
     def build(self) -> DayVerdict:
@@ -631,11 +636,13 @@ class _Builder:
 
 
 def _partial_moves(
-    instance: ShiftInstance, partial: Iterable[PartialAbsence], tz: tzinfo, verdict: _Builder
+    instance: ShiftInstance, partial: Sequence[PartialAbsence], tz: tzinfo, verdict: _Builder
 ) -> tuple[datetime, datetime, list[PartialAbsence], list[str]]:
     """The start and end after partial absences, the absences that touch the shift, and a
     line for each of them."""
     start, end = instance.start, instance.end
+    if not partial:  # most days have none
+        return start, end, [], []
     relevant = sorted(
         (a for a in partial if a.starts_at < instance.end and a.ends_at > instance.start),
         key=lambda a: (a.starts_at, a.ends_at, ABSENCE_TYPES.index(a.type), a.reference),
@@ -666,6 +673,25 @@ def _partial_moves(
         else:
             lines.append(f"{span}: tidak mengubah jam masuk atau jam pulang")
     return start, end, relevant, lines
+
+
+@lru_cache(maxsize=1024)
+def _plan_line(
+    schedule_name: str,
+    period_name: str | None,
+    shift: Shift,
+    named_shift: bool,
+    instance: ShiftInstance,
+) -> str:
+    """ "Jadwal Guru: Senin 07:30–14:00 WIB": a province shares a handful of these a day
+    (`ShiftInstance`s are shared too: `Shift.on` places each shift once per day and zone)."""
+    shift_text = f", {shift.name}" if named_shift else ""
+    period_text = f" ({period_name})" if period_name else ""
+    next_day_text = " (selesai hari berikutnya)" if shift.crosses_midnight else ""
+    return (
+        f"Jadwal {schedule_name}{period_text}{shift_text}: {WEEKDAY_NAMES[instance.day.weekday()]} "
+        f"{shift.hours_label} {_zone(instance.start)}{next_day_text}"
+    )
 
 
 def _distance(instance: ShiftInstance, event: AttendanceEvent) -> timedelta:
