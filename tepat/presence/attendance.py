@@ -9,7 +9,7 @@ feeds it arrives late (an offline phone, a machine backlog, a review decision).
 import json
 from bisect import bisect_left
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache, partial
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
@@ -411,12 +411,14 @@ def _verdict_rows(
     bands = _bands_by_day(days)
     calendars: dict[tuple[cal.CalendarKind, int], cal.WorkCalendar] = {}
     unit_zone = site_zones({a[3] for a in assignments} | {a[4] for a in assignments if a[4]})
-    windows = [events_window(day) for day in days]
+    # In UTC, as the ledger's times come: comparing datetimes of one tzinfo is the fast kind.
+    windows = [tuple(t.astimezone(UTC) for t in events_window(day)) for day in days]
     events = _counted_events_by_employee(employee_ids, windows[0][0], windows[-1][1])
     absences = _approved_absences(employee_ids, first, last)
     exceptions = schedule_exceptions_around(employee_ids, first, last)
     day_info: dict[tuple[str, int, date], DayInfo] = {}
     zones: dict[tuple[int, int | None], ZoneInfo] = {}
+    alike: dict[tuple[str, int, date, ZoneInfo], verdict.DayVerdict] = {}
     for employee_id, group_id, unit_kind, unit_id, parent_id, valid_from, valid_to in assignments:
         group_versions = versions.get(group_id)
         if not group_versions:
@@ -449,16 +451,18 @@ def _verdict_rows(
                 override = planned.get(day)
                 plans = _neighbour_plans(day, planned, schedule, calendar)
                 own = _events_of_day(day, own, plans, tz)
-            result = verdict.classify_day(
-                day,
-                own,
-                schedule,
-                info,
-                [a for first_day, last_day, a in own_absences if first_day <= day <= last_day],
-                day_bands,
-                tz,
-                override=override,
-            )
+            absent = [a for since, until, a in own_absences if since <= day <= until]
+            if own or absent or override is not None:
+                result = verdict.classify_day(
+                    day, own, schedule, info, absent, day_bands, tz, override=override
+                )
+            else:  # nothing of the employee's own: everyone alike shares the verdict
+                shared = alike.get((kind, group_id, day, tz))
+                if shared is None:
+                    shared = alike[kind, group_id, day, tz] = verdict.classify_day(
+                        day, own, schedule, info, absent, day_bands, tz
+                    )
+                result = shared
             by_day.setdefault(day, []).append(
                 (
                     employee_id,
@@ -594,15 +598,40 @@ def _attendance_days_store(rows: list[AttendanceRow]) -> None:
             update_fields=[c.removesuffix("_id") for c in ATTENDANCE_COLUMNS[2:]],
         )
         return
+    if not rows:
+        return
+    import psycopg
+
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _STORED_ANY,
+            [
+                min(r[0] for r in rows),
+                max(r[0] for r in rows),
+                min(r[1] for r in rows),
+                max(r[1] for r in rows),
+            ],
+        )
+        if not cursor.fetchone()[0]:
+            # Nothing stored yet for these employees and days (a new month): straight in,
+            # unless a verdict arrived meanwhile (then as below).
+            try:
+                with transaction.atomic():
+                    _rows_copy(cursor, _DIRECT_COPY, rows)
+                return
+            except psycopg.errors.UniqueViolation:
+                pass
         cursor.execute(_INCOMING_CREATE)
-        with cursor.copy(_INCOMING_COPY) as copy:
-            for r in rows:
-                copy.write_row(
-                    (*r[:_EXPLANATION], json.dumps(r[_EXPLANATION]), *r[_EXPLANATION + 1 :])
-                )
+        _rows_copy(cursor, _INCOMING_COPY, rows)
         cursor.execute(_INCOMING_UPSERT)
         cursor.execute(_INCOMING_DROP)  # now: inside a longer transaction it would still exist
+
+
+def _rows_copy(cursor: Any, sql: str, rows: list[AttendanceRow]) -> None:
+    dumps = json.JSONEncoder().encode
+    with cursor.copy(sql) as copy:
+        for r in rows:
+            copy.write_row((*r[:_EXPLANATION], dumps(r[_EXPLANATION]), *r[_EXPLANATION + 1 :]))
 
 
 # The columns of ATTENDANCE_COLUMNS, in that order (checked by the tests on PostgreSQL).
@@ -618,6 +647,15 @@ _INCOMING_COPY = """
         computed_at) FROM STDIN
 """
 _INCOMING_DROP = "DROP TABLE attendance_day_incoming"
+_STORED_ANY = """
+    SELECT EXISTS (SELECT 1 FROM presence_attendanceday
+                   WHERE employee_id BETWEEN %s AND %s AND day BETWEEN %s AND %s)
+"""
+_DIRECT_COPY = """
+    COPY presence_attendanceday (employee_id, day, day_code, in_code, out_code, minutes_late,
+        minutes_early, first_in, last_out, schedule_id, bands_id, explanation, rules_version,
+        computed_at) FROM STDIN
+"""
 _INCOMING_UPSERT = """
     INSERT INTO presence_attendanceday (employee_id, day, day_code, in_code, out_code,
         minutes_late, minutes_early, first_in, last_out, schedule_id, bands_id, explanation,

@@ -44,7 +44,7 @@ from types import MappingProxyType
 from typing import Literal, get_args
 
 from tepat.rules.calendar import WEEKDAY_NAMES, DayInfo
-from tepat.rules.formatting import format_day as _dmy
+from tepat.rules.formatting import format_day
 from tepat.rules.schedule import (
     Schedule,
     ScheduleOverride,
@@ -405,15 +405,18 @@ def classify_day(
     # 3. Punches inside the window.
     ins: list[datetime] = []
     outs: list[datetime] = []
+    window = ""
     for event in ordered:
         local = event.taken_at.astimezone(tz)
         if instance.opens <= local <= instance.closes:  # `window_contains`, inlined: hot
             (ins if event.kind == "in" else outs).append(local)
-        else:
+        else:  # a neighbouring day's punch, usually: both neighbours' come in every day
+            window = window or (
+                f"{verdict.moment(instance.opens)} s.d. {verdict.moment(instance.closes)}"
+            )
             verdict.line(
                 f"Presensi {_KIND_LABELS[event.kind]} {verdict.moment(local)} diabaikan: di luar "
-                f"rentang waktu presensi {verdict.moment(instance.opens)} s.d. "
-                f"{verdict.moment(instance.closes)}"
+                f"rentang waktu presensi {window}"
             )
 
     # Partial absences move the start and the end.
@@ -716,6 +719,12 @@ def _whole_minutes(earlier: datetime, later: datetime) -> int:
 
 def _event_order(event: AttendanceEvent) -> tuple[datetime, str, str]:
     return (event.taken_at.astimezone(UTC), event.kind, event.source)
+
+
+@lru_cache(maxsize=1024)
+def _dmy(day: date) -> str:
+    """`format_day`, once per date: every neighbouring day's punch prints its date."""
+    return format_day(day)
 
 
 def _reference(reference: str) -> str:

@@ -200,7 +200,7 @@ def test_the_bulk_write_names_the_columns_in_the_order_the_rows_give_them() -> N
     from tepat.presence import attendance
 
     columns = list(attendance.ATTENDANCE_COLUMNS)
-    for sql in (attendance._INCOMING_CREATE, attendance._INCOMING_COPY):
+    for sql in (attendance._INCOMING_CREATE, attendance._INCOMING_COPY, attendance._DIRECT_COPY):
         assert [w for w in re.findall(r"\w+", sql) if w in columns] == columns
     named = [w for w in re.findall(r"\w+", attendance._INCOMING_UPSERT) if w in columns]
     assert named[:14] == columns
