@@ -416,14 +416,18 @@ def _verdict_rows(
     events = _counted_events_by_employee(employee_ids, windows[0][0], windows[-1][1])
     absences = _approved_absences(employee_ids, first, last)
     exceptions = schedule_exceptions_around(employee_ids, first, last)
-    day_info: dict[tuple[str, int, date], DayInfo] = {}
     zones: dict[tuple[int, int | None], ZoneInfo] = {}
     alike: dict[tuple[str, int, date, ZoneInfo], verdict.DayVerdict] = {}
+    group_days: dict[tuple[cal.CalendarKind, int], list[_DayPlan | None]] = {}
     for employee_id, group_id, unit_kind, unit_id, parent_id, valid_from, valid_to in assignments:
         group_versions = versions.get(group_id)
         if not group_versions:
             continue  # no hours set for this group: no verdict, not a TK
         kind: cal.CalendarKind = "school" if unit_kind == Unit.Kind.SEKOLAH else "office"
+        group_plans = group_days.get((kind, group_id))
+        if group_plans is None:
+            group_plans = _day_plans(kind, group_versions, days, calendars)
+            group_days[kind, group_id] = group_plans
         tz = zones.get((unit_id, parent_id))
         if tz is None:
             tz = zones[unit_id, parent_id] = ZoneInfo(zone_of(unit_zone, unit_id, parent_id))
@@ -432,26 +436,23 @@ def _verdict_rows(
         times = [e.taken_at for e in own_events]
         own_absences = absences.get(employee_id, ())
         planned = exceptions.get(employee_id)
-        for day, (opens, closes), (bands_id, day_bands) in zip(days, windows, bands, strict=True):
-            if day < valid_from or (valid_to is not None and day >= valid_to):
+        for day, plan, (opens, closes), (bands_id, day_bands) in zip(
+            days, group_plans, windows, bands, strict=True
+        ):
+            if plan is None or day < valid_from or (valid_to is not None and day >= valid_to):
                 continue
-            found = _version_on(group_versions, day)
-            if found is None:
-                continue
-            version, schedule = found
-            calendar = calendars.get((kind, day.year))
-            if calendar is None:
-                calendar = calendars[kind, day.year] = work_calendar(kind, day)
-            info = day_info.get((kind, group_id, day))
-            if info is None:
-                info = day_info[kind, group_id, day] = calendar_day(calendar, schedule, day)
+            version, schedule, calendar, info = plan
             own = own_events[bisect_left(times, opens) : bisect_left(times, closes)]
             override = None
             if planned is not None and _plans_near(planned, day):
                 override = planned.get(day)
                 plans = _neighbour_plans(day, planned, schedule, calendar)
                 own = _events_of_day(day, own, plans, tz)
-            absent = [a for since, until, a in own_absences if since <= day <= until]
+            absent = (
+                [a for since, until, a in own_absences if since <= day <= until]
+                if own_absences
+                else []
+            )
             if own or absent or override is not None:
                 result = verdict.classify_day(
                     day, own, schedule, info, absent, day_bands, tz, override=override
@@ -482,6 +483,31 @@ def _verdict_rows(
                 )
             )
     return by_day
+
+
+_DayPlan = tuple[ScheduleVersion, Schedule, cal.WorkCalendar, DayInfo]
+"""A schedule group's day: the version in force, the calendar and what it says of the day."""
+
+
+def _day_plans(
+    kind: cal.CalendarKind,
+    versions: list[tuple[ScheduleVersion, Schedule]],
+    days: list[date],
+    calendars: dict[tuple[cal.CalendarKind, int], cal.WorkCalendar],
+) -> list[_DayPlan | None]:
+    """Each day's plan of a group for one calendar kind (None: no version in force)."""
+    found: list[_DayPlan | None] = []
+    for day in days:
+        in_force = _version_on(versions, day)
+        if in_force is None:
+            found.append(None)
+            continue
+        calendar = calendars.get((kind, day.year))
+        if calendar is None:
+            calendar = calendars[kind, day.year] = work_calendar(kind, day)
+        version, schedule = in_force
+        found.append((version, schedule, calendar, calendar_day(calendar, schedule, day)))
+    return found
 
 
 def _taken_at(event: verdict.AttendanceEvent) -> datetime:

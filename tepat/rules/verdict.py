@@ -411,9 +411,7 @@ def classify_day(
         if instance.opens <= local <= instance.closes:  # `window_contains`, inlined: hot
             (ins if event.kind == "in" else outs).append(local)
         else:  # a neighbouring day's punch, usually: both neighbours' come in every day
-            window = window or (
-                f"{verdict.moment(instance.opens)} s.d. {verdict.moment(instance.closes)}"
-            )
+            window = window or _window_text(instance, verdict)
             verdict.line(
                 f"Presensi {_KIND_LABELS[event.kind]} {verdict.moment(local)} diabaikan: di luar "
                 f"rentang waktu presensi {window}"
@@ -719,6 +717,23 @@ def _whole_minutes(earlier: datetime, later: datetime) -> int:
 
 def _event_order(event: AttendanceEvent) -> tuple[datetime, str, str]:
     return (event.taken_at.astimezone(UTC), event.kind, event.source)
+
+
+_WINDOWS: dict[tuple[int, int], tuple[ShiftInstance, tzinfo, str]] = {}
+
+
+def _window_text(instance: ShiftInstance, verdict: _Builder) -> str:
+    """ "05:00:00 WIB s.d. 23:59:59 WIB", once per placed shift: `Shift.on` hands out the same
+    instance for a shift, day and zone, so it is known by its identity (kept alive here)."""
+    key = (id(instance), id(verdict.tz))
+    found = _WINDOWS.get(key)
+    if found is not None and found[0] is instance and found[1] is verdict.tz:
+        return found[2]
+    text = f"{verdict.moment(instance.opens)} s.d. {verdict.moment(instance.closes)}"
+    if len(_WINDOWS) > 4096:
+        _WINDOWS.clear()
+    _WINDOWS[key] = (instance, verdict.tz, text)
+    return text
 
 
 @lru_cache(maxsize=1024)
