@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import common, procs, sections
-from bench.checkin_setup import _recreate_database, org_build
+from bench.checkin_setup import org_build
 from bench.tpp_run import MONTH, YEAR, evaluations_write
 from bench.verdict import (
     SCHEDULE_BY_UNIT_KIND,
@@ -49,6 +49,7 @@ from bench.verdict import (
     _punches_write,
     _spread,
     schedules_assign,
+    setup_ensure,
 )
 
 DB_NAME = os.environ.get("BENCH_MONTH_DB", "tepat_bench_month")
@@ -112,22 +113,6 @@ def build(employees: int, seed: int) -> dict[str, Any]:
         "month": f"{FIRST:%Y-%m}",
         "timings": {k: round(v, 1) for k, v in timings.items()},
     }
-
-
-def _reusable(employees: int, seed: int) -> dict[str, Any] | None:
-    if not SETUP_FILE.exists():
-        return None
-    summary = json.loads(SETUP_FILE.read_text(encoding="utf-8"))
-    if (summary.get("seed"), summary.get("employees")) != (seed, employees):
-        return None
-    import psycopg
-
-    try:
-        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-            row = conn.execute("SELECT count(*) FROM presence_checkinevent").fetchone()
-    except psycopg.Error:
-        return None
-    return summary if row and row[0] == summary["punches"] else None
 
 
 # --- The job (a fresh process per run) -------------------------------------------------------
@@ -287,7 +272,7 @@ def report(results: dict[str, Any]) -> str:
     verdicts = [j["verdict_s"] for j in jobs]
     tpp = [j["tpp_s"] for j in jobs]
     base = [b["total_s"] for b in bases]
-    py_cpu = [j["cpu"]["python"] * j["cpu"]["seconds"] for j in jobs]
+    py_cpu = [j["verdict_python_cpu_s"] + j["tpp_python_cpu_s"] for j in jobs]
     pg_cpu = [j["cpu"]["postgres_backends"] * j["cpu"]["seconds"] for j in jobs]
     helpers = [j["cpu"]["postgres_helpers"] * j["cpu"]["seconds"] for j in jobs]
     other = [j["cpu"]["other"] for j in jobs]
@@ -317,7 +302,8 @@ def report(results: dict[str, Any]) -> str:
         ("raw-PostgreSQL baseline (below)", _spread(base, "s", 1)),
         ("CPU: Python (the job's process and its workers)", f"{_median(py_cpu):.1f} s"),
         (
-            "CPU: PostgreSQL (the bench database's backends; shared helpers)",
+            "CPU: PostgreSQL (the bench database's backends; the shared WAL writer,"
+            " checkpointer… apart)",
             f"{_median(pg_cpu):.1f} s ({_median(helpers):.1f} s)",
         ),
     ]
@@ -345,6 +331,9 @@ Target (100,000 employees, < {TARGET_S:.0f} s): {target}. The job took
   (`ATTENDANCE_REBUILD_PROCESSES`, default the cores), each chunk's punches, absences,
   exceptions, assignments, schedules and calendar read once for the month and its verdicts
   stored with COPY; then the TPP run (`TPP_RUN_PROCESSES`) reads them back.
+- CPU: Python's from the job's own counters (its process and the workers it waited for);
+  PostgreSQL's from `/proc`, every backend of the bench database while the measured process
+  ran (emptying the month before the job included: a `TRUNCATE`).
 - Python CPU by part (median): verdicts {_median([j["verdict_python_cpu_s"] for j in jobs]):.1f} s,
   TPP {_median([j["tpp_python_cpu_s"] for j in jobs]):.1f} s.
 - Peak RSS (last run, MB): the job's processes {rss_py} (the job itself
@@ -382,14 +371,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     common.WORK.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    setup = None if args.fresh else _reusable(args.employees, args.seed)
-    if setup is None:
-        _recreate_database(DB_NAME)
-        setup = build(args.employees, args.seed)
-        setup["setup_s"] = round(time.perf_counter() - t0, 1)
-        SETUP_FILE.write_text(json.dumps(setup, indent=2), encoding="utf-8")
-    print(json.dumps(setup), flush=True)
+    setup = setup_ensure(
+        SETUP_FILE,
+        DB_NAME,
+        {"seed": args.seed, "employees": args.employees},
+        ("SELECT count(*) FROM presence_checkinevent", "punches"),
+        lambda: build(args.employees, args.seed),
+        fresh=args.fresh,
+    )
     import psycopg
 
     with psycopg.connect(DATABASE_URL) as conn:

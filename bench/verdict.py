@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -292,24 +293,41 @@ def build(employees: int, recap_staff: int, seed: int) -> dict[str, Any]:
     }
 
 
-def _reusable(employees: int, recap_staff: int, seed: int) -> dict[str, Any] | None:
-    if not SETUP_FILE.exists():
-        return None
-    summary = json.loads(SETUP_FILE.read_text(encoding="utf-8"))
-    if (summary.get("seed"), summary.get("employees"), summary.get("recap_staff")) != (
-        seed,
-        employees,
-        recap_staff,
-    ):
-        return None
+def setup_ensure(
+    setup_file: Path,
+    db_name: str,
+    wanted: dict[str, Any],
+    count: tuple[str, str],
+    build_it: Callable[[], dict[str, Any]],
+    *,
+    fresh: bool = False,
+) -> dict[str, Any]:
+    """The summary of the bench database: the one built before when its summary holds the
+    `wanted` values and `count` (a query, the summary's key of what it must answer) still
+    matches, else a new database built by `build_it`. The month bench shares it."""
     import psycopg
 
-    try:
-        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-            row = conn.execute("SELECT count(*) FROM org_employee").fetchone()
-    except psycopg.Error:
-        return None
-    return summary if row and row[0] == summary["employees_total"] else None
+    url = f"postgres://{common.PG_USER}@{common.PG_HOST}:{common.PG_PORT}/{db_name}"
+    started = time.perf_counter()
+    summary = None
+    if not fresh and setup_file.exists():
+        summary = json.loads(setup_file.read_text(encoding="utf-8"))
+        if any(summary.get(k) != v for k, v in wanted.items()):
+            summary = None
+    if summary is not None:
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                row = conn.execute(count[0]).fetchone()
+        except psycopg.Error:
+            row = None
+        summary = summary if row and row[0] == summary[count[1]] else None
+    if summary is None:
+        _recreate_database(db_name)
+        summary = build_it()
+        summary["setup_s"] = round(time.perf_counter() - started, 1)
+        setup_file.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    print(json.dumps(summary), flush=True)
+    return summary
 
 
 # --- Measurements (each in a fresh process) --------------------------------------------------
@@ -641,14 +659,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     common.WORK.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    setup = None if args.fresh else _reusable(args.employees, args.recap_staff, args.seed)
-    if setup is None:
-        _recreate_database(DB_NAME)
-        setup = build(args.employees, args.recap_staff, args.seed)
-        setup["setup_s"] = round(time.perf_counter() - t0, 1)
-        SETUP_FILE.write_text(json.dumps(setup, indent=2), encoding="utf-8")
-    print(json.dumps(setup), flush=True)
+    setup = setup_ensure(
+        SETUP_FILE,
+        DB_NAME,
+        {"seed": args.seed, "employees": args.employees, "recap_staff": args.recap_staff},
+        ("SELECT count(*) FROM org_employee", "employees_total"),
+        lambda: build(args.employees, args.recap_staff, args.seed),
+        fresh=args.fresh,
+    )
     import psycopg
 
     with psycopg.connect(DATABASE_URL) as conn:
