@@ -26,11 +26,18 @@ MONDAY = date(2026, 11, 16)
 
 
 def _punch(
-    world: World, kind: str, at: datetime, status: str = "accepted", key: str = ""
+    world: World,
+    kind: str,
+    at: datetime,
+    status: str = "accepted",
+    key: str = "",
+    employee: Any = None,
 ) -> CheckinEvent:
+    """An event in the ledger, the teacher's unless another `employee` is given."""
+    employee = employee or world.teacher
     return CheckinEvent.objects.create(
-        idempotency_key=key or f"{kind}-{at.isoformat()}",
-        employee=world.teacher,
+        idempotency_key=key or f"{employee.pk}-{kind}-{at.isoformat()}-{status}",
+        employee=employee,
         kind=kind,
         taken_at=at,
         received_at=at,

@@ -31,7 +31,6 @@ from tepat.presence.models import (
     AttendanceDay,
     AttendanceDayChange,
     CalendarEntry,
-    CheckinEvent,
     CheckinReview,
     PeriodLock,
 )
@@ -40,6 +39,7 @@ from tepat.presence.tasks import attendance_period_rebuild_task
 from tepat.rules.schedule import office_five_day_week, rsud_shift_roster
 from tepat.rules.schedule_data import bands_to_data, schedule_to_data
 from tepat.rules.verdict import kaur_2022_bands
+from tests.presence.test_attendance_days import _punch as punch
 from tests.world import World, world_build, world_schedules_save
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -52,16 +52,7 @@ FORKED = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:De
 
 
 def _punch(world: World, employee: Any, kind: str, at: datetime, status: str = "accepted") -> Any:
-    return CheckinEvent.objects.create(
-        idempotency_key=f"{employee.pk}-{kind}-{at.isoformat()}-{status}",
-        employee=employee,
-        kind=kind,
-        taken_at=at,
-        received_at=at,
-        source="phone",
-        status=status,
-        site=world.school_site,
-    )
+    return punch(world, kind, at, status, employee=employee)
 
 
 def _absence(
