@@ -36,7 +36,6 @@ import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bench import common, procs, sections
@@ -48,6 +47,7 @@ from bench.verdict import (
     _machine,
     _punches_write,
     _spread,
+    rendered,
     schedules_assign,
     setup_ensure,
 )
@@ -364,11 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(MEASURES[args.measure]()))
         return 0
     if args.render:
-        markdown = report(json.loads(Path(args.render).read_text(encoding="utf-8")))
-        print(markdown)
-        if not args.no_report:
-            sections.section_write("month", markdown)
-        return 0
+        return rendered(args.render, report, "month", write=not args.no_report)
 
     common.WORK.mkdir(parents=True, exist_ok=True)
     setup = setup_ensure(

@@ -293,6 +293,17 @@ def build(employees: int, recap_staff: int, seed: int) -> dict[str, Any]:
     }
 
 
+def rendered(
+    saved: str, render: Callable[[dict[str, Any]], str], section: str, *, write: bool
+) -> int:
+    """Re-render a run's saved figures (``--render JSON``) into its section of the docs."""
+    markdown = render(json.loads(Path(saved).read_text(encoding="utf-8")))
+    print(markdown)
+    if write:
+        sections.section_write(section, markdown)
+    return 0
+
+
 def setup_ensure(
     setup_file: Path,
     db_name: str,
@@ -652,11 +663,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(MEASURES[args.measure](args.runs)))
         return 0
     if args.render:
-        markdown = report(json.loads(Path(args.render).read_text(encoding="utf-8")))
-        print(markdown)
-        if not args.no_report:
-            sections.section_write("verdict", markdown)
-        return 0
+        return rendered(args.render, report, "verdict", write=not args.no_report)
 
     common.WORK.mkdir(parents=True, exist_ok=True)
     setup = setup_ensure(
