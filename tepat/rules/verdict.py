@@ -567,8 +567,11 @@ class _Builder:
     def moment(self, at: datetime) -> str:
         """ "08:05:12 WIB"; "19-08-2026 07:00:00 WIB" when not on the verdict's day."""
         local = at.astimezone(self.tz)  # (fields, not strftime: this runs for every punch)
-        hms = f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
-        return f"{self._date_prefix(local)}{hms} {_zone(local)}"
+        on = local.date()  # `_date_prefix` and `_zone`, inlined: hot
+        prefix = "" if on == self.day else f"{_dmy(on)} "
+        return (
+            f"{prefix}{local.hour:02d}:{local.minute:02d}:{local.second:02d} {local.tzname() or ''}"
+        )
 
     def clock(self, at: datetime) -> str:
         """ "07:30"; "19-08-2026 07:00" when not on the verdict's day."""
