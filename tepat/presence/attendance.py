@@ -654,7 +654,7 @@ def _attendance_days_store(rows: list[AttendanceRow]) -> None:
 
 
 def _rows_copy(cursor: Any, sql: str, rows: list[AttendanceRow]) -> None:
-    dumps = json.JSONEncoder().encode
+    dumps = json.JSONEncoder(ensure_ascii=False).encode  # jsonb: the same value, less to parse
     with cursor.copy(sql) as copy:
         for r in rows:
             copy.write_row((*r[:_EXPLANATION], dumps(r[_EXPLANATION]), *r[_EXPLANATION + 1 :]))
