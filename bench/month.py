@@ -284,6 +284,9 @@ def report(results: dict[str, Any]) -> str:
     loads = ", ".join(f"{x:.1f}" for x in results["loads"])
     rss_py = ", ".join(f"{mb:.0f}" for mb in last["rss_python_mb"])
     rss_pg = ", ".join(f"{mb:.0f}" for mb in last["rss_postgres_mb"][:6])
+    verdict_cpu = _median([j["verdict_python_cpu_s"] for j in jobs])
+    per_row = verdict_cpu / max(1, last["verdict_rows"]) * 1e6
+    punches_per_row = 3 * setup["punches"] / max(1, last["verdict_rows"])
     rows = [
         (
             f"**the job: November's verdicts, then the TPP run** (target < {TARGET_S:.0f} s)",
@@ -334,8 +337,19 @@ Target (100,000 employees, < {TARGET_S:.0f} s): {target}. The job took
 - CPU: Python's from the job's own counters (its process and the workers it waited for);
   PostgreSQL's from `/proc`, every backend of the bench database while the measured process
   ran (emptying the month before the job included: a `TRUNCATE`).
-- Python CPU by part (median): verdicts {_median([j["verdict_python_cpu_s"] for j in jobs]):.1f} s,
+- Python CPU by part (median): verdicts {verdict_cpu:.1f} s ({per_row:.0f} µs per verdict),
   TPP {_median([j["tpp_python_cpu_s"] for j in jobs]):.1f} s.
+- What bounds it: the whole job needs {_median(py_cpu) + _median(pg_cpu):.0f} CPU seconds
+  (Python and PostgreSQL, median), so on 2 cores it cannot take less than
+  {(_median(py_cpu) + _median(pg_cpu)) / 2:.0f} s however the work is spread. Each verdict
+  is judged with the punches of its presence window, those of both neighbouring days too (a
+  night shift's morning punch), and every one of those outside the shift gets its own
+  explanation line, as the nightly build writes it: about {punches_per_row:.1f} punches read
+  per verdict.
+- The TPP run here reads what the month job stored: every day of the month (the weekends'
+  LIBUR rows too) for the regency of `checkin_setup.org_build` (schools, puskesmas, their
+  schedule groups); the TPP bench's own section times it on its own data (weekday verdicts
+  only, no schedule groups).
 - Peak RSS (last run, MB): the job's processes {rss_py} (the job itself
   {last["job_rss_mb"]:.0f}; the largest verdict worker {last["verdict_worker_rss_mb"]:.0f});
   the PostgreSQL backends' {rss_pg} (their shared buffers included).
