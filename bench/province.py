@@ -15,7 +15,8 @@ writes its own section of ``docs/performance.md``. ``bench/monitor.py`` runs too
 
 This module adds the ``province`` section: the exact command, the machine, and per step its
 wall time, exit status and the peak RSS of the step's driver process (``wait4``); plus the
-month's verdicts + TPP figure derived from the steps' medians.
+month's verdicts + TPP figure as the ``month`` step measured it, one job (derived from the
+``verdict`` and ``tpp_run`` steps only when that step did not run).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import json
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 import time
@@ -43,6 +45,7 @@ STEPS = [
     "verdict",
     "kinerja",
     "tpp_run",
+    "month",
     "tpp_compute",
     "monitor",
     "peak",
@@ -64,6 +67,7 @@ def step_command(step: str, args: argparse.Namespace) -> list[str] | None:
         "verdict": ["--employees", n, "--runs", runs],
         "kinerja": ["--employees", n, "--runs", runs],
         "tpp_run": ["--employees", n, "--runs", runs],
+        "month": ["--employees", n, "--runs", runs],
         "tpp_compute": ["--employees", n, "--runs", runs],
         "monitor": ["--employees", n, "--runs", runs],
         "peak": ["--employees", n, "--port", str(PORT)],
@@ -83,6 +87,7 @@ def step_env(step: str) -> dict[str, str]:
         BENCH_VERDICT_DB=f"{DB_PREFIX}_verdict",
         BENCH_KINERJA_DB=f"{DB_PREFIX}_kinerja",
         BENCH_TPP_DB=f"{DB_PREFIX}_tpp",
+        BENCH_MONTH_DB=f"{DB_PREFIX}_month",
         BENCH_MONITOR_DB=f"{DB_PREFIX}_monitor",
     )
     if step == "peak":  # its own regency: the check-in step's ledger stays as that step left it
@@ -109,7 +114,9 @@ def step_run(step: str, cmd: list[str]) -> dict[str, Any]:
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
+    figure = month_figure() if step == "month" and code == 0 else None
     return {
+        **({"month": figure} if figure else {}),
         "step": step,
         "command": shlex.join(["python", *cmd[1:]]),
         "lock_wait_s": round(waited, 1),
@@ -118,6 +125,49 @@ def step_run(step: str, cmd: list[str]) -> dict[str, Any]:
         "driver_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
     }
+
+
+def month_figure() -> dict[str, Any] | None:
+    """The month step's measured job (`bench/month.py` leaves its last run's figures)."""
+    from bench.month import LAST_FILE
+
+    if not LAST_FILE.exists():
+        return None
+    saved = json.loads(LAST_FILE.read_text(encoding="utf-8"))
+    jobs = saved["jobs"]
+    return {
+        "employees": saved["setup"]["employees"],
+        "total_s": [j["total_s"] for j in jobs],
+        "verdict_s": [j["verdict_s"] for j in jobs],
+        "tpp_s": [j["tpp_s"] for j in jobs],
+        "baseline_s": [b["total_s"] for b in saved["baselines"]],
+    }
+
+
+def _month_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The month's verdicts + TPP: measured as one job by the `month` step; derived from the
+    `verdict` and `tpp_run` steps only when that step did not run."""
+    measured = next((r["month"] for r in results if r.get("month")), None)
+    if measured is None:
+        return [
+            f"A month's verdicts + TPP (target < {TARGET_MONTH_S:.0f} s for 100,000 employees)"
+            " was not measured as one job in this run (no `month` step); derived, it is",
+            f"{WORKING_DAYS} nightly day builds (`verdict`, section above: median of one day)"
+            " plus one TPP run (`tpp_run`).",
+        ]
+    total, base = measured["total_s"], measured["baseline_s"]
+    median = statistics.median(total)
+    met = "met" if median < TARGET_MONTH_S else "missed"
+    if measured["employees"] < 100_000:
+        met = "not measured at 100,000 here"
+    return [
+        f"A month's verdicts + TPP for {measured['employees']:,} employees, measured as one job"
+        f" (`month` step, its section below): **{median:.1f} s** (min {min(total):.1f}, max"
+        f" {max(total):.1f}, {len(total)} runs): verdicts"
+        f" {statistics.median(measured['verdict_s']):.1f} s, TPP"
+        f" {statistics.median(measured['tpp_s']):.1f} s; {median / statistics.median(base):.1f}×"
+        f" its raw-PostgreSQL baseline. Target < {TARGET_MONTH_S:.0f} s at 100,000: {met}.",
+    ]
 
 
 def _machine() -> str:
@@ -159,12 +209,7 @@ def render(results: list[dict[str, Any]], command: str) -> str:
             f"| {r['step']} | {r['exit']} | {r['lock_wait_s']} | {r['wall_s']} | {r['cpu_s']} |"
             f" {r['driver_rss_mb']} | `{r['command']}` |"
         )
-    lines += [
-        "",
-        f"A month's verdicts + TPP (target < {TARGET_MONTH_S:.0f} s for 100,000 employees) is",
-        f"{WORKING_DAYS} nightly day builds (`verdict`, section above: median of one day) plus",
-        "one TPP run (`tpp_run`); the harness does not yet time them as one job.",
-    ]
+    lines += ["", *_month_lines(results)]
     return "\n".join(lines)
 
 

@@ -73,7 +73,6 @@ def _build(employees: int, seed: int) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from tepat.kinerja.models import MonthlyEvaluation
     from tepat.org.models import Assignment, Employee, Opd, Unit
     from tepat.presence.models import AttendanceDay
 
@@ -131,25 +130,9 @@ def _build(employees: int, seed: int) -> None:
                     )
                 )
         Assignment.objects.bulk_create(assignments, batch_size=5000)
-        now = timezone.now()
-        MonthlyEvaluation.objects.bulk_create(
-            (
-                MonthlyEvaluation(
-                    employee=person,
-                    year=YEAR,
-                    month=MONTH,
-                    approved_minutes=rng.randint(4500, 7500),
-                    method="minutes",
-                    policy_name="kinerja_default",
-                    policy_version="1",
-                    rules_version="kinerja-1",
-                    computed_at=now,
-                )
-                for person in people
-            ),
-            batch_size=5000,
-        )
+        evaluations_write(rng, people)
     log("attendance days (COPY)")
+    now = timezone.now()
     days = _weekdays()
     columns = (
         "employee_id, day, day_code, in_code, out_code, minutes_late, minutes_early, "
@@ -182,6 +165,32 @@ def _build(employees: int, seed: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     log("setup done")
+
+
+def evaluations_write(rng: random.Random, people: list) -> None:
+    """Each employee's e-Kinerja month of November 2026 (the month bench shares it)."""
+    from django.utils import timezone
+
+    from tepat.kinerja.models import MonthlyEvaluation
+
+    now = timezone.now()
+    MonthlyEvaluation.objects.bulk_create(
+        (
+            MonthlyEvaluation(
+                employee=person,
+                year=YEAR,
+                month=MONTH,
+                approved_minutes=rng.randint(4500, 7500),
+                method="minutes",
+                policy_name="kinerja_default",
+                policy_version="1",
+                rules_version="kinerja-1",
+                computed_at=now,
+            )
+            for person in people
+        ),
+        batch_size=5000,
+    )
 
 
 def _size() -> int:

@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -84,37 +85,40 @@ Staff = list[tuple[int, int, Any]]
 
 
 def _punches_write(rng: random.Random, staff: Staff, days: list[date]) -> int:
-    """Accepted phone punches for each employee on each working day of their schedule."""
+    """Accepted phone punches for each employee on each working day of their schedule,
+    written with COPY (the month bench writes a province's month of them)."""
     from zoneinfo import ZoneInfo
 
-    from tepat.presence.attendance import schedules_in_force
-    from tepat.presence.models import CheckinEvent
+    from django.db import connection
 
-    written = 0
-    for day in days:
-        schedules = schedules_in_force({group for _e, group, _s in staff}, day)
-        batch: list[CheckinEvent] = []
-        for employee_id, group, site in staff:
-            shift = schedules[group][1].shift_on(day, None)
-            if shift is None:
-                continue
-            instance = shift.on(day, ZoneInfo(site.timezone))
-            for n, (kind, at) in enumerate(_day_punches(rng, instance.start, instance.end)):
-                batch.append(
-                    CheckinEvent(
-                        idempotency_key=f"bench-{employee_id}-{day:%Y%m%d}-{n}",
-                        employee_id=employee_id,
-                        kind=kind,
-                        taken_at=at,
-                        received_at=at + timedelta(seconds=2),
-                        source=CheckinEvent.Source.PHONE,
-                        status=CheckinEvent.Status.ACCEPTED,
-                        site_id=site.pk,
-                    )
+    from bench.monitor import EVENT_COLUMNS, _copy
+    from tepat.presence.attendance import schedules_in_force
+
+    zones: dict[str, ZoneInfo] = {}
+    groups = {group for _e, group, _s in staff}
+    schedules = {day: schedules_in_force(groups, day) for day in days}  # not during the COPY
+
+    def rows() -> Any:
+        for day in days:
+            for employee_id, group, site in staff:
+                shift = schedules[day][group][1].shift_on(day, None)
+                if shift is None:
+                    continue
+                zone = zones.get(site.timezone) or zones.setdefault(
+                    site.timezone, ZoneInfo(site.timezone)
                 )
-        CheckinEvent.objects.bulk_create(batch, batch_size=5000)
-        written += len(batch)
-    return written
+                instance = shift.on(day, zone)
+                punches = _day_punches(rng, instance.start, instance.end)
+                for n, (kind, at) in enumerate(punches):
+                    yield (
+                        f"bench-{employee_id}-{day:%Y%m%d}-{n}", employee_id, kind, at,
+                        at + timedelta(seconds=2), "phone", "accepted", site.pk, None,
+                        float(site.latitude), float(site.longitude), 12.0, 8.0, "[]", "", "",
+                        "{}", "",
+                    )  # fmt: skip
+
+    with connection.cursor() as cursor:
+        return _copy(cursor.cursor, "presence_checkinevent", EVENT_COLUMNS, rows())
 
 
 def _leave_write(rng: random.Random, staff: Staff, day: date, share: float, by: Any) -> int:
@@ -289,24 +293,52 @@ def build(employees: int, recap_staff: int, seed: int) -> dict[str, Any]:
     }
 
 
-def _reusable(employees: int, recap_staff: int, seed: int) -> dict[str, Any] | None:
-    if not SETUP_FILE.exists():
-        return None
-    summary = json.loads(SETUP_FILE.read_text(encoding="utf-8"))
-    if (summary.get("seed"), summary.get("employees"), summary.get("recap_staff")) != (
-        seed,
-        employees,
-        recap_staff,
-    ):
-        return None
+def rendered(
+    saved: str, render: Callable[[dict[str, Any]], str], section: str, *, write: bool
+) -> int:
+    """Re-render a run's saved figures (``--render JSON``) into its section of the docs."""
+    markdown = render(json.loads(Path(saved).read_text(encoding="utf-8")))
+    print(markdown)
+    if write:
+        sections.section_write(section, markdown)
+    return 0
+
+
+def setup_ensure(
+    setup_file: Path,
+    db_name: str,
+    wanted: dict[str, Any],
+    count: tuple[str, str],
+    build_it: Callable[[], dict[str, Any]],
+    *,
+    fresh: bool = False,
+) -> dict[str, Any]:
+    """The summary of the bench database: the one built before when its summary holds the
+    `wanted` values and `count` (a query, the summary's key of what it must answer) still
+    matches, else a new database built by `build_it`. The month bench shares it."""
     import psycopg
 
-    try:
-        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-            row = conn.execute("SELECT count(*) FROM org_employee").fetchone()
-    except psycopg.Error:
-        return None
-    return summary if row and row[0] == summary["employees_total"] else None
+    url = f"postgres://{common.PG_USER}@{common.PG_HOST}:{common.PG_PORT}/{db_name}"
+    started = time.perf_counter()
+    summary = None
+    if not fresh and setup_file.exists():
+        summary = json.loads(setup_file.read_text(encoding="utf-8"))
+        if any(summary.get(k) != v for k, v in wanted.items()):
+            summary = None
+    if summary is not None:
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                row = conn.execute(count[0]).fetchone()
+        except psycopg.Error:
+            row = None
+        summary = summary if row and row[0] == summary[count[1]] else None
+    if summary is None:
+        _recreate_database(db_name)
+        summary = build_it()
+        summary["setup_s"] = round(time.perf_counter() - started, 1)
+        setup_file.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    print(json.dumps(summary), flush=True)
+    return summary
 
 
 # --- Measurements (each in a fresh process) --------------------------------------------------
@@ -631,21 +663,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(MEASURES[args.measure](args.runs)))
         return 0
     if args.render:
-        markdown = report(json.loads(Path(args.render).read_text(encoding="utf-8")))
-        print(markdown)
-        if not args.no_report:
-            sections.section_write("verdict", markdown)
-        return 0
+        return rendered(args.render, report, "verdict", write=not args.no_report)
 
     common.WORK.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    setup = None if args.fresh else _reusable(args.employees, args.recap_staff, args.seed)
-    if setup is None:
-        _recreate_database(DB_NAME)
-        setup = build(args.employees, args.recap_staff, args.seed)
-        setup["setup_s"] = round(time.perf_counter() - t0, 1)
-        SETUP_FILE.write_text(json.dumps(setup, indent=2), encoding="utf-8")
-    print(json.dumps(setup), flush=True)
+    setup = setup_ensure(
+        SETUP_FILE,
+        DB_NAME,
+        {"seed": args.seed, "employees": args.employees, "recap_staff": args.recap_staff},
+        ("SELECT count(*) FROM org_employee", "employees_total"),
+        lambda: build(args.employees, args.recap_staff, args.seed),
+        fresh=args.fresh,
+    )
     import psycopg
 
     with psycopg.connect(DATABASE_URL) as conn:

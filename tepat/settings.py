@@ -147,6 +147,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CHECKIN_SQL_PREPARE = env_bool("TEPAT_CHECKIN_PREPARE", True)
 # How many processes compute a monthly TPP run on PostgreSQL (empty: the machine's cores).
 TPP_RUN_PROCESSES = int(env_str("TEPAT_TPP_RUN_PROCESSES", "0")) or None
+# How many processes rebuild a period's daily verdicts on PostgreSQL (empty: the cores).
+ATTENDANCE_REBUILD_PROCESSES = int(env_str("TEPAT_ATTENDANCE_REBUILD_PROCESSES", "0")) or None
 # The live dashboard's kept table: refreshed at most every REFRESH_S seconds by a request,
 # rebuilt whole when older than REBUILD_S (docs/deploy.md, the monitor timer). The page
 # polls every 30 s.

@@ -7,19 +7,23 @@ feeds it arrives late (an offline phone, a machine backlog, a review decision).
 """
 
 import json
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from bisect import bisect_left
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache, partial
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from tepat.accounts.access import current_assignments
+from tepat import chunk_processes
 from tepat.audit.services import audit_record
-from tepat.org.models import Employee, ScheduleGroup, Unit, WorkSite
+from tepat.org.models import Assignment, Employee, ScheduleGroup, Unit, WorkSite
 from tepat.presence.models import (
     AbsenceRequest,
     AttendanceDay,
@@ -153,14 +157,20 @@ def bands_in_force(day: date) -> tuple[BandsVersion | None, verdict.LatenessBand
 # --- The verdict ----------------------------------------------------------------------------
 
 
-def _of_employees(employee_ids: list[int] | None) -> Q:
+def _of_employees(employee_ids: Sequence[int] | None) -> Q:
     """Only these employees; None is everyone (a list of a province's ids would make the
-    statement itself the slow part)."""
-    return Q() if employee_ids is None else Q(employee_id__in=employee_ids)
+    statement itself the slow part). Sorted, dense ids (a chunk of a month's rebuild) are
+    asked for as a range: the few rows of others in it cost less than a long IN list, and the
+    caller only reads the employees it wants from what it gets."""
+    if employee_ids is None:
+        return Q()
+    if employee_ids and max(employee_ids) - min(employee_ids) < 2 * len(employee_ids):
+        return Q(employee_id__gte=min(employee_ids), employee_id__lte=max(employee_ids))
+    return Q(employee_id__in=employee_ids)
 
 
 def _counted_events_by_employee(
-    employee_ids: list[int] | None, start: datetime, end: datetime
+    employee_ids: Sequence[int] | None, start: datetime, end: datetime
 ) -> dict[int, list[verdict.AttendanceEvent]]:
     """Accepted events, and flagged ones a reviewer accepted; refused ones never count."""
     accepted_review = CheckinReview.objects.filter(event=OuterRef("pk"), decision="accept")
@@ -179,20 +189,26 @@ def _counted_events_by_employee(
     return found
 
 
+AbsenceSpan = tuple[date, date, verdict.Absence | verdict.PartialAbsence]
+"""An approved absence and the days it covers (first, last)."""
+
+
 def _approved_absences(
-    employee_ids: list[int] | None, day: date
-) -> dict[int, list[verdict.Absence | verdict.PartialAbsence]]:
-    """Approved whole-day and partial absences covering `day`, as the rules core wants them.
-    A forgotten punch is not an absence: once approved it is an event in the ledger."""
-    found: dict[int, list[verdict.Absence | verdict.PartialAbsence]] = {}
+    employee_ids: Sequence[int] | None, first: date, last: date
+) -> dict[int, list[AbsenceSpan]]:
+    """Approved whole-day and partial absences covering a day of the range, as the rules core
+    wants them. A forgotten punch is not an absence: once approved it is an event in the
+    ledger."""
+    found: dict[int, list[AbsenceSpan]] = {}
     rows = (
         AbsenceRequest.objects.filter(
             _of_employees(employee_ids),
             status=AbsenceRequest.Status.APPROVED,
-            first_day__lte=day,
-            last_day__gte=day,
+            first_day__lte=last,
+            last_day__gte=first,
         )
         .exclude(type=CORRECTION)
+        .order_by("pk")
         .values_list("pk", "employee_id", "type", "first_day", "last_day", "starts_at", "ends_at")
     )
     for pk, employee_id, type_, first_day, last_day, starts_at, ends_at in rows:
@@ -202,7 +218,7 @@ def _approved_absences(
             absence = verdict.PartialAbsence(kind, starts_at, ends_at, f"#{pk}")
         else:
             absence = verdict.Absence(kind, first_day, last_day, f"#{pk}")
-        found.setdefault(employee_id, []).append(absence)
+        found.setdefault(employee_id, []).append((first_day, last_day, absence))
     return found
 
 
@@ -246,15 +262,15 @@ def events_window(day: date) -> tuple[datetime, datetime]:
 
 
 def schedule_exceptions_around(
-    employee_ids: list[int] | None, day: date
+    employee_ids: Sequence[int] | None, first: date, last: date | None = None
 ) -> dict[int, dict[date, ScheduleOverride]]:
-    """Each employee's exceptions on the day and the days either side (a night shift the day
-    before takes that morning's punches), as the rules core wants them."""
+    """Each employee's exceptions from the day before `first` to the day after `last` (a
+    night shift the day before takes that morning's punches), as the rules core wants them."""
     found: dict[int, dict[date, ScheduleOverride]] = {}
     rows = ScheduleException.objects.filter(
         _of_employees(employee_ids),
-        day__gte=day - timedelta(days=1),
-        day__lte=day + timedelta(days=1),
+        day__gte=first - timedelta(days=1),
+        day__lte=(last or first) + timedelta(days=1),
     ).values_list("employee_id", "day", "shift", "reason")
     for employee_id, on, shift, reason in rows:
         planned = shift_from_data(shift) if shift else None
@@ -289,72 +305,285 @@ ATTENDANCE_COLUMNS = (
 
 def attendance_days_rebuild(day: date, employee_ids: list[int] | None = None) -> int:
     """Recompute and store the verdicts of one day for many employees (default: everyone
-    with an assignment that day) in a fixed number of queries. Returns rows written."""
-    assignments = list(
-        current_assignments(day)
-        .filter(schedule_group__isnull=False, employee__active=True)
-        .filter(**({"employee_id__in": employee_ids} if employee_ids is not None else {}))
-        .values_list("employee_id", "schedule_group_id", "unit__kind", "unit_id", "unit__parent_id")
+    with an assignment that day) in a fixed number of queries. Returns rows written (in a
+    locked month: the changes found, see `_changes_after_lock`)."""
+    return attendance_range_rebuild(day, day, employee_ids)
+
+
+PERIOD_CHUNK = 2000
+"""Employees per chunk of a period's rebuild: a month of theirs is ~60,000 verdicts."""
+
+
+def month_days(year: int, month: int) -> tuple[date, date]:
+    """The first and the last day of a month."""
+    first = date(year, month, 1)
+    return first, (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+
+
+def attendance_month_rebuild(
+    year: int, month: int, employee_ids: list[int] | None = None, *, processes: int | None = None
+) -> int:
+    """Every day's verdicts of a month as one job (`attendance_period_rebuild`)."""
+    return attendance_period_rebuild(*month_days(year, month), employee_ids, processes=processes)
+
+
+def attendance_period_rebuild(
+    first: date,
+    last: date,
+    employee_ids: list[int] | None = None,
+    *,
+    chunk: int = PERIOD_CHUNK,
+    processes: int | None = None,
+) -> int:
+    """Recompute and store the verdicts of every day from `first` to `last` for many employees
+    (default: everyone with a schedule on one of those days) as one job: the employees in
+    chunks of `chunk`, each chunk's inputs read once for the whole period and its verdicts
+    stored in its own transaction (`attendance_range_rebuild`), the chunks spread over
+    `ATTENDANCE_REBUILD_PROCESSES` worker processes where the database allows it
+    (`chunk_processes.workers_for`; `processes` overrides). The same verdicts as rebuilding
+    the days one by one. Returns rows written plus changes found in locked months."""
+    if last < first or (last - first).days > 366:
+        raise ValidationError(_("The period must run forwards and last at most a year."))
+    found = {a[0] for a in _assignments_between(first, last, employee_ids)}
+    ids = sorted(found if employee_ids is None else found & set(employee_ids))
+    chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
+    for year in range(first.year - 1, last.year + 2):
+        _national_days(year)  # computed once here, inherited by the worker processes
+    workers = (
+        chunk_processes.workers_for(len(chunks), settings.ATTENDANCE_REBUILD_PROCESSES)
+        if processes is None
+        else processes
     )
-    if not assignments:
-        return 0
-    versions = schedules_in_force({a[1] for a in assignments}, day)
-    calendars = {k: work_calendar(k, day) for k in ("office", "school")}
-    bands_version, bands = bands_in_force(day)
-    unit_zone = site_zones({a[3] for a in assignments} | {a[4] for a in assignments if a[4]})
-    events = _counted_events_by_employee(employee_ids, *events_window(day))
-    absences = _approved_absences(employee_ids, day)
-    exceptions = schedule_exceptions_around(employee_ids, day)
-    bands_id = bands_version.pk if bands_version is not None else None
+    work = partial(attendance_range_rebuild, first, last)
+    return sum(chunk_processes.chunks_map(work, chunks, workers))
+
+
+def attendance_range_rebuild(
+    first: date, last: date, employee_ids: Sequence[int] | None = None
+) -> int:
+    """Recompute and store the verdicts of every day from `first` to `last` for many employees
+    (default: everyone with an assignment on one of those days) in this process: every input
+    read once for the whole range, in a fixed number of queries, stored in one transaction.
+    Returns rows written plus changes found in locked months."""
     now = timezone.now()
-    # Many employees share a schedule, a calendar and a zone: work those out once each.
-    day_info: dict[tuple[str, int], DayInfo] = {}
+    by_day = _verdict_rows(first, last, employee_ids, now)
+    locked = _locked_months(first, last)
+    written = 0
+    with transaction.atomic():
+        open_rows: list[AttendanceRow] = []
+        for day, rows in by_day.items():
+            if day.replace(day=1) in locked:
+                written += _changes_after_lock(day, [_attendance_day(r) for r in rows], now)
+            else:
+                open_rows.extend(rows)
+        _attendance_days_store(open_rows)
+    return written + len(open_rows)
+
+
+def _locked_months(first: date, last: date) -> set[date]:
+    return set(
+        PeriodLock.objects.filter(month__gte=first.replace(day=1), month__lte=last).values_list(
+            "month", flat=True
+        )
+    )
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(n) for n in range((last - first).days + 1)]
+
+
+def _verdict_rows(
+    first: date, last: date, employee_ids: Sequence[int] | None, now: datetime
+) -> dict[date, list[AttendanceRow]]:
+    """The verdict of each employee with a schedule on each day, by day. Many employees share
+    a schedule, a calendar and a zone: those are worked out once each."""
+    wanted = None if employee_ids is None else set(employee_ids)
+    assignments = [
+        a
+        for a in _assignments_between(first, last, employee_ids)
+        if wanted is None or a[0] in wanted
+    ]
+    by_day: dict[date, list[AttendanceRow]] = {}
+    if not assignments:
+        return by_day
+    days = _days(first, last)
+    versions = _schedule_versions({a[1] for a in assignments}, first, last)
+    bands = _bands_by_day(days)
+    calendars: dict[tuple[cal.CalendarKind, int], cal.WorkCalendar] = {}
+    unit_zone = site_zones({a[3] for a in assignments} | {a[4] for a in assignments if a[4]})
+    # In UTC, as the ledger's times come: comparing datetimes of one tzinfo is the fast kind.
+    windows = [tuple(t.astimezone(UTC) for t in events_window(day)) for day in days]
+    events = _counted_events_by_employee(employee_ids, windows[0][0], windows[-1][1])
+    absences = _approved_absences(employee_ids, first, last)
+    exceptions = schedule_exceptions_around(employee_ids, first, last)
     zones: dict[tuple[int, int | None], ZoneInfo] = {}
-    rows: list[AttendanceRow] = []
-    for employee_id, group_id, unit_kind, unit_id, parent_id in assignments:
-        found = versions.get(group_id)
-        if found is None:
-            continue  # no hours set for this group on that day: no verdict, not a TK
-        version, schedule = found
+    alike: dict[tuple[str, int, date, ZoneInfo], verdict.DayVerdict] = {}
+    group_days: dict[tuple[cal.CalendarKind, int], list[_DayPlan | None]] = {}
+    for employee_id, group_id, unit_kind, unit_id, parent_id, valid_from, valid_to in assignments:
+        group_versions = versions.get(group_id)
+        if not group_versions:
+            continue  # no hours set for this group: no verdict, not a TK
         kind: cal.CalendarKind = "school" if unit_kind == Unit.Kind.SEKOLAH else "office"
-        info = day_info.get((kind, group_id))
-        if info is None:
-            info = day_info[kind, group_id] = calendar_day(calendars[kind], schedule, day)
+        group_plans = group_days.get((kind, group_id))
+        if group_plans is None:
+            group_plans = _day_plans(kind, group_versions, days, calendars)
+            group_days[kind, group_id] = group_plans
         tz = zones.get((unit_id, parent_id))
         if tz is None:
             tz = zones[unit_id, parent_id] = ZoneInfo(zone_of(unit_zone, unit_id, parent_id))
-        own = events.get(employee_id, [])
+        own_events = events.get(employee_id, [])
+        own_events.sort(key=_taken_at)
+        times = [e.taken_at for e in own_events]
+        own_absences = absences.get(employee_id, ())
         planned = exceptions.get(employee_id)
-        override = None
-        if planned is not None:
-            override = planned.get(day)
-            plans = _neighbour_plans(day, planned, schedule, calendars[kind])
-            own = _events_of_day(day, own, plans, tz)
-        result = verdict.classify_day(
-            day, own, schedule, info, absences.get(employee_id, ()), bands, tz, override=override
-        )
-        rows.append(
-            (
-                employee_id,
-                day,
-                result.day_code,
-                result.in_code or "",
-                result.out_code or "",
-                result.minutes_late,
-                result.minutes_early,
-                result.first_in,
-                result.last_out,
-                version.pk,
-                bands_id,
-                list(result.explanation),
-                result.rules_version,
-                now,
+        for day, plan, (opens, closes), (bands_id, day_bands) in zip(
+            days, group_plans, windows, bands, strict=True
+        ):
+            if plan is None or day < valid_from or (valid_to is not None and day >= valid_to):
+                continue
+            version, schedule, calendar, info = plan
+            own = own_events[bisect_left(times, opens) : bisect_left(times, closes)]
+            override = None
+            if planned is not None and _plans_near(planned, day):
+                override = planned.get(day)
+                plans = _neighbour_plans(day, planned, schedule, calendar)
+                own = _events_of_day(day, own, plans, tz)
+            absent = (
+                [a for since, until, a in own_absences if since <= day <= until]
+                if own_absences
+                else []
             )
+            if own or absent or override is not None:
+                result = verdict.classify_day(
+                    day, own, schedule, info, absent, day_bands, tz, override=override
+                )
+            else:  # nothing of the employee's own: everyone alike shares the verdict
+                shared = alike.get((kind, group_id, day, tz))
+                if shared is None:
+                    shared = alike[kind, group_id, day, tz] = verdict.classify_day(
+                        day, own, schedule, info, absent, day_bands, tz
+                    )
+                result = shared
+            by_day.setdefault(day, []).append(
+                (
+                    employee_id,
+                    day,
+                    result.day_code,
+                    result.in_code or "",
+                    result.out_code or "",
+                    result.minutes_late,
+                    result.minutes_early,
+                    result.first_in,
+                    result.last_out,
+                    version.pk,
+                    bands_id,
+                    list(result.explanation),
+                    result.rules_version,
+                    now,
+                )
+            )
+    return by_day
+
+
+_DayPlan = tuple[ScheduleVersion, Schedule, cal.WorkCalendar, DayInfo]
+"""A schedule group's day: the version in force, the calendar and what it says of the day."""
+
+
+def _day_plans(
+    kind: cal.CalendarKind,
+    versions: list[tuple[ScheduleVersion, Schedule]],
+    days: list[date],
+    calendars: dict[tuple[cal.CalendarKind, int], cal.WorkCalendar],
+) -> list[_DayPlan | None]:
+    """Each day's plan of a group for one calendar kind (None: no version in force)."""
+    found: list[_DayPlan | None] = []
+    for day in days:
+        in_force = _version_on(versions, day)
+        if in_force is None:
+            found.append(None)
+            continue
+        calendar = calendars.get((kind, day.year))
+        if calendar is None:
+            calendar = calendars[kind, day.year] = work_calendar(kind, day)
+        version, schedule = in_force
+        found.append((version, schedule, calendar, calendar_day(calendar, schedule, day)))
+    return found
+
+
+def _taken_at(event: verdict.AttendanceEvent) -> datetime:
+    return event.taken_at
+
+
+def _plans_near(planned: dict[date, ScheduleOverride], day: date) -> bool:
+    """An exception on the day or either side: the day's punches depend on those plans."""
+    return any(day + timedelta(n) in planned for n in (-1, 0, 1))
+
+
+def _assignments_between(
+    first: date, last: date, employee_ids: Sequence[int] | None
+) -> list[tuple[int, int, str, int, int | None, date, date | None]]:
+    """Assignments with a schedule group in force on any day of the range, of active
+    employees (the rows of other employees in a chunk's id range too: the caller filters)."""
+    return list(
+        Assignment.objects.filter(valid_from__lte=last)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+        .filter(_of_employees(employee_ids), schedule_group__isnull=False, employee__active=True)
+        .values_list(
+            "employee_id",
+            "schedule_group_id",
+            "unit__kind",
+            "unit_id",
+            "unit__parent_id",
+            "valid_from",
+            "valid_to",
         )
-    if PeriodLock.objects.filter(month=day.replace(day=1)).exists():
-        return _changes_after_lock(day, [_attendance_day(r) for r in rows], now)
-    _attendance_days_store(rows)
-    return len(rows)
+    )
+
+
+def _schedule_versions(
+    group_ids: set[int], first: date, last: date
+) -> dict[int, list[tuple[ScheduleVersion, Schedule]]]:
+    """Each group's versions in force on some day of the range, oldest first, read and
+    validated once."""
+    found: dict[int, list[tuple[ScheduleVersion, Schedule]]] = {}
+    for version in (
+        ScheduleVersion.objects.filter(group_id__in=group_ids, valid_from__lte=last)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
+        .order_by("group_id", "valid_from")
+    ):
+        found.setdefault(version.group_id, []).append(
+            (version, schedule_from_data(version.definition))
+        )
+    return found
+
+
+def _version_on(
+    versions: list[tuple[ScheduleVersion, Schedule]], day: date
+) -> tuple[ScheduleVersion, Schedule] | None:
+    """The latest version in force on the day (as `schedules_in_force`)."""
+    for version, schedule in reversed(versions):
+        if version.valid_from <= day and (
+            version.valid_until is None or version.valid_until >= day
+        ):
+            return version, schedule
+    return None
+
+
+def _bands_by_day(days: list[date]) -> list[tuple[int | None, verdict.LatenessBands]]:
+    """The bands in force on each day (as `bands_in_force`), each version parsed once."""
+    versions = [
+        (v, bands_from_data(v.definition))
+        for v in BandsVersion.objects.filter(valid_from__lte=days[-1]).order_by("valid_from")
+    ]
+    default = verdict.kaur_2022_bands()
+    found: list[tuple[int | None, verdict.LatenessBands]] = []
+    for day in days:
+        chosen: tuple[int | None, verdict.LatenessBands] = (None, default)
+        for version, bands in versions:
+            if version.valid_from <= day:
+                chosen = (version.pk, bands)
+        found.append(chosen)
+    return found
 
 
 def _neighbour_plans(
@@ -395,15 +624,40 @@ def _attendance_days_store(rows: list[AttendanceRow]) -> None:
             update_fields=[c.removesuffix("_id") for c in ATTENDANCE_COLUMNS[2:]],
         )
         return
+    if not rows:
+        return
+    import psycopg
+
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _STORED_ANY,
+            [
+                min(r[0] for r in rows),
+                max(r[0] for r in rows),
+                min(r[1] for r in rows),
+                max(r[1] for r in rows),
+            ],
+        )
+        if not cursor.fetchone()[0]:
+            # Nothing stored yet for these employees and days (a new month): straight in,
+            # unless a verdict arrived meanwhile (then as below).
+            try:
+                with transaction.atomic():
+                    _rows_copy(cursor, _DIRECT_COPY, rows)
+                return
+            except psycopg.errors.UniqueViolation:
+                pass
         cursor.execute(_INCOMING_CREATE)
-        with cursor.copy(_INCOMING_COPY) as copy:
-            for r in rows:
-                copy.write_row(
-                    (*r[:_EXPLANATION], json.dumps(r[_EXPLANATION]), *r[_EXPLANATION + 1 :])
-                )
+        _rows_copy(cursor, _INCOMING_COPY, rows)
         cursor.execute(_INCOMING_UPSERT)
         cursor.execute(_INCOMING_DROP)  # now: inside a longer transaction it would still exist
+
+
+def _rows_copy(cursor: Any, sql: str, rows: list[AttendanceRow]) -> None:
+    dumps = json.JSONEncoder(ensure_ascii=False).encode  # jsonb: the same value, less to parse
+    with cursor.copy(sql) as copy:
+        for r in rows:
+            copy.write_row((*r[:_EXPLANATION], dumps(r[_EXPLANATION]), *r[_EXPLANATION + 1 :]))
 
 
 # The columns of ATTENDANCE_COLUMNS, in that order (checked by the tests on PostgreSQL).
@@ -419,6 +673,15 @@ _INCOMING_COPY = """
         computed_at) FROM STDIN
 """
 _INCOMING_DROP = "DROP TABLE attendance_day_incoming"
+_STORED_ANY = """
+    SELECT EXISTS (SELECT 1 FROM presence_attendanceday
+                   WHERE employee_id BETWEEN %s AND %s AND day BETWEEN %s AND %s)
+"""
+_DIRECT_COPY = """
+    COPY presence_attendanceday (employee_id, day, day_code, in_code, out_code, minutes_late,
+        minutes_early, first_in, last_out, schedule_id, bands_id, explanation, rules_version,
+        computed_at) FROM STDIN
+"""
 _INCOMING_UPSERT = """
     INSERT INTO presence_attendanceday (employee_id, day, day_code, in_code, out_code,
         minutes_late, minutes_early, first_in, last_out, schedule_id, bands_id, explanation,

@@ -8,7 +8,11 @@ from typing import Any
 from django.db import transaction
 
 from tepat.org.models import Employee
-from tepat.presence.attendance import attendance_day_rebuild
+from tepat.presence.attendance import (
+    attendance_day_rebuild,
+    attendance_days_rebuild,
+    attendance_period_rebuild,
+)
 
 try:  # Django 6
     from django.tasks import task
@@ -31,15 +35,25 @@ def attendance_day_rebuild_task(employee_id: int, day: str) -> str:
 
 @task()
 def attendance_days_rebuild_task(days: list[list[Any]]) -> str:
-    """Rebuild the verdicts of many ``[employee id, "YYYY-MM-DD"]`` pairs (a backlog)."""
-    employees = Employee.objects.in_bulk({int(employee_id) for employee_id, _ in days})
-    built = 0
+    """Rebuild the verdicts of many ``[employee id, "YYYY-MM-DD"]`` pairs (a backlog): each
+    day once for all its employees, in a fixed number of queries."""
+    known = set(
+        Employee.objects.filter(pk__in={int(e) for e, _ in days}).values_list("pk", flat=True)
+    )
+    by_day: dict[date, list[int]] = {}
     for employee_id, day in days:
-        employee = employees.get(int(employee_id))
-        if employee is not None:
-            attendance_day_rebuild(employee, date.fromisoformat(day))
-            built += 1
-    return f"{built} days"
+        if int(employee_id) in known:
+            by_day.setdefault(date.fromisoformat(day), []).append(int(employee_id))
+    for day, employee_ids in sorted(by_day.items()):
+        attendance_days_rebuild(day, sorted(set(employee_ids)))
+    return f"{sum(len(ids) for ids in by_day.values())} days"
+
+
+@task()
+def attendance_period_rebuild_task(first: str, last: str) -> str:
+    """Rebuild every verdict of a period (a month after a policy correction) as one job."""
+    written = attendance_period_rebuild(date.fromisoformat(first), date.fromisoformat(last))
+    return f"{first} s.d. {last}: {written} hari-pegawai"
 
 
 def days_rebuild_later(

@@ -38,15 +38,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Literal, get_args
 
 from tepat.rules.calendar import WEEKDAY_NAMES, DayInfo
-from tepat.rules.formatting import format_day as _dmy
+from tepat.rules.formatting import format_day
 from tepat.rules.schedule import (
     Schedule,
     ScheduleOverride,
+    Shift,
     ShiftInstance,
     schedule_version_for,
 )
@@ -352,11 +354,14 @@ def classify_day(
     version = schedule_version_for(versions, day)
     ordered = tuple(sorted(events, key=_event_order))
     absences = tuple(absences)
-    whole = sorted(
-        (a for a in absences if isinstance(a, Absence) and a.covers(day)),
-        key=lambda a: (ABSENCE_TYPES.index(a.type), a.first_day, a.reference),
-    )
-    partial = tuple(a for a in absences if isinstance(a, PartialAbsence))
+    whole: list[Absence] = []
+    partial: tuple[PartialAbsence, ...] = ()
+    if absences:  # most days have none
+        whole = sorted(
+            (a for a in absences if isinstance(a, Absence) and a.covers(day)),
+            key=lambda a: (ABSENCE_TYPES.index(a.type), a.first_day, a.reference),
+        )
+        partial = tuple(a for a in absences if isinstance(a, PartialAbsence))
     verdict = _Builder(day=day, schedule=version, period=calendar_info.period, tz=tz)
 
     # 1. The plan.
@@ -383,12 +388,14 @@ def classify_day(
             verdict.line(calendar_info.reason)
     instance = shift.on(day, tz)
     verdict.shift_code = shift.code
-    shift_text = f", {shift.name}" if version.roster or override is not None else ""
-    period_text = f" ({calendar_info.period_name})" if calendar_info.period_name else ""
-    next_day_text = " (selesai hari berikutnya)" if shift.crosses_midnight else ""
     verdict.line(
-        f"Jadwal {version.name}{period_text}{shift_text}: {WEEKDAY_NAMES[day.weekday()]} "
-        f"{shift.hours_label} {_zone(instance.start)}{next_day_text}"
+        _plan_line(
+            version.name,
+            calendar_info.period_name,
+            shift,
+            version.roster or override is not None,
+            instance,
+        )
     )
 
     # 2. Whole-day absence.
@@ -396,34 +403,34 @@ def classify_day(
         return verdict.absent(whole, ordered)
 
     # 3. Punches inside the window.
-    used: list[AttendanceEvent] = []
+    ins: list[datetime] = []
+    outs: list[datetime] = []
+    window = ""
     for event in ordered:
         local = event.taken_at.astimezone(tz)
-        if instance.window_contains(local):
-            used.append(AttendanceEvent(local, event.kind, event.source))
-        else:
+        if instance.opens <= local <= instance.closes:  # `window_contains`, inlined: hot
+            (ins if event.kind == "in" else outs).append(local)
+        else:  # a neighbouring day's punch, usually: both neighbours' come in every day
+            window = window or _window_text(instance, verdict)
             verdict.line(
                 f"Presensi {_KIND_LABELS[event.kind]} {verdict.moment(local)} diabaikan: di luar "
-                f"rentang waktu presensi {verdict.moment(instance.opens)} s.d. "
-                f"{verdict.moment(instance.closes)}"
+                f"rentang waktu presensi {window}"
             )
 
     # Partial absences move the start and the end.
     start, end, relevant, partial_lines = _partial_moves(instance, partial, tz, verdict)
     verdict.extend(partial_lines)
     if start >= end:
-        return verdict.partial_whole_day(relevant[0], used)
+        return verdict.partial_whole_day(relevant[0], len(ins) + len(outs))
 
     # 4. Nothing at all.
-    if not used:
+    if not ins and not outs:
         verdict.day_code = "TK"
         verdict.line("Tidak ada presensi pada hari kerja → TK (tanpa keterangan)")
         return verdict.build()
 
     # 5. First check-in, last check-out.
     verdict.day_code = "H"
-    ins = [e.taken_at for e in used if e.kind == "in"]
-    outs = [e.taken_at for e in used if e.kind == "out"]
 
     if not ins:
         verdict.in_code = bands.missing_check_in
@@ -560,8 +567,11 @@ class _Builder:
     def moment(self, at: datetime) -> str:
         """ "08:05:12 WIB"; "19-08-2026 07:00:00 WIB" when not on the verdict's day."""
         local = at.astimezone(self.tz)  # (fields, not strftime: this runs for every punch)
-        hms = f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
-        return f"{self._date_prefix(local)}{hms} {_zone(local)}"
+        on = local.date()  # `_date_prefix` and `_zone`, inlined: hot
+        prefix = "" if on == self.day else f"{_dmy(on)} "
+        return (
+            f"{prefix}{local.hour:02d}:{local.minute:02d}:{local.second:02d} {local.tzname() or ''}"
+        )
 
     def clock(self, at: datetime) -> str:
         """ "07:30"; "19-08-2026 07:00" when not on the verdict's day."""
@@ -599,16 +609,15 @@ class _Builder:
             self.line(f"{len(events)} presensi pada hari ini tidak dinilai")
         return self.build()
 
-    def partial_whole_day(
-        self, absence: PartialAbsence, events: Sequence[AttendanceEvent]
-    ) -> DayVerdict:
+    def partial_whole_day(self, absence: PartialAbsence, events: int) -> DayVerdict:
+        """`events`: how many punches fell inside the shift's window."""
         self.day_code = absence.type
         self.line(
             f"{ABSENCE_LABELS[absence.type]} mencakup seluruh jam kerja: tidak dinilai "
             "terlambat, pulang cepat, atau tanpa keterangan"
         )
         if events:
-            self.line(f"{len(events)} presensi pada hari ini tidak dinilai")
+            self.line(f"{events} presensi pada hari ini tidak dinilai")
         return self.build()
 
     def build(self) -> DayVerdict:
@@ -631,11 +640,13 @@ class _Builder:
 
 
 def _partial_moves(
-    instance: ShiftInstance, partial: Iterable[PartialAbsence], tz: tzinfo, verdict: _Builder
+    instance: ShiftInstance, partial: Sequence[PartialAbsence], tz: tzinfo, verdict: _Builder
 ) -> tuple[datetime, datetime, list[PartialAbsence], list[str]]:
     """The start and end after partial absences, the absences that touch the shift, and a
     line for each of them."""
     start, end = instance.start, instance.end
+    if not partial:  # most days have none
+        return start, end, [], []
     relevant = sorted(
         (a for a in partial if a.starts_at < instance.end and a.ends_at > instance.start),
         key=lambda a: (a.starts_at, a.ends_at, ABSENCE_TYPES.index(a.type), a.reference),
@@ -668,6 +679,25 @@ def _partial_moves(
     return start, end, relevant, lines
 
 
+@lru_cache(maxsize=1024)
+def _plan_line(
+    schedule_name: str,
+    period_name: str | None,
+    shift: Shift,
+    named_shift: bool,
+    instance: ShiftInstance,
+) -> str:
+    """ "Jadwal Guru: Senin 07:30–14:00 WIB": a province shares a handful of these a day
+    (`ShiftInstance`s are shared too: `Shift.on` places each shift once per day and zone)."""
+    shift_text = f", {shift.name}" if named_shift else ""
+    period_text = f" ({period_name})" if period_name else ""
+    next_day_text = " (selesai hari berikutnya)" if shift.crosses_midnight else ""
+    return (
+        f"Jadwal {schedule_name}{period_text}{shift_text}: {WEEKDAY_NAMES[instance.day.weekday()]} "
+        f"{shift.hours_label} {_zone(instance.start)}{next_day_text}"
+    )
+
+
 def _distance(instance: ShiftInstance, event: AttendanceEvent) -> timedelta:
     """From the punch to the shift's start (check-in) or end (check-out)."""
     anchor = instance.start if event.kind == "in" else instance.end
@@ -690,6 +720,29 @@ def _whole_minutes(earlier: datetime, later: datetime) -> int:
 
 def _event_order(event: AttendanceEvent) -> tuple[datetime, str, str]:
     return (event.taken_at.astimezone(UTC), event.kind, event.source)
+
+
+_WINDOWS: dict[tuple[int, int], tuple[ShiftInstance, tzinfo, str]] = {}
+
+
+def _window_text(instance: ShiftInstance, verdict: _Builder) -> str:
+    """ "05:00:00 WIB s.d. 23:59:59 WIB", once per placed shift: `Shift.on` hands out the same
+    instance for a shift, day and zone, so it is known by its identity (kept alive here)."""
+    key = (id(instance), id(verdict.tz))
+    found = _WINDOWS.get(key)
+    if found is not None and found[0] is instance and found[1] is verdict.tz:
+        return found[2]
+    text = f"{verdict.moment(instance.opens)} s.d. {verdict.moment(instance.closes)}"
+    if len(_WINDOWS) > 4096:
+        _WINDOWS.clear()
+    _WINDOWS[key] = (instance, verdict.tz, text)
+    return text
+
+
+@lru_cache(maxsize=1024)
+def _dmy(day: date) -> str:
+    """`format_day`, once per date: every neighbouring day's punch prints its date."""
+    return format_day(day)
 
 
 def _reference(reference: str) -> str:

@@ -9,12 +9,7 @@ plain column values, never model instances, and written with COPY on PostgreSQL
 (`bulk_create` elsewhere); every stored field is the same either way.
 """
 
-import gc
 import json
-import multiprocessing
-import os
-import signal
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
@@ -23,8 +18,9 @@ from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
+from tepat import chunk_processes
 from tepat.rules import tpp as rules
 from tepat.rules.tpp_policy import PolicyError, TppPolicy, policy_from_yaml
 from tepat.tpp import inputs, submissions
@@ -200,54 +196,12 @@ def chunk_store(job: RunJob, employee_ids: Sequence[int]) -> tuple[int, int]:
 
 def workers_for(chunks: int) -> int:
     """How many processes compute a run of `chunks` chunks: `TPP_RUN_PROCESSES` (default: the
-    machine's cores) on PostgreSQL outside a transaction, from a process with one thread (the
-    task worker, the command); one process otherwise (SQLite takes one writer at a time; work
-    inside a transaction must see that transaction; forking a process that runs other threads
-    may leave a lock held forever in the child)."""
-    wanted = settings.TPP_RUN_PROCESSES or os.cpu_count() or 1
-    if (
-        wanted < 2
-        or chunks < 2
-        or connection.vendor != "postgresql"
-        or connection.in_atomic_block
-        or threading.active_count() > 1
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        return 1
-    return min(wanted, chunks)
-
-
-_INHERITED: list[Any] = []
-
-
-def _worker_start() -> None:
-    # The worker stops when the pool tells it to, whatever its parent (e.g. the task worker)
-    # does on these signals; and it opens its own database connection: one inherited from the
-    # parent is kept, unused and never closed, as closing it would end the parent's session.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    for wrapper in connections.all(initialized_only=True):
-        if wrapper.connection is not None:
-            _INHERITED.append(wrapper.connection)
-            wrapper.connection = None
+    machine's cores) where `chunk_processes.workers_for` allows several."""
+    return chunk_processes.workers_for(chunks, settings.TPP_RUN_PROCESSES)
 
 
 def chunks_store(
     job: RunJob, chunks: Sequence[Sequence[int]], workers: int
 ) -> Iterator[tuple[int, int]]:
     """(employees, errors) of each chunk once it is committed, in the order they finish."""
-    if workers < 2:
-        for chunk in chunks:
-            yield chunk_store(job, chunk)
-        return
-    connections.close_all()  # the workers are forked: they must not share this connection
-    context = multiprocessing.get_context("fork")
-    # The workers inherit this process's objects frozen: their collections leave them out (and
-    # do not copy the pages that hold them); this process unfreezes its own at once.
-    gc.freeze()
-    try:
-        pool = context.Pool(workers, initializer=_worker_start)
-    finally:
-        gc.unfreeze()
-    with pool:
-        yield from pool.imap_unordered(partial(chunk_store, job), chunks)
+    return chunk_processes.chunks_map(partial(chunk_store, job), chunks, workers)

@@ -26,11 +26,18 @@ MONDAY = date(2026, 11, 16)
 
 
 def _punch(
-    world: World, kind: str, at: datetime, status: str = "accepted", key: str = ""
+    world: World,
+    kind: str,
+    at: datetime,
+    status: str = "accepted",
+    key: str = "",
+    employee: Any = None,
 ) -> CheckinEvent:
+    """An event in the ledger, the teacher's unless another `employee` is given."""
+    employee = employee or world.teacher
     return CheckinEvent.objects.create(
-        idempotency_key=key or f"{kind}-{at.isoformat()}",
-        employee=world.teacher,
+        idempotency_key=key or f"{employee.pk}-{kind}-{at.isoformat()}-{status}",
+        employee=employee,
         kind=kind,
         taken_at=at,
         received_at=at,
@@ -185,7 +192,7 @@ def test_the_nightly_command_builds_everyone_in_a_group_with_hours(
 
     out = StringIO()
     call_command("attendance_rebuild", day="2026-11-16", days=2, stdout=out)
-    assert "2026-11-16: 6 pegawai" in out.getvalue()
+    assert "2026-11-16 s.d. 2026-11-17: 12 hari-pegawai" in out.getvalue()
     codes = dict(AttendanceDay.objects.filter(day=MONDAY).values_list("employee__nip", "day_code"))
     assert codes[world.teacher.nip] == "TK"
     assert codes[world.nurse.nip] == "TK"  # kantor-5hk now has its hours too
@@ -200,7 +207,7 @@ def test_the_bulk_write_names_the_columns_in_the_order_the_rows_give_them() -> N
     from tepat.presence import attendance
 
     columns = list(attendance.ATTENDANCE_COLUMNS)
-    for sql in (attendance._INCOMING_CREATE, attendance._INCOMING_COPY):
+    for sql in (attendance._INCOMING_CREATE, attendance._INCOMING_COPY, attendance._DIRECT_COPY):
         assert [w for w in re.findall(r"\w+", sql) if w in columns] == columns
     named = [w for w in re.findall(r"\w+", attendance._INCOMING_UPSERT) if w in columns]
     assert named[:14] == columns
