@@ -71,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         CheckinEvent.objects.filter(employee_id=employee_id).values("pk")[:1],
     )
     qs(
+        "Deleting a user (PROTECT): any event they entered",
+        CheckinEvent.objects.filter(author_id__in=[1, 2]).values("pk")[:1],
+    )
+    qs(
+        "The corrections of an event",
+        CheckinEvent.objects.filter(corrects_id=last.pk).values("pk"),
+    )
+    qs(
         "Deleting a phone (PROTECT): any event of it",
         CheckinEvent.objects.filter(device_id=device_id).values("pk")[:1],
     )

@@ -215,6 +215,8 @@ class CheckinEvent(models.Model):
     seq = models.BigIntegerField(_("device sequence"), null=True, blank=True)
     risk_flags = models.JSONField(_("risk flags"), default=list, blank=True)
     message = models.CharField(_("message"), max_length=255, blank=True)
+    # author and corrects: indexed only where set (checkin_author_idx, checkin_corrects_idx),
+    # so a phone check-in or a machine punch (neither has them) writes no entry for them.
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),
@@ -222,6 +224,7 @@ class CheckinEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     reason = models.TextField(_("reason"), blank=True)
     corrects = models.ForeignKey(
@@ -231,6 +234,7 @@ class CheckinEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="corrections",
+        db_index=False,
     )
     payload = models.JSONField(_("payload as received"), default=dict)
     selfie = models.CharField(_("selfie (private file)"), max_length=255, blank=True)
@@ -242,6 +246,16 @@ class CheckinEvent(models.Model):
         indexes = [
             models.Index(fields=["employee", "taken_at"], name="checkin_employee_time_idx"),
             models.Index(fields=["device", "seq"], name="checkin_device_seq_idx"),
+            models.Index(
+                fields=["author"],
+                condition=models.Q(author__isnull=False),
+                name="checkin_author_idx",
+            ),
+            models.Index(
+                fields=["corrects"],
+                condition=models.Q(corrects__isnull=False),
+                name="checkin_corrects_idx",
+            ),
             models.Index(
                 fields=["received_at"],
                 condition=models.Q(status="review"),

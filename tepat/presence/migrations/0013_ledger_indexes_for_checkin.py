@@ -6,6 +6,10 @@ lacked (docs/performance.md, "What changed on the check-in path", step 7).
 - ``device_id`` alone becomes ``checkin_device_seq_idx`` (device_id, seq): the check-in's
   "sequence number already used by this phone" look-up descends once per partition instead of
   reading every row of the phone; look-ups by device alone use its first column.
+- ``author_id`` and ``corrects_id``: indexed only where set (``checkin_author_idx``,
+  ``checkin_corrects_idx``). Phone check-ins and machine punches, nearly every row, have
+  neither, and wrote a NULL entry into both; a look-up of an author or a corrected event
+  (``= x``, ``IN (…)``: never true for NULL) uses the partial index.
 - PostgreSQL only, the ``varchar_pattern_ops`` copies Django adds for ``LIKE 'prefix%'`` on the
   ledger's and the key table's ``idempotency_key`` (``…_like``): nothing in Tepat filters the
   key by prefix (equality uses the plain index; the admin's search is ``%…%``, which no B-tree
@@ -18,11 +22,29 @@ indexes: dropping or creating one does so in every partition.
 """
 
 import django.core.validators
+from django.conf import settings
 from django.db import migrations, models
 
 LEDGER = "presence_checkinevent"
 KEYS = "presence_checkinkey"
-DEVICE_SEQ = models.Index(fields=["device", "seq"], name="checkin_device_seq_idx")
+NEW_INDEXES = [
+    models.Index(fields=["device", "seq"], name="checkin_device_seq_idx"),
+    models.Index(
+        fields=["author"], condition=models.Q(author__isnull=False), name="checkin_author_idx"
+    ),
+    models.Index(
+        fields=["corrects"],
+        condition=models.Q(corrects__isnull=False),
+        name="checkin_corrects_idx",
+    ),
+]
+# The foreign keys whose own index goes: (field name, column)
+UNINDEXED = [
+    ("employee", "employee_id"),
+    ("device", "device_id"),
+    ("author", "author_id"),
+    ("corrects", "corrects_id"),
+]
 
 
 def _single_column_indexes(schema_editor, table, column):
@@ -54,10 +76,11 @@ def _like_indexes(schema_editor, table):
 def forward(apps, schema_editor):
     ledger = apps.get_model("presence", "CheckinEvent")
     quote = schema_editor.quote_name
-    for column in ("employee_id", "device_id"):
+    for _field, column in UNINDEXED:
         for name in _single_column_indexes(schema_editor, LEDGER, column):
             schema_editor.execute(f"DROP INDEX {quote(name)}")
-    schema_editor.add_index(ledger, DEVICE_SEQ)
+    for index in NEW_INDEXES:
+        schema_editor.add_index(ledger, index)
     if schema_editor.connection.vendor == "postgresql":
         for table in (LEDGER, KEYS):
             for name in _like_indexes(schema_editor, table):
@@ -67,8 +90,9 @@ def forward(apps, schema_editor):
 def backward(apps, schema_editor):
     ledger = apps.get_model("presence", "CheckinEvent")
     keys = apps.get_model("presence", "CheckinKey")
-    schema_editor.remove_index(ledger, DEVICE_SEQ)
-    for name in ("employee", "device"):
+    for index in NEW_INDEXES:
+        schema_editor.remove_index(ledger, index)
+    for name, _column in UNINDEXED:
         field = ledger._meta.get_field(name)
         schema_editor.execute(schema_editor._create_index_sql(ledger, fields=[field]))
     if schema_editor.connection.vendor == "postgresql":
@@ -78,7 +102,10 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("presence", "0012_machine_command_employee_cancelled")]
+    dependencies = [
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("presence", "0012_machine_command_employee_cancelled"),
+    ]
 
     operations = [
         migrations.AlterField(
@@ -116,7 +143,36 @@ class Migration(migrations.Migration):
                         verbose_name="phone",
                     ),
                 ),
-                migrations.AddIndex(model_name="checkinevent", index=DEVICE_SEQ),
+                migrations.AlterField(
+                    model_name="checkinevent",
+                    name="author",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=models.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="entered by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="checkinevent",
+                    name="corrects",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=models.PROTECT,
+                        related_name="corrections",
+                        to="presence.checkinevent",
+                        verbose_name="corrects",
+                    ),
+                ),
+                *(
+                    migrations.AddIndex(model_name="checkinevent", index=index)
+                    for index in NEW_INDEXES
+                ),
             ],
             database_operations=[migrations.RunPython(forward, backward)],
         ),
