@@ -101,6 +101,20 @@ def backward(apps, schema_editor):
             schema_editor.execute(schema_editor._create_like_index_sql(model, field))
 
 
+def _unindexed(name, to, verbose_name, related_name="+", *, null=True):
+    """The ledger's foreign key ``name`` as before, without an index of its own."""
+    field = models.ForeignKey(
+        to,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+        verbose_name=verbose_name,
+        db_index=False,
+        null=null,
+        blank=null,
+    )
+    return migrations.AlterField(model_name="checkinevent", name=name, field=field)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -119,56 +133,10 @@ class Migration(migrations.Migration):
         ),
         migrations.SeparateDatabaseAndState(
             state_operations=[
-                migrations.AlterField(
-                    model_name="checkinevent",
-                    name="employee",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=models.PROTECT,
-                        related_name="+",
-                        to="org.employee",
-                        verbose_name="employee",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="checkinevent",
-                    name="device",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=models.PROTECT,
-                        related_name="+",
-                        to="presence.phonedevice",
-                        verbose_name="phone",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="checkinevent",
-                    name="author",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=models.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="entered by",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="checkinevent",
-                    name="corrects",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=models.PROTECT,
-                        related_name="corrections",
-                        to="presence.checkinevent",
-                        verbose_name="corrects",
-                    ),
-                ),
+                _unindexed("employee", "org.employee", "employee", null=False),
+                _unindexed("device", "presence.phonedevice", "phone"),
+                _unindexed("author", settings.AUTH_USER_MODEL, "entered by"),
+                _unindexed("corrects", "presence.checkinevent", "corrects", "corrections"),
                 *(
                     migrations.AddIndex(model_name="checkinevent", index=index)
                     for index in NEW_INDEXES
