@@ -704,6 +704,13 @@ def main(argv: list[str] | None = None) -> int:
         rate = max(w["responses_per_s"], 20.0)
         results["warmup"] = w
         log(f"warm-up: {w['responses_per_s']}/s p99 {w['p99_ms']} ms, ledger ok {w['ledger_ok']}")
+        # The setup emptied and analyzed the ledger: statistics of empty partitions, from which
+        # each worker connection's prepared statements got plans that scan the month's
+        # partition whole (cheapest while it is empty), ever slower as the runs fill it.
+        # A ledger in service holds the month's rows and autovacuum analyzes it as it grows;
+        # so analyze it now, with the warm-up's rows (the cached plans are rebuilt).
+        with _psql() as conn:
+            conn.execute("ANALYZE presence_checkinevent, presence_checkinkey")
 
         # Enough signed check-ins for the run even if it goes 50% faster than the warm-up.
         n = int(min(len(load), rate * args.duration * 1.5 + 500))

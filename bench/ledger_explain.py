@@ -60,10 +60,27 @@ def main(argv: list[str] | None = None) -> int:
         plans.append((title, queryset.explain(analyze=True, buffers=True, costs=False)))
 
     d = connection.ops.adapt_datefield_value(day)
+    window = checkin_sql._recent_window(last.received_at)
     raw(
         "Check-in context (checkin_sql.context_row): the employee's last fixes, seq in use",
         checkin_sql._context_sql(),
-        [employee_id, d, d, "-", employee_id, device_id, seq, d, employee_id, "refused"],
+        [employee_id, d, d, "-", employee_id, device_id, seq, d, employee_id, "refused", *window],
+    )
+    qs(
+        "Deleting an employee (PROTECT): any event of theirs",
+        CheckinEvent.objects.filter(employee_id=employee_id).values("pk")[:1],
+    )
+    qs(
+        "Deleting a user (PROTECT): any event they entered",
+        CheckinEvent.objects.filter(author_id__in=[1, 2]).values("pk")[:1],
+    )
+    qs(
+        "The corrections of an event",
+        CheckinEvent.objects.filter(corrects_id=last.pk).values("pk"),
+    )
+    qs(
+        "Deleting a phone (PROTECT): any event of it",
+        CheckinEvent.objects.filter(device_id=device_id).values("pk")[:1],
     )
     raw(
         "Batch: sequence numbers already used (checkin_sql.seqs_in_ledger)",

@@ -16,7 +16,7 @@ Everything else (sites, devices, admin, reports) keeps using the ORM.
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any, TypeVar
 
@@ -30,6 +30,11 @@ from tepat.presence.models import CheckinEvent, PhoneDevice, PresencePolicy
 M = TypeVar("M", bound=models.Model)
 
 RECENT_EVENTS = 20  # how many of an employee's past events the risk checks compare with
+# ... taken within this window around the request (tepat.rules.risk; why these bounds, and
+# what they leave out, in _recent_window). They let PostgreSQL read one or two month
+# partitions of the ledger instead of all of them.
+RECENT_DAYS_BACK = timedelta(days=31)
+RECENT_AHEAD = timedelta(days=1)
 
 
 # --- running a statement ------------------------------------------------------------------
@@ -228,8 +233,40 @@ def _context_sql() -> str:
         ' LEFT JOIN (SELECT "taken_at", "latitude", "longitude", "accuracy_m"'
         '   FROM "presence_checkinevent"'
         '   WHERE "employee_id" = %s AND "latitude" IS NOT NULL AND "status" <> %s'
+        '   AND "taken_at" >= %s AND "taken_at" < %s'
         f'   ORDER BY "taken_at" DESC LIMIT {RECENT_EVENTS}) r ON 1 = 1'
         " ORDER BY r.taken_at DESC"
+    )
+
+
+def _recent_window(now: datetime) -> tuple[Any, Any]:
+    """The ``taken_at`` range the risk checks' recent fixes are read from: the last 31 days
+    to one day ahead of ``now`` (the request's arrival).
+
+    The rules (``tepat.rules.risk``) compare a check-in with the employee's newest fix
+    (impossible travel speed) and with the newest 20 (a position repeated to the metre), of
+    any age. Bounded, the statement reads only the month partitions the window touches (one
+    or two, three at most) instead of every month the ledger holds, the DEFAULT partition and
+    the months created ahead. What the bounds leave out:
+
+    - before 31 days: nothing for an employee with 20 fixes in the last month (ten working
+      days of check-in and check-out): the same 20 rows as without a bound. Someone back
+      after more than a month without a fix is compared with fewer, perhaps none: the
+      travel-speed rule cannot fire across 744 hours unless the policy's fastest plausible
+      travel is under 27 km/h (no two places on Earth are more than 20,038 km apart; the
+      shipped policy says 120 km/h), and a position repeated from more than a month ago
+      is not flagged.
+    - after one day ahead: nothing. Only phone check-ins carry a position (machine punches,
+      operator entries and corrections have none), one whose ``taken_at`` is more than
+      ``future_tolerance_s`` after its arrival is refused (and refused ones are not read),
+      and the policy keeps that tolerance at most a day (``PresencePolicy``).
+
+    A batch reads the same window, so a single check-in and a batch item are judged alike.
+    """
+    ops = connection.ops
+    return (
+        ops.adapt_datetimefield_value(now - RECENT_DAYS_BACK),
+        ops.adapt_datetimefield_value(now + RECENT_AHEAD),
     )
 
 
@@ -243,6 +280,7 @@ def _taken_at(value: Any) -> datetime:
 def context_row(
     *,
     employee_id: int,
+    now: datetime,
     day: date,
     device_id: int | None,
     key_fingerprint: str | None,
@@ -255,7 +293,7 @@ def context_row(
     """
     d = connection.ops.adapt_datefield_value(day)
     params = [employee_id, d, d, key_fingerprint, employee_id, device_id, seq, d]
-    params += [employee_id, CheckinEvent.Status.REFUSED.value]
+    params += [employee_id, CheckinEvent.Status.REFUSED.value, *_recent_window(now)]
     rows = _rows(_context_sql(), params)
     first = rows[0]
     np = _n(PresencePolicy)
@@ -314,6 +352,7 @@ def _start_sql() -> str:
         '   FROM "presence_checkinevent"'
         f'   WHERE "employee_id" = (SELECT c{emp} FROM c)'
         '   AND "latitude" IS NOT NULL AND "status" <> %s'
+        '   AND "taken_at" >= %s AND "taken_at" < %s'
         f'   ORDER BY "taken_at" DESC LIMIT {RECENT_EVENTS}) r ON 1 = 1'
         " ORDER BY r.taken_at DESC"
     )
@@ -331,15 +370,20 @@ class StartRow:
     context: ContextRow | None  # None when the account has no employee
 
 
+def _start_params(*, token_hash: str, now: datetime, day: date, seq: int | None) -> list[Any]:
+    d = connection.ops.adapt_datefield_value(day)
+    params = [d, d, seq, token_hash, connection.ops.adapt_datetimefield_value(now), d]
+    params += [CheckinEvent.Status.REFUSED.value, *_recent_window(now)]
+    return params
+
+
 def checkin_start_row(
     *, token_hash: str, now: datetime, day: date, seq: int | None
 ) -> StartRow | None:
     """A single check-in's first and only read: the unexpired token's user, employee and
     phone (as ``token_row``) together with the check-in context (as ``context_row``); None
     for an unknown or expired token. The first statement of the request (``fresh``)."""
-    d = connection.ops.adapt_datefield_value(day)
-    params = [d, d, seq, token_hash, connection.ops.adapt_datetimefield_value(now), d]
-    params.append(CheckinEvent.Status.REFUSED.value)
+    params = _start_params(token_hash=token_hash, now=now, day=day, seq=seq)
     rows = _rows(_start_sql(), params, fresh=True)
     if not rows:
         return None

@@ -43,8 +43,12 @@ class PresencePolicy(models.Model):
         _("fastest plausible travel (km/h)"), validators=[MinValueValidator(1)]
     )
     position_max_age_s = models.PositiveIntegerField(_("oldest usable GPS fix (s)"))
+    # At most a day: the check-in's risk checks read an employee's recent fixes up to a day
+    # ahead of the request (checkin_sql._recent_window).
     future_tolerance_s = models.PositiveIntegerField(
-        _("tolerance for a check-in time in the future (s)"), default=120
+        _("tolerance for a check-in time in the future (s)"),
+        default=120,
+        validators=[MaxValueValidator(86400)],
     )
     selfie_required = models.BooleanField(_("selfie required at check-in"), default=False)
     # Attendance machines' health signals (tepat.presence.machines).
@@ -171,8 +175,14 @@ class CheckinEvent(models.Model):
         REFUSED = "refused", _("Refused")
 
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    # No index of its own: checkin_employee_time_idx (employee, taken_at) serves every
+    # look-up by employee (migration 0013).
     employee = models.ForeignKey(
-        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices)
     taken_at = models.DateTimeField(_("time"))
@@ -192,6 +202,7 @@ class CheckinEvent(models.Model):
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
     accuracy_m = models.FloatField(_("accuracy (m)"), null=True, blank=True)
+    # Indexed with seq (checkin_device_seq_idx): the replay guard's look-up.
     device = models.ForeignKey(
         PhoneDevice,
         verbose_name=_("phone"),
@@ -199,10 +210,13 @@ class CheckinEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     seq = models.BigIntegerField(_("device sequence"), null=True, blank=True)
     risk_flags = models.JSONField(_("risk flags"), default=list, blank=True)
     message = models.CharField(_("message"), max_length=255, blank=True)
+    # author and corrects: indexed only where set (checkin_author_idx, checkin_corrects_idx),
+    # so a phone check-in or a machine punch (neither has them) writes no entry for them.
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),
@@ -210,6 +224,7 @@ class CheckinEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     reason = models.TextField(_("reason"), blank=True)
     corrects = models.ForeignKey(
@@ -219,6 +234,7 @@ class CheckinEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="corrections",
+        db_index=False,
     )
     payload = models.JSONField(_("payload as received"), default=dict)
     selfie = models.CharField(_("selfie (private file)"), max_length=255, blank=True)
@@ -229,6 +245,17 @@ class CheckinEvent(models.Model):
         ordering = ["-taken_at", "-id"]
         indexes = [
             models.Index(fields=["employee", "taken_at"], name="checkin_employee_time_idx"),
+            models.Index(fields=["device", "seq"], name="checkin_device_seq_idx"),
+            models.Index(
+                fields=["author"],
+                condition=models.Q(author__isnull=False),
+                name="checkin_author_idx",
+            ),
+            models.Index(
+                fields=["corrects"],
+                condition=models.Q(corrects__isnull=False),
+                name="checkin_corrects_idx",
+            ),
             models.Index(
                 fields=["received_at"],
                 condition=models.Q(status="review"),

@@ -340,6 +340,7 @@ def checkin_context(
     seqs = list(dict.fromkeys(seqs))
     row = checkin_sql.context_row(
         employee_id=employee.pk,
+        now=now,
         day=timezone.localdate(now),
         device_id=None if device is None else device.pk,
         key_fingerprint=None if device is None else device.key_fingerprint,

@@ -1,21 +1,23 @@
 """The check-in path's own SQL and caches: the same verdicts as the ORM gave, the token
 refused in every case it was refused before, and how soon an edit reaches a check-in."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tepat.accounts.models import User
 from tepat.org.models import WorkSite
 from tepat.presence import services
-from tepat.presence.models import AppToken, CheckinEvent, PhoneDevice
+from tepat.presence.models import AppToken, CheckinEvent, PhoneDevice, PresencePolicy
 from tests.presence.phone import Phone, minutes_ago
 from tests.world import World
 
 SCHOOL = (-2.4233, 101.1667)
 NEW_SCHOOL = (-2.4433, 101.1667)  # about 2.2 km south: where the school moved
+NEW_SCHOOL_NEAR = (-2.4234, 101.1667)  # about 11 m from SCHOOL: inside, not the same spot
 
 
 @pytest.fixture
@@ -95,3 +97,48 @@ def test_a_site_changed_behind_the_orm_applies_within_a_minute(
     assert phone.send(phone.checkin(*NEW_SCHOOL, taken_at=minutes_ago(1))).status_code == 422
     clock[0] += 2
     assert phone.send(phone.checkin(*NEW_SCHOOL)).status_code == 201
+
+
+def _days_ago(n: float) -> datetime:
+    return timezone.now() - timedelta(days=n)
+
+
+def test_a_position_repeated_from_three_weeks_ago_is_flagged(world: World, phone: Phone) -> None:
+    old = phone.send(phone.checkin(*SCHOOL, taken_at=_days_ago(21))).json()
+    assert old["flags"] == ["late_sync"]  # stored (for review): one of the employee's fixes
+    body = phone.send(phone.checkin(*SCHOOL)).json()
+    assert body["flags"] == ["repeated_position"]
+
+
+def test_a_batch_item_repeating_a_position_from_three_weeks_ago_is_flagged(
+    world: World, phone: Phone
+) -> None:
+    phone.send(phone.checkin(*SCHOOL, taken_at=_days_ago(21)))
+    items = [phone.checkin(*SCHOOL, taken_at=minutes_ago(5))]
+    results = phone.post("/api/v1/presence/checkins/batch", {"items": items}).json()
+    assert results["results"][0]["body"]["flags"] == ["repeated_position"]
+
+
+def test_fixes_older_than_the_window_are_not_compared(world: World, phone: Phone) -> None:
+    """The risk checks read the employee's fixes of the last 31 days
+    (checkin_sql._recent_window): a position repeated from six weeks ago is not flagged."""
+    phone.send(phone.checkin(*SCHOOL, taken_at=_days_ago(42)))
+    assert phone.send(phone.checkin(*SCHOOL)).json()["flags"] == []
+
+
+def test_a_sequence_number_used_months_ago_is_still_flagged(world: World, phone: Phone) -> None:
+    """The replay guard reads the phone's whole history, not a window."""
+    phone.send(phone.checkin(*SCHOOL, taken_at=_days_ago(100)))
+    phone.seq -= 1
+    body = phone.send(phone.checkin(*NEW_SCHOOL_NEAR)).json()
+    assert body["flags"] == ["sequence_reused"]
+
+
+def test_a_policy_tolerating_check_ins_more_than_a_day_ahead_is_refused() -> None:
+    policy = PresencePolicy(**{**services.DEFAULT_POLICY, "valid_from": date(2026, 1, 1)})
+    policy.future_tolerance_s = 86400
+    policy.clean_fields()
+    policy.future_tolerance_s = 86401
+    with pytest.raises(ValidationError) as raised:
+        policy.clean_fields()
+    assert "future_tolerance_s" in raised.value.message_dict
