@@ -4,20 +4,11 @@
 --   BENCH_RESULT   done() writes a JSON summary there, and "<status> <id>" per answer to
 --                  BENCH_RESULT .. ".answers", so the driver can check every answer against
 --                  the ledger and retry the check-ins whose answer the end of the run cut off.
--- The run is timed with the monotonic clock through LuaJIT's FFI: first request sent -> last
+-- The run is timed with the monotonic clock (bench/clock.lua): first request sent -> last
 -- answer received. A thread that runs out of check-ins stops (its requests still in flight
 -- are then unanswered, like those cut off by the end of the run, and retried by the driver).
 
-local ffi = require("ffi")
-ffi.cdef [[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-int clock_gettime(int clk_id, bench_timespec *tp);
-]]
-local ts = ffi.new("bench_timespec")
-local function now()
-   ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-   return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+local now = require("clock") -- bench/clock.lua (the driver puts bench/ on LUA_PATH)
 
 local bodies = os.getenv("BENCH_BODIES")
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")

@@ -180,6 +180,7 @@ def wrk_run(
         BENCH_BODIES=str(bodies),
         BENCH_THREADS=str(args.wrk_threads),
         BENCH_RESULT=str(result),
+        LUA_PATH=f"{LUA.parent}/?.lua;;",  # require("clock"): bench/clock.lua
     )
     cmd = [
         "wrk",
