@@ -206,3 +206,12 @@ def other_load(seconds: float = 2.0, exclude: set[int] | None = None) -> float:
     procs1, busy1 = _read_procs(), _busy_ticks()
     mine = sum(procs1[p].ticks - procs0[p].ticks for p in exclude if p in procs0 and p in procs1)
     return round(max(0, busy1 - busy0 - mine) / CLK_TCK / (time.monotonic() - t0), 2)
+
+
+def quiet_wait(seconds: float, cores: float) -> float:
+    """Wait up to ``seconds`` until other programs use fewer than ``cores``; their load then."""
+    started = time.monotonic()
+    load = other_load(1.0, {os.getpid()})
+    while load > cores and time.monotonic() - started < seconds:
+        load = other_load(1.0, {os.getpid()})
+    return load

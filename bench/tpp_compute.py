@@ -29,7 +29,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench import common
+from bench import common, procs
 from bench.sections import section_write
 
 MONTH = (2026, 10)
@@ -111,17 +111,6 @@ def inputs_generate(folder: Path, employees: int, seed: int) -> int:
     return day_rows
 
 
-def _quiet_wait(seconds: float, cores: float) -> float:
-    """Wait up to `seconds` until other programs use fewer than `cores`; their load then."""
-    from bench import procs
-
-    started = time.monotonic()
-    load = procs.other_load(1.0, {os.getpid()})
-    while load > cores and time.monotonic() - started < seconds:
-        load = procs.other_load(1.0, {os.getpid()})
-    return load
-
-
 def run_once(folder: Path, out: Path, processes: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the command and its worker processes)."""
     shutil.rmtree(out, ignore_errors=True)
@@ -174,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     loads = []
     rss = []
     for run in range(1, args.runs + 1):
-        loads.append(_quiet_wait(args.quiet_wait, args.quiet_cores))
+        loads.append(procs.quiet_wait(args.quiet_wait, args.quiet_cores))
         seconds, cpu = run_once(folder, args.work / "out", args.processes)
         times.append(seconds)
         cpus.append(cpu)

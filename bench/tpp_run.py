@@ -204,17 +204,6 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _quiet_wait(seconds: float, cores: float) -> float:
-    """Wait up to `seconds` until other programs use fewer than `cores`; their load then."""
-    from bench import procs
-
-    started = time.monotonic()
-    load = procs.other_load(1.0, {os.getpid()})
-    while load > cores and time.monotonic() - started < seconds:
-        load = procs.other_load(1.0, {os.getpid()})
-    return load
-
-
 def _baseline() -> float:
     """Raw PostgreSQL, the same reads and writes without Tepat: every stored verdict of the
     month read, and one row per employee written with the month's days as JSON (the size of
@@ -240,6 +229,7 @@ def _baseline() -> float:
 
 
 def _measure(runs: int, quiet_seconds: float, quiet_cores: float) -> dict:
+    from bench import procs
     from tepat.rules.tpp import tpp_month_compute
     from tepat.rules.tpp_policy import policy_from_yaml
     from tepat.tpp import inputs
@@ -249,7 +239,7 @@ def _measure(runs: int, quiet_seconds: float, quiet_cores: float) -> dict:
 
     totals, gathers, cpu, core, baselines, loads = [], [], [], [], [], []
     for n in range(runs):
-        loads.append(_quiet_wait(quiet_seconds, quiet_cores))
+        loads.append(procs.quiet_wait(quiet_seconds, quiet_cores))
         started, cpu_started = time.perf_counter(), time.process_time() + _children_cpu()
         run = tpp_run_start(actor=None, year=YEAR, month=MONTH, enqueue=False)
         run = tpp_run_compute(run.pk)
@@ -259,7 +249,7 @@ def _measure(runs: int, quiet_seconds: float, quiet_cores: float) -> dict:
             f"{run.error_count} errors, {cpu[-1]:.1f} CPU s (other programs before: "
             f"{loads[-1]:.2f} cores)")  # fmt: skip
         TppRun.objects.filter(pk=run.pk).update(status=TppRun.Status.DISCARDED)
-        _quiet_wait(quiet_seconds, quiet_cores)
+        procs.quiet_wait(quiet_seconds, quiet_cores)
         baselines.append(_baseline())
         log(f"raw PostgreSQL baseline: {baselines[-1]:.1f} s")
     version, _policy = tpp_policy_in_force(YEAR, MONTH)
