@@ -144,7 +144,7 @@ def regency_build(
 def staff_client(username: str) -> Any:
     """A Django test client logged in as ``username``, its session past the second step (as
     after the authenticator code): for benches that time staff pages through the whole stack.
-    The monitor bench uses it; the verdict bench's recap does the same."""
+    The monitor bench and the verdict bench's recap use it."""
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
