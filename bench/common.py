@@ -153,7 +153,9 @@ def staff_client(username: str) -> Any:
 
     client = Client(SERVER_NAME="127.0.0.1")
     user = User.objects.get(username=username)
-    client.force_login(user)
+    # The backend named, as tests/world.py does: force_login would otherwise pick the first
+    # backend with get_user (AddressSprayBackend, which never returns a user).
+    client.force_login(user, backend="tepat.accounts.backends.RoleBackend")
     device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=True, name="bench")
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
