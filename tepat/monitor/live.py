@@ -14,7 +14,8 @@ a table and judges again only the people the ledger moved for.
 A person's schedule exception (``presence.schedule_exceptions``: a later start that day, a day
 off, a roster entry) is judged as the nightly verdict judges it: the day's plan is theirs, not
 their group's, and the punches of the day are split from a neighbouring day's shift the same
-way. The exceptions of the day and the days either side are read in one query.
+way (``presence.day_punches``). The exceptions of the day and the days either side are read in
+one query.
 
 Approved absences (cuti, izin, dinas luar…) reach the monitor as today's stored
 ``AttendanceDay`` rows: whoever approves an absence rebuilds the days it covers, and a row
@@ -36,8 +37,6 @@ from django.utils.translation import gettext_lazy as _
 from tepat.accounts.access import current_assignments
 from tepat.org.models import Employee, Unit
 from tepat.presence.attendance import (
-    _events_of_day,
-    _neighbour_plans,
     bands_in_force,
     events_window,
     schedule_exceptions_around,
@@ -46,6 +45,7 @@ from tepat.presence.attendance import (
     work_calendar,
     zone_of,
 )
+from tepat.presence.day_punches import day_punches
 from tepat.presence.models import (
     AttendanceDay,
     CheckinEvent,
@@ -228,8 +228,7 @@ def presence_today(employees: QuerySet[Employee], now: datetime) -> list[Presenc
                         day, [], schedule, info, (), bands, ZoneInfo(zone), override=override
                     )
                 if own is not None:
-                    neighbours = _neighbour_plans(day, planned, schedule, calendars[kind])
-                    own = _events_of_day(day, own, neighbours, ZoneInfo(zone))
+                    own = day_punches(day, own, planned, schedule, calendars[kind], ZoneInfo(zone))
             if plan.day_code == "LIBUR":
                 status, note = "off", plan.explanation[-1] if plan.explanation else ""
             elif own:

@@ -99,3 +99,44 @@ def test_exceptions_cost_one_query_whatever_their_number(
         rows = live.presence_today(everyone, timezone.now())
     assert len(three_planned) == len(none_planned)
     assert {r.status for r in rows if r.employee_id == world.teacher.pk} == {"checked_in"}
+
+
+@pytest.fixture
+def roster(world: World) -> None:
+    from tepat.org.models import ScheduleGroup
+    from tepat.presence.attendance import schedule_version_save
+    from tepat.rules.schedule import rsud_shift_roster
+    from tepat.rules.schedule_data import schedule_to_data
+
+    schedule_version_save(
+        actor=world.users[Role.ADMIN_BKPSDM],
+        group=ScheduleGroup.objects.create(code="shift", name="Shift RSUD"),
+        definition=schedule_to_data(rsud_shift_roster()),
+    )
+
+
+def test_a_night_shifts_morning_punch_closes_the_night_on_the_dashboard_and_in_the_recap(
+    world: World, roster: None, punch: Callable[..., Any]
+) -> None:
+    # Sunday night 21:00–07:00, then Monday's morning shift 07:00–14:00: the 07:05 check-out
+    # lies in both shifts' windows and closes the night; the 07:20 check-in opens the morning.
+    yesterday = TODAY - timedelta(days=1)
+    for day, shift in ((yesterday, "shift:MALAM"), (TODAY, "shift:PAGI")):
+        schedule_exception_save(
+            actor=world.users[Role.OPERATOR_OPD], employee=world.teacher, day=day, shift=shift,
+            reason="Jadwal dinas IGD",
+        )  # fmt: skip
+    punch(world.teacher, 20, 50, day=yesterday)
+    punch(world.teacher, 7, 5, kind="out")
+    punch(world.teacher, 7, 20)
+
+    row = _live(world.teacher)
+    assert (row.status, row.in_code, row.minutes_late) == ("late", "TL1", 20)
+    night = attendance_day_rebuild(world.teacher, yesterday)
+    assert night is not None
+    assert night.last_out is not None
+    assert timezone.localtime(night.last_out).strftime("%d %H:%M") == "23 07:05"
+    morning = attendance_day_rebuild(world.teacher, TODAY)
+    assert morning is not None
+    assert (morning.in_code, morning.minutes_late) == (row.in_code, row.minutes_late)
+    assert morning.last_out is None  # the 07:05 check-out is the night's, not the morning's
