@@ -441,6 +441,11 @@ class ScheduleException(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["employee", "day"], name="scheduleexception_unique")
         ]
+        # The nightly verdict, the period rebuild and the live dashboard read the exceptions
+        # of a few days for everyone (`schedule_exceptions_around` without employees,
+        # `monitor.live.exception_marks`): the unique index leads with the employee and
+        # cannot serve a range of days alone (docs/scale.md).
+        indexes = [models.Index(fields=["day", "employee"], name="scheduleexception_day_idx")]
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.day} {(self.shift or {}).get('code', 'LIBUR')}"
