@@ -1,4 +1,5 @@
-"""A verdict rebuild that failed is queued again, a few times at most, by `tepat tasks_retry`."""
+"""A verdict rebuild that failed is queued again, a few times at most, by `tepat tasks_retry`;
+a task that must not run twice (a TPP run books money) is left failed for a person."""
 
 from io import StringIO
 
@@ -10,7 +11,8 @@ from django_tasks_db.models import DBTaskResult
 
 from tepat.accounts.models import Role
 from tepat.presence.models import AttendanceDay
-from tepat.presence.tasks import attendance_day_rebuild_task
+from tepat.presence.tasks import attendance_day_rebuild_task, attendance_period_rebuild_task
+from tepat.tpp.tasks import tpp_run_task
 from tests.world import World, login
 
 # The worker closes its database connection between tasks, as a long-running process should:
@@ -29,9 +31,9 @@ def _retry() -> str:
     return out.getvalue()
 
 
-def _statuses() -> list[str]:
+def _statuses(task_path: str = TASK) -> list[str]:
     return list(
-        DBTaskResult.objects.filter(task_path=TASK)
+        DBTaskResult.objects.filter(task_path=task_path)
         .order_by("enqueued_at")
         .values_list("status", flat=True)
     )
@@ -55,6 +57,41 @@ def test_a_failed_rebuild_runs_again_and_succeeds(
     assert _statuses() == ["FAILED", "SUCCESSFUL"]
     assert AttendanceDay.objects.filter(employee=world.teacher, day="2026-11-23").exists()
     assert _retry() == ""  # succeeded since: nothing to do
+
+
+def _database_gone(*args: object, **kwargs: object) -> None:
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+def test_a_failed_period_rebuild_runs_again_and_stores_the_verdicts(
+    world: World, schedules: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attendance_period_rebuild_task.enqueue("2026-11-23", "2026-11-24")
+    with monkeypatch.context() as patched:
+        patched.setattr("tepat.presence.tasks.attendance_period_rebuild", _database_gone)
+        _worker()
+    period = "tepat.presence.tasks.attendance_period_rebuild_task"
+    assert _statuses(period) == ["FAILED"]
+    assert "queued again: attendance_period_rebuild_task" in _retry()
+    _worker()
+    assert _statuses(period) == ["FAILED", "SUCCESSFUL"]
+    assert AttendanceDay.objects.filter(employee=world.teacher, day="2026-11-24").exists()
+
+
+def test_a_failed_tpp_run_is_not_queued_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same passing cause as the rebuilds above: a TPP run is not safe to repeat (it
+    # books money), so BKPSDM restarts it from its page instead.
+    tpp_run_task.enqueue(1)
+    with monkeypatch.context() as patched:
+        patched.setattr("tepat.tpp.tasks.tpp_run_compute", _database_gone)
+        _worker()
+    tpp = "tepat.tpp.tasks.tpp_run_task"
+    assert _statuses(tpp) == ["FAILED"]
+    assert _retry() == ""
+    _worker()
+    assert _statuses(tpp) == ["FAILED"]
 
 
 def test_a_task_that_keeps_failing_is_given_up_after_three_runs(world: World) -> None:

@@ -6,8 +6,9 @@ database restarted under the worker, a deadlock, a node killed mid-task) must no
 until someone notices: a systemd timer (deploy/tepat-tasks-retry.timer) runs this command
 every 15 minutes. It queues a task again with the same arguments when
 
-- the task is in ``RETRYABLE`` (it rebuilds a result from the ledger, or a requested export's
-  file, so running it twice gives the same rows: never one that sends mail or books money);
+- the task is in ``RETRYABLE`` (it rebuilds a result from the ledger, the verdicts of a day,
+  of a backlog's days or of a period, or a requested export's file, so running it twice gives
+  the same rows: never one that sends mail or books money);
 - it failed within ``--hours`` and fewer than ``--attempts`` times with these arguments;
 - no run of it with these arguments is queued, running or has succeeded since.
 
@@ -31,6 +32,9 @@ RETRYABLE = frozenset(
     {
         "tepat.presence.tasks.attendance_day_rebuild_task",
         "tepat.presence.tasks.attendance_days_rebuild_task",
+        # A period's (a month's) rebuild rewrites its verdicts, and in a locked month its open
+        # changes (one per employee and day, replaced): run again, it stores the same rows.
+        "tepat.presence.tasks.attendance_period_rebuild_task",
         "tepat.monitor.tasks.discipline_alerts_task",
         # A requested export (tepat.exports) only rebuilds a file; it refuses to run again once
         # built, or when it failed because its requester lost the role.
