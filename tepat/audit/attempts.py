@@ -21,16 +21,16 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.views import csrf
 
 from tepat.accounts import throttle
-from tepat.audit.models import AuditEntry
+from tepat.audit.models import AuditEntry, RefusedAttemptMinute
 
 log = logging.getLogger(__name__)
 
@@ -137,38 +137,66 @@ def _anonymous_minute_full(action: str, minute: datetime) -> bool:
     return rows[:ANONYMOUS_ROWS_PER_MINUTE].count() >= ANONYMOUS_ROWS_PER_MINUTE
 
 
+CLAIMS_KEPT = timedelta(minutes=10)
+
+
+def once_a_minute_key(action: str, actor: Any, ip_address: str | None, minute: datetime) -> str:
+    """What makes two refusals the same row: the action, the account (else the client
+    address) and the minute, in UTC (``RefusedAttemptMinute.key``, unique)."""
+    who = f"user:{actor.pk}" if actor is not None else f"ip:{ip_address or ''}"
+    return f"{action}|{who}|{minute.astimezone(UTC):%Y-%m-%dT%H:%M}"
+
+
+def _written(key: str) -> bool:
+    return RefusedAttemptMinute.objects.filter(key=key).exists()
+
+
 def attempt_write(
     attempt: Attempt, *, actor: Any, ip_address: str | None, path: str
 ) -> AuditEntry | None:
     """One audit row for the attempt, unless this actor (or address) already has a row for
-    this action in the current minute; then only a log line."""
+    this action in the current minute; then only a log line.
+
+    The look-up spares a flood the failed inserts; the unique key decides: of two refusals
+    answered at the same moment (two workers, two nodes), both may find no row, and the
+    database lets the first claim the minute and refuses the second, which is logged as a
+    repeat. The claim and the row commit together. The cap on rows without an account
+    (``ANONYMOUS_ROWS_PER_MINUTE``) stays a count: at once, a few more may be written."""
     actor = actor if getattr(actor, "pk", None) else None
     minute = timezone.now().replace(second=0, microsecond=0)
-    same = AuditEntry.objects.filter(
-        action=attempt.action, at__gte=minute, at__lt=minute + timedelta(minutes=1)
-    )
-    same = same.filter(actor=actor) if actor else same.filter(actor=None, ip_address=ip_address)
+    key = once_a_minute_key(attempt.action, actor, ip_address, minute)
     who = throttle.pseudonym("user", actor.get_username() if actor else None)
     where = throttle.pseudonym("ip", ip_address)
-    if same.exists():
+    if _written(key):
         log.warning("%s again this minute, account=%s client=%s", attempt.action, who, where)
         return None
     if actor is None and _anonymous_minute_full(attempt.action, minute):
         log.warning("%s from many addresses this minute, client=%s", attempt.action, where)
         return None
-    log.warning("%s account=%s client=%s %s", attempt.action, who, where, attempt.object_type)
     after = dict(attempt.detail)
     if path:
         after["path"] = path[:200]
-    return AuditEntry.objects.create(
-        actor=actor,
-        action=attempt.action,
-        object_type=attempt.object_type[:64],
-        object_id=attempt.object_id[:64],
-        summary=attempt.summary[:255],
-        after=after or None,
-        ip_address=ip_address,
-    )
+    with transaction.atomic():  # the claim commits with the row, or neither does
+        try:
+            with transaction.atomic():  # a savepoint: only the claim is undone
+                RefusedAttemptMinute.objects.create(key=key)
+        except IntegrityError:  # claimed a moment ago by a refusal answered at the same time
+            log.warning("%s again this minute, account=%s client=%s", attempt.action, who, where)
+            return None
+        # A claim is only ever looked up within its minute: the past ones go, so the table
+        # holds a few minutes of refusals, not the trail's years.
+        RefusedAttemptMinute.objects.filter(claimed_at__lt=minute - CLAIMS_KEPT).delete()
+        entry = AuditEntry.objects.create(
+            actor=actor,
+            action=attempt.action,
+            object_type=attempt.object_type[:64],
+            object_id=attempt.object_id[:64],
+            summary=attempt.summary[:255],
+            after=after or None,
+            ip_address=ip_address,
+        )
+    log.warning("%s account=%s client=%s %s", attempt.action, who, where, attempt.object_type)
+    return entry
 
 
 class AttemptAuditMiddleware:

@@ -36,3 +36,26 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+class RefusedAttemptMinute(models.Model):
+    """The minute of a refused attempt's action and account (or client address), claimed by
+    the first refusal that writes its audit row (`attempts.attempt_write`): unique, so two
+    refusals answered at the same moment cannot both write one.
+
+    A table of its own, not a column of `AuditEntry`: the audit rows are hash-chained over
+    every column (`tepat.ledger.chains`), and a new column would change the bytes of every
+    row already sealed. Claims older than `attempts.CLAIMS_KEPT` are deleted as new ones are
+    made: the audit row is the record, the claim only guards its minute."""
+
+    key = models.CharField(_("key"), max_length=160)
+    claimed_at = models.DateTimeField(_("claimed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refused attempt's minute")
+        verbose_name_plural = _("refused attempts' minutes")
+        # A constraint, not unique=True: no LIKE copy of the index on PostgreSQL (equality only).
+        constraints = [models.UniqueConstraint(fields=["key"], name="audit_refused_minute_key")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -36,7 +36,7 @@ from django.db.models import Q
 
 from tepat.accounts.access import is_atasan
 from tepat.accounts.models import Role, User
-from tepat.audit.models import AuditEntry
+from tepat.audit.models import AuditEntry, RefusedAttemptMinute
 from tepat.audit.services import audit_record
 from tepat.org.models import (
     PNS_GOLONGAN,
@@ -1679,6 +1679,7 @@ def demo_regency_reset() -> None:
             cursor.execute("TRUNCATE audit_auditentry")
     else:
         AuditEntry.objects.all().delete()
+    RefusedAttemptMinute.objects.all().delete()  # the minutes of the rows just deleted
     WorkSiteLocationChange.objects.all().delete()
     User.objects.filter(
         Q(employee__isnull=False) | Q(opd__isnull=False) | Q(username__in=FIXED_USERNAMES)
