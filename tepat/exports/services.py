@@ -27,8 +27,12 @@ Status = ExportRequest.Status
 PENDING_MAX = 3
 PREFIX = "exports/"
 # A build still "running" this long after it started was lost with its worker (a node killed
-# mid-task): the requester may queue it again. The largest export takes well under a minute.
+# mid-task, which leaves its task "running" too): the requester may queue it again. The
+# largest export takes well under a minute. A build whose task the worker no longer runs (it
+# failed outside the build's own error handling: a worker stopped by force, the database gone
+# before the failure was saved) need not wait: see `_build_task_active`.
 STALE_AFTER = timedelta(hours=1)
+BUILD_TASK = "tepat.exports.tasks.export_build_task"
 
 
 def _keep() -> timedelta:
@@ -106,19 +110,37 @@ def _fail(export: ExportRequest, error: str, *, retryable: bool) -> None:
     export.save(update_fields=["status", "error", "retryable", "finished_at"])
 
 
-def export_build(export_id: int) -> ExportRequest:
+def _build_task_active(export_id: int, *, besides: str | None = None) -> bool:
+    """Whether a worker has a build of this export queued or running (the task results of
+    the database backend), other than the run `besides`."""
+    from django_tasks_db.models import DBTaskResult
+
+    runs = DBTaskResult.objects.filter(
+        task_path=BUILD_TASK, status__in=["READY", "RUNNING"], args_kwargs__args=[export_id]
+    )
+    if besides is not None:
+        runs = runs.exclude(pk=besides)
+    return runs.exists()
+
+
+def export_build(export_id: int, *, task_id: str | None = None) -> ExportRequest:
     """The worker's part: build the file with the page's own builder, for the requester's
     current scope (which must still be the one they asked with), and store it under
     ``exports/``. A request already built, running or expired is left alone, so a repeated
-    task does nothing twice. An unexpected error fails the row (retryable) and is raised, so
-    the task result holds the traceback and `tepat tasks_retry` may queue it again."""
+    task does nothing twice; one "running" whose task no other run holds (``task_id``: this
+    run's) was left by a worker that stopped, and is built again. An unexpected error fails
+    the row (retryable) and is raised, so the task result holds the traceback and
+    `tepat tasks_retry` may queue it again."""
     with transaction.atomic():
         export = (
             ExportRequest.objects.select_for_update().select_related("requester").get(pk=export_id)
         )
         if export.status == Status.FAILED and not export.retryable:
             return export
-        if export.status not in {Status.QUEUED, Status.FAILED}:
+        lost = export.status == Status.RUNNING and not _build_task_active(
+            export.pk, besides=task_id
+        )
+        if export.status not in {Status.QUEUED, Status.FAILED} and not lost:
             return export
         export.status = Status.RUNNING
         export.started_at = timezone.now()
@@ -163,11 +185,16 @@ def export_build(export_id: int) -> ExportRequest:
 
 
 def export_retryable(export: ExportRequest, now: datetime) -> bool:
-    """Failed, or lost with its worker."""
+    """Failed, or lost with its worker: no worker has its build queued or running any more,
+    or it has been "running" for longer than any build takes (`STALE_AFTER`)."""
     if export.status == Status.FAILED:
         return True
+    if export.status != Status.RUNNING:
+        return False
     started = export.started_at
-    return export.status == Status.RUNNING and started is not None and now - started > STALE_AFTER
+    if started is not None and now - started > STALE_AFTER:
+        return True
+    return not _build_task_active(export.pk)
 
 
 def export_retry(*, actor: Any, export: ExportRequest) -> None:

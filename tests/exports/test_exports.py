@@ -319,7 +319,9 @@ def test_a_build_lost_with_its_worker_may_be_queued_again_after_an_hour(
 ) -> None:
     client = login(Client(), world.users["admin_bkpsdm"])
     export_queue(client, "rekap-kehadiran")
-    ExportRequest.objects.update(status=Status.RUNNING, started_at=NOW)  # its worker died
+    # Its worker was killed mid-build: the export and its task both still say running.
+    ExportRequest.objects.update(status=Status.RUNNING, started_at=NOW)
+    DBTaskResult.objects.filter(task_path=TASK).update(status="RUNNING")
 
     export = ExportRequest.objects.get()
     assert "Coba lagi" not in client.get("/unduhan/").content.decode()

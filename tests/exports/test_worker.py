@@ -67,3 +67,29 @@ def test_a_job_refused_for_a_lost_role_is_not_retried(world: World) -> None:
     assert export.error == "Akun Anda tidak aktif lagi."
     assert _statuses() == ["SUCCESSFUL"]  # the task ran; the export is what failed
     assert out.getvalue() == ""
+
+
+def test_a_build_its_worker_stopped_is_offered_again_at_once_and_rebuilt_by_tasks_retry(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = login(Client(), world.users["admin_bkpsdm"])
+    client.post("/unduhan/minta/rekap-kehadiran/", {"bulan": "2026-11"})
+
+    def stopped_by_force(*args: object) -> bytes:
+        raise SystemExit(1)  # a second SIGTERM: the worker exits from inside the build
+
+    with monkeypatch.context() as patched:
+        patched.setattr("tepat.exports.kinds.recap_file", stopped_by_force)
+        _worker()
+    export = ExportRequest.objects.get()
+    # The task failed, but the build never got to record it: the row still says "running".
+    assert (export.status, _statuses()) == ("running", ["FAILED"])
+    assert "Coba lagi" in client.get("/unduhan/").content.decode()  # no hour to wait
+
+    out = StringIO()
+    call_command("tasks_retry", stdout=out, stderr=StringIO())
+    assert "queued again: " in out.getvalue()
+    _worker()
+    export.refresh_from_db()
+    assert (export.status, export.attempts, _statuses()) == ("done", 2, ["FAILED", "SUCCESSFUL"])
+    assert file_bytes(client.get(f"/unduhan/{export.pk}/berkas/")).startswith(b"PK")
