@@ -173,12 +173,15 @@ def discipline_list(request: AuthedRequest) -> HttpResponse:
         )
     policy = selectors.discipline_policy()
     # Counted for everyone with a TK day (the database narrows to them), then paged: the
-    # order is by how serious, which only the rules core knows.
-    page = list_filters.page_of(request, selectors.discipline_rows(employees, today, policy=policy))
+    # order is by how serious, which only the rules core knows. Posts only for the page.
+    page = list_filters.page_of(
+        request, selectors.discipline_ranked(employees, today, policy=policy)
+    )
+    rows = selectors.discipline_rows_of(page.object_list, today, policy=policy)
     return render(
         request,
         "monitor/discipline_list.html",
-        {"rows": page.object_list, "page": page, "today": today, "opds": opds, "opd": opd,
+        {"rows": rows, "page": page, "today": today, "opds": opds, "opd": opd,
          "policy": policy},
     )  # fmt: skip
 

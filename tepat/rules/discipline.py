@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -181,7 +182,7 @@ def discipline_status(
     tk_codes: Collection[str] = frozenset({DAY_TK}),
 ) -> DisciplineStatus:
     """The discipline status for `year` from working days in chronological order."""
-    problems = discipline_policy_validate(policy)
+    problems = _policy_problems(policy)
     if problems:
         raise DisciplineError(
             f"Kebijakan {policy.label} tidak dapat dipakai: {'; '.join(problems)}"
@@ -247,6 +248,13 @@ def discipline_status(
         message_id=_message(year, kind, streak, longest, total, reached, sanction, article),
         thresholds_crossed=tuple(crossed),
     )
+
+
+@lru_cache(maxsize=16)
+def _policy_problems(policy: DisciplinePolicy) -> tuple[str, ...]:
+    """``discipline_policy_validate`` once per policy (a frozen value): a province's
+    discipline list judges tens of thousands of people with the same policy."""
+    return tuple(discipline_policy_validate(policy))
 
 
 def thresholds_newly_crossed(
