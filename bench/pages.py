@@ -324,10 +324,12 @@ second step, middleware, access, template), 100 names a page, after one warm-up 
   only. Now only the page's 100 are counted; the XLSX of every row is a requested export
   built by the worker (`tepat.exports`), unchanged.
 - The discipline list: the database narrows to the people with a TK working day in the
-  period the rules read (this year, and December for a streak across New Year), the rules
-  core (`rules.discipline`) counts those, the list is sorted by how serious and paged. Here
-  {disc["rows"]:,} people have a TK day this year ({levels}); computing them took
-  {disc["s"]:.1f} s, once, outside a request (the pages above include it).
+  period the rules read (this year, and December for a streak across New Year) through the
+  partial index `attendanceday_tk_idx`, with what broke each streak; the rules core
+  (`rules.discipline`) counts only those, the list is sorted by how serious and paged, and
+  only the page's people get their posts read. Here {disc["rows"]:,} people have a TK day
+  this year ({levels}). `discipline_rows` for all of them with their posts (what the report
+  page, its exports and the nightly alerts run read) took {disc["s"]:.1f} s, once.
 - Peak RSS of the measuring process: {pages["peak_rss_mb"]:.0f} MB.
 """
 

@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -130,6 +130,12 @@ class DisciplinePolicy:
     def in_force_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
+    @cached_property
+    def problems(self) -> tuple[str, ...]:
+        """``discipline_policy_validate``, worked out once per policy (the value is frozen):
+        a province's discipline list judges tens of thousands of people with one policy."""
+        return tuple(discipline_policy_validate(self))
+
 
 @dataclass(frozen=True)
 class DisciplineDay:
@@ -182,7 +188,7 @@ def discipline_status(
     tk_codes: Collection[str] = frozenset({DAY_TK}),
 ) -> DisciplineStatus:
     """The discipline status for `year` from working days in chronological order."""
-    problems = _policy_problems(policy)
+    problems = policy.problems
     if problems:
         raise DisciplineError(
             f"Kebijakan {policy.label} tidak dapat dipakai: {'; '.join(problems)}"
@@ -248,13 +254,6 @@ def discipline_status(
         message_id=_message(year, kind, streak, longest, total, reached, sanction, article),
         thresholds_crossed=tuple(crossed),
     )
-
-
-@lru_cache(maxsize=16)
-def _policy_problems(policy: DisciplinePolicy) -> tuple[str, ...]:
-    """``discipline_policy_validate`` once per policy (a frozen value): a province's
-    discipline list judges tens of thousands of people with the same policy."""
-    return tuple(discipline_policy_validate(policy))
 
 
 def thresholds_newly_crossed(
