@@ -339,8 +339,12 @@ second step, middleware, access, template), 100 names a page, after one warm-up 
   million rows took about 3 s (`migrate`); it holds only the TK rows, so the nightly verdict
   build writes one index entry per TK day only.
 - What bounds the discipline pages: each request counts the whole visible population's TK
-  people again (SQL about 0.8 s, Python about 0.8 s here), by design: an absence approved
-  later, or a correction, shows at the next read. Page 2 costs what page 1 does.
+  people again (compare the wall time with the Python CPU: the rest is mostly PostgreSQL),
+  by design: an absence approved later, or a correction, shows at the next read. Page 2 costs
+  what page 1 does. PostgreSQL's JIT misjudges the narrowing query (it expects four rows
+  from each look-up, finds one): with `jit = off` the same `EXPLAIN ANALYZE` took about
+  500 ms instead of 745 ms (measured back to back, 2026-12-06, twice each); a deployment
+  setting (`ALTER DATABASE … SET jit = off`), not changed here.
 - Peak RSS of the measuring process: {pages["peak_rss_mb"]:.0f} MB.
 """
 

@@ -254,8 +254,13 @@ def discipline_ranked(
     by_employee = _tk_days_with_breaks(employees, first - STREAK_LOOKBACK, on, tk_codes)
     if not by_employee:
         return []
-    people = Employee.objects.filter(pk__in=list(by_employee)).only(
-        "id", "nip", "name", "title_prefix", "title_suffix", "kind"
+    # The same people as ``by_employee`` (a TK day this year), asked as a subquery: a list of
+    # tens of thousands of ids costs more to send and parse than the index scan again.
+    with_tk = AttendanceDay.objects.filter(day__gte=first, day__lte=on, day_code__in=tk_codes)
+    people = (
+        employees.filter(pk__in=with_tk.values("employee_id"))
+        .only("id", "nip", "name", "title_prefix", "title_suffix", "kind")
+        .order_by()
     )
     ranked = [
         DisciplineRanked(
@@ -266,6 +271,7 @@ def discipline_ranked(
             days=tuple(by_employee[e.pk]),
         )
         for e in people
+        if e.pk in by_employee
     ]
     return sorted(ranked, key=lambda r: r.sort_key)
 
