@@ -212,6 +212,111 @@ def _tk_days_with_breaks(
     }
 
 
+@dataclass(frozen=True)
+class DisciplineRanked:
+    """One person of the discipline list before their post is read: what orders the list."""
+
+    employee: Employee
+    """Only the fields the list shows (``only``): names, NIP, kind."""
+    status: discipline.DisciplineStatus
+    days: tuple[discipline.DisciplineDay, ...]
+    """The days the rules core read: TK days and the stand-ins for what broke a streak."""
+
+    @property
+    def sort_key(self) -> tuple[int, int, int, str, int]:
+        """The most serious first, then by name; the id keeps the order the same on every
+        page."""
+        return (
+            -LEVEL_RANK.get(self.status.level or "", 0),
+            -self.status.consecutive_tk,
+            -self.status.cumulative_tk_year,
+            self.employee.full_name,
+            self.employee.pk,
+        )
+
+
+def discipline_ranked(
+    employees: QuerySet[Employee],
+    on: date,
+    *,
+    policy: discipline.DisciplinePolicy | None = None,
+    tk_codes: frozenset[str] = frozenset({discipline.DAY_TK}),
+) -> list[DisciplineRanked]:
+    """Everyone of ``employees`` with at least one TK working day this year up to ``on``,
+    counted by the rules core, the most serious first (then by name). Two queries.
+
+    The database narrows first: only the TK days of the period the rules read (this year,
+    and ``STREAK_LOOKBACK`` before it) come back, with what broke each streak, so the rules
+    core counts only people with a TK day, never everyone's year. A page of the list reads
+    its people's posts with ``discipline_rows_of``."""
+    policy = policy or discipline_policy()
+    first = date(on.year, 1, 1)
+    by_employee = _tk_days_with_breaks(employees, first - STREAK_LOOKBACK, on, tk_codes)
+    if not by_employee:
+        return []
+    # The same people as ``by_employee`` (a TK day this year), asked as a subquery: a list of
+    # tens of thousands of ids costs more to send and parse than the index scan again.
+    with_tk = AttendanceDay.objects.filter(day__gte=first, day__lte=on, day_code__in=tk_codes)
+    people = (
+        employees.filter(pk__in=with_tk.values("employee_id"))
+        .only("id", "nip", "name", "title_prefix", "title_suffix", "kind")
+        .order_by()
+    )
+    ranked = [
+        DisciplineRanked(
+            employee=e,
+            status=discipline.discipline_status(
+                by_employee[e.pk], policy, year=on.year, kind=employee_kind(e), tk_codes=tk_codes
+            ),
+            days=tuple(by_employee[e.pk]),
+        )
+        for e in people
+        if e.pk in by_employee
+    ]
+    return sorted(ranked, key=lambda r: r.sort_key)
+
+
+def discipline_rows_of(
+    ranked: Iterable[DisciplineRanked],
+    on: date,
+    *,
+    policy: discipline.DisciplinePolicy | None = None,
+    tk_codes: frozenset[str] = frozenset({discipline.DAY_TK}),
+) -> list[DisciplineRow]:
+    """The rows of ``ranked`` (all of it, or one page), in its order, each with the person's
+    post on ``on`` (none for someone who left or retired) and where they are heading. One
+    query."""
+    policy = policy or discipline_policy()
+    ranked = list(ranked)
+    posts: dict[int, tuple[int | None, str, str, int | None]] = {
+        employee_id: (opd_id, opd_name, unit_name, supervisor_id)
+        for employee_id, opd_id, opd_name, unit_name, supervisor_id in current_assignments(on)
+        .filter(employee_id__in=[r.employee.pk for r in ranked])
+        .values_list("employee_id", "opd_id", "opd__name", "unit__name", "supervisor_id")
+    }
+    first = date(on.year, 1, 1)
+    rows = []
+    for r in ranked:
+        e = r.employee
+        opd_id, opd_name, unit_name, supervisor_id = posts.get(e.pk, (None, "", "", None))
+        rows.append(
+            DisciplineRow(
+                employee_id=e.pk,
+                nip=e.nip,
+                name=e.full_name,
+                kind=e.kind,
+                opd_id=opd_id,
+                opd_name=opd_name,
+                unit_name=unit_name,
+                supervisor_id=supervisor_id,
+                status=r.status,
+                outlook=discipline.discipline_outlook(r.status, policy),
+                tk_days=tuple(d.date for d in r.days if d.code in tk_codes and d.date >= first),
+            )
+        )
+    return rows
+
+
 def discipline_rows(
     employees: QuerySet[Employee],
     on: date,
@@ -220,46 +325,13 @@ def discipline_rows(
     tk_codes: frozenset[str] = frozenset({discipline.DAY_TK}),
 ) -> list[DisciplineRow]:
     """Everyone of ``employees`` with at least one TK working day this year up to ``on``, with
-    their PP 94/2021 counts and level, the most serious first. Two or three queries.
+    their PP 94/2021 counts and level, the most serious first. Three queries.
 
     Counted from the stored daily verdicts only: an absence approved late rebuilds its days,
     and the next read no longer counts them."""
     policy = policy or discipline_policy()
-    first = date(on.year, 1, 1)
-    by_employee = _tk_days_with_breaks(employees, first - STREAK_LOOKBACK, on, tk_codes)
-    if not by_employee:
-        return []
-    people = {
-        a.employee_id: a
-        for a in current_assignments(on)
-        .filter(employee_id__in=list(by_employee))
-        .select_related("employee", "opd", "unit")
-    }
-    others = Employee.objects.filter(pk__in=set(by_employee) - set(people))  # left or retired
-    names = {e.pk: e for e in others} if len(people) < len(by_employee) else {}
-    rows = []
-    for employee_id, found in by_employee.items():
-        a = people.get(employee_id)
-        e = a.employee if a is not None else names[employee_id]
-        status = discipline.discipline_status(
-            found, policy, year=on.year, kind=employee_kind(e), tk_codes=tk_codes
-        )
-        rows.append(
-            DisciplineRow(
-                employee_id=employee_id,
-                nip=e.nip,
-                name=e.full_name,
-                kind=e.kind,
-                opd_id=a.opd_id if a else None,
-                opd_name=a.opd.name if a else "",
-                unit_name=a.unit.name if a else "",
-                supervisor_id=a.supervisor_id if a else None,
-                status=status,
-                outlook=discipline.discipline_outlook(status, policy),
-                tk_days=tuple(d.date for d in found if d.code in tk_codes and d.date >= first),
-            )
-        )
-    return sorted(rows, key=lambda r: (tuple(-n for n in r.severity), r.name))
+    ranked = discipline_ranked(employees, on, policy=policy, tk_codes=tk_codes)
+    return discipline_rows_of(ranked, on, policy=policy, tk_codes=tk_codes)
 
 
 # --- sanctions decided -----------------------------------------------------------------------

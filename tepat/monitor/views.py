@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tepat import list_filters
 from tepat.accounts import access
 from tepat.accounts.models import OPD_SCOPED_ROLES, REGENCY_WIDE_ROLES, AuthedRequest
 from tepat.monitor import charts, exports, live, selectors, services, summary
@@ -165,18 +166,22 @@ def discipline_list(request: AuthedRequest) -> HttpResponse:
     today = timezone.localdate()
     employees = access.employees_visible_to(request.user, today)
     opds = access.opds_visible_to(request.user)
-    opd_param = request.GET.get("opd", "")
-    opd = opds.filter(pk=int(opd_param)).first() if opd_param.isdigit() else None
+    opd = list_filters.opd_param(request, opds)
     if opd is not None:
         employees = employees.filter(
             id__in=access.current_assignments(today).filter(opd=opd).values("employee_id")
         )
     policy = selectors.discipline_policy()
-    rows = selectors.discipline_rows(employees, today, policy=policy)
+    # Counted for everyone with a TK day (the database narrows to them), then paged: the
+    # order is by how serious, which only the rules core knows. Posts only for the page.
+    page = list_filters.page_of(
+        request, selectors.discipline_ranked(employees, today, policy=policy)
+    )
+    rows = selectors.discipline_rows_of(page.object_list, today, policy=policy)
     return render(
         request,
         "monitor/discipline_list.html",
-        {"rows": rows[:500], "count": len(rows), "today": today, "opds": opds, "opd": opd,
+        {"rows": rows, "page": page, "today": today, "opds": opds, "opd": opd,
          "policy": policy},
     )  # fmt: skip
 
@@ -496,17 +501,14 @@ def report(request: AuthedRequest) -> HttpResponse:
     (``tepat.exports``), built by the worker."""
     access.require_role(request.user, DASHBOARD_ROLES)
     today = timezone.localdate()
-    try:
-        first = date.fromisoformat(request.GET.get("bulan", "") + "-01")
-    except ValueError:
-        first = today.replace(day=1)
+    first = list_filters.month_param(request, today)
     opds = access.opds_visible_to(request.user)
-    opd_param = request.GET.get("opd", "")
-    opd = opds.filter(pk=int(opd_param)).first() if opd_param.isdigit() else None
+    opd = list_filters.opd_param(request, opds)
     report = exports.report_month(request.user, first, opd, today)
+    page = list_filters.page_of(request, report.lines)
     return render(
         request,
         "monitor/report.html",
-        {"lines": report.lines[:1000], "recaps": exports.opd_recaps(report.lines),
+        {"lines": page.object_list, "page": page, "recaps": exports.opd_recaps(report.lines),
          "first": first, "until": report.until, "opds": opds, "opd": opd},
     )  # fmt: skip

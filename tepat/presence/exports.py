@@ -33,7 +33,7 @@ def recap_title(user: Any, opd: Opd | None) -> str:
 
 
 def recap_file(user: Any, first: date, opd: Opd | None) -> bytes:
-    """The recap XLSX exactly as the page lists it, every row (the page shows 1,000)."""
+    """The recap XLSX exactly as the page lists it, every row of every page, in its order."""
     rows = attendance_recap(recap_employees(user, first, opd), first)
     return recap_xlsx(rows, first, recap_title(user, opd))
 

@@ -481,7 +481,17 @@ class AttendanceDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["employee", "day"], name="attendanceday_unique")
         ]
-        indexes = [models.Index(fields=["day", "day_code"], name="attendanceday_day_idx")]
+        indexes = [
+            models.Index(fields=["day", "day_code"], name="attendanceday_day_idx"),
+            # The discipline list and report start from the TK days of a year (one in a
+            # hundred rows or fewer): without it they read the whole year of a province
+            # (docs/performance.md, "Recap and discipline pages").
+            models.Index(
+                fields=["employee", "day"],
+                condition=models.Q(day_code="TK"),
+                name="attendanceday_tk_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.day} {self.day_code} {self.in_code} {self.out_code}"

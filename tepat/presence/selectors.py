@@ -1,5 +1,6 @@
 """Reads of the ledger for the employee's own views."""
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -133,10 +134,26 @@ def month_bounds(first: date) -> tuple[date, date]:
     return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def attendance_recap(employees: QuerySet[Employee], first: date) -> list[dict[str, Any]]:
-    """One row per employee for the month: the counts the TPP computation reads."""
+RECAP_ORDER = ("name", "nip", "pk")
+"""The recap's order, stable across its pages."""
+
+
+def attendance_recap(
+    employees: QuerySet[Employee] | Sequence[Employee], first: date
+) -> list[dict[str, Any]]:
+    """One row per employee for the month: the counts the TPP computation reads.
+
+    ``employees``: a queryset (every one of them, in ``RECAP_ORDER``: the export the worker
+    builds) or one page of them already in order (the page: only its people are counted)."""
     start, end = month_bounds(first)
-    days = AttendanceDay.objects.filter(employee__in=employees, day__gte=start, day__lt=end)
+    if isinstance(employees, QuerySet):
+        listed = list(employees.order_by(*RECAP_ORDER))
+        days = AttendanceDay.objects.filter(employee__in=employees, day__gte=start, day__lt=end)
+    else:
+        listed = list(employees)
+        days = AttendanceDay.objects.filter(
+            employee_id__in=[e.pk for e in listed], day__gte=start, day__lt=end
+        )
     counts: dict[str, Any] = {
         "hadir": Count("id", filter=Q(day_code="H")),
         "tk": Count("id", filter=Q(day_code="TK")),
@@ -162,7 +179,7 @@ def attendance_recap(employees: QuerySet[Employee], first: date) -> list[dict[st
             **rows.get(e.pk, empty),
             "absences": absences.get(e.pk, {}),
         }
-        for e in employees.order_by("name", "nip")
+        for e in listed
     ]
 
 

@@ -5,7 +5,6 @@ app's token. The service worker is served from /app/ so its scope can be /app/.
 """
 
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tepat import list_filters
 from tepat.accounts import access
 from tepat.accounts.models import AuthedRequest
 from tepat.presence import exports, selectors, services
@@ -134,21 +134,20 @@ def selfie_download(request: AuthedRequest, event_id: int) -> HttpResponseBase:
 @login_required
 @require_GET
 def recap(request: AuthedRequest) -> HttpResponse:
-    """The month's attendance recap (rekap kehadiran) for the people the user may see."""
-    today = timezone.localdate()
-    try:
-        first = date.fromisoformat(request.GET.get("bulan", "") + "-01")
-    except ValueError:
-        first = today.replace(day=1)
+    """The month's attendance recap (rekap kehadiran) for the people the user may see, a page
+    of them at a time: only the page's people are counted. Every row is in the XLSX, which
+    the worker builds (``tepat.exports``)."""
+    first = list_filters.month_param(request, timezone.localdate())
     opds = access.opds_visible_to(request.user)
-    opd_id = request.GET.get("opd", "")
-    opd = opds.filter(pk=int(opd_id)).first() if opd_id.isdigit() else None
-    rows = selectors.attendance_recap(exports.recap_employees(request.user, first, opd), first)
+    opd = list_filters.opd_param(request, opds)
+    employees = exports.recap_employees(request.user, first, opd)
+    page = list_filters.page_of(request, employees.order_by(*selectors.RECAP_ORDER))
     return render(
         request,
         "presence/recap.html",
         {
-            "rows": rows[:1000],
+            "rows": selectors.attendance_recap(list(page.object_list), first),
+            "page": page,
             "first": first,
             "opds": opds,
             "opd": opd,

@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -129,6 +130,12 @@ class DisciplinePolicy:
     def in_force_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
+    @cached_property
+    def problems(self) -> tuple[str, ...]:
+        """``discipline_policy_validate``, worked out once per policy (the value is frozen):
+        a province's discipline list judges tens of thousands of people with one policy."""
+        return tuple(discipline_policy_validate(self))
+
 
 @dataclass(frozen=True)
 class DisciplineDay:
@@ -181,7 +188,7 @@ def discipline_status(
     tk_codes: Collection[str] = frozenset({DAY_TK}),
 ) -> DisciplineStatus:
     """The discipline status for `year` from working days in chronological order."""
-    problems = discipline_policy_validate(policy)
+    problems = policy.problems
     if problems:
         raise DisciplineError(
             f"Kebijakan {policy.label} tidak dapat dipakai: {'; '.join(problems)}"
