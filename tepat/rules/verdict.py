@@ -352,7 +352,9 @@ def classify_day(
         raise VerdictError(f"Jadwal khusus untuk {_dmy(override.day)}, bukan {_dmy(day)}")
     versions = (schedule,) if isinstance(schedule, Schedule) else tuple(schedule)
     version = schedule_version_for(versions, day)
-    ordered = tuple(sorted(events, key=_event_order))
+    ordered = tuple(events)
+    if len(ordered) > 1:
+        ordered = tuple(sorted(ordered, key=_event_order))
     absences = tuple(absences)
     whole: list[Absence] = []
     partial: tuple[PartialAbsence, ...] = ()
@@ -566,7 +568,8 @@ class _Builder:
 
     def moment(self, at: datetime) -> str:
         """ "08:05:12 WIB"; "19-08-2026 07:00:00 WIB" when not on the verdict's day."""
-        local = at.astimezone(self.tz)  # (fields, not strftime: this runs for every punch)
+        # (fields, not strftime: this runs for every punch; a punch is already in the zone)
+        local = at if at.tzinfo is self.tz else at.astimezone(self.tz)
         on = local.date()  # `_date_prefix` and `_zone`, inlined: hot
         prefix = "" if on == self.day else f"{_dmy(on)} "
         return (
@@ -575,7 +578,7 @@ class _Builder:
 
     def clock(self, at: datetime) -> str:
         """ "07:30"; "19-08-2026 07:00" when not on the verdict's day."""
-        local = at.astimezone(self.tz)
+        local = at if at.tzinfo is self.tz else at.astimezone(self.tz)
         return f"{self._date_prefix(local)}{local.hour:02d}:{local.minute:02d}"
 
     def _date_prefix(self, local: datetime) -> str:

@@ -214,3 +214,33 @@ def test_the_bulk_write_names_the_columns_in_the_order_the_rows_give_them() -> N
     assert named[14:28] == columns
     assert named[28:30] == ["employee_id", "day"]  # ON CONFLICT (employee_id, day)
     assert named[30:] == [c for c in columns[2:] for _ in (0, 1)]  # SET c = EXCLUDED.c
+
+
+def test_a_punch_is_explained_on_its_own_day_not_on_the_neighbouring_days(
+    world: World, schedules: None
+) -> None:
+    sunday, tuesday = date(2026, 11, 15), date(2026, 11, 17)
+    _punch(world, "in", datetime(2026, 11, 15, 9, 0, tzinfo=WIB))  # came in on the Sunday
+    _punch(world, "in", datetime(2026, 11, 16, 4, 50, tzinfo=WIB))  # before Monday's window
+    _punch(world, "in", datetime(2026, 11, 16, 6, 55, tzinfo=WIB))
+    _punch(world, "out", datetime(2026, 11, 16, 14, 5, tzinfo=WIB))
+    _punch(world, "in", datetime(2026, 11, 17, 6, 50, tzinfo=WIB))
+    _punch(world, "out", datetime(2026, 11, 17, 14, 10, tzinfo=WIB))
+    rest = attendance_day_rebuild(world.teacher, sunday)
+    monday = attendance_day_rebuild(world.teacher, MONDAY)
+    after = attendance_day_rebuild(world.teacher, tuesday)
+    assert rest is not None
+    assert monday is not None
+    assert after is not None
+    # Sunday counts its own punch only, not Monday's three.
+    assert rest.day_code == "LIBUR"
+    assert rest.explanation[-1] == "1 presensi pada hari libur tidak dinilai"
+    # Monday explains its own early punch, and neither Sunday's nor Tuesday's.
+    assert (monday.day_code, monday.in_code, monday.out_code) == ("H", "", "")
+    ignored = [line for line in monday.explanation if "diabaikan" in line]
+    assert ignored == [
+        "Presensi masuk 04:50:00 WIB diabaikan: di luar rentang waktu presensi "
+        "05:00:00 WIB s.d. 23:59:59 WIB"
+    ]
+    assert not any("15-11-2026" in line or "17-11-2026" in line for line in monday.explanation)
+    assert not any("diabaikan" in line for line in after.explanation)
