@@ -711,13 +711,25 @@ def _attendance_days_store(rows: list[AttendanceRow]) -> None:
 def _rows_copy(cursor: Any, sql: str, rows: list[AttendanceRow]) -> None:
     dumps = json.JSONEncoder(ensure_ascii=False).encode  # jsonb: the same value, less to parse
     encoded: dict[int, str] = {}  # by the explanation's identity: shared verdicts share it
+    # The day and the rebuild's time are a few values among many rows: each is formatted
+    # once (COPY's text form, ISO 8601) instead of once per row.
+    stamps: dict[date | datetime, str] = {}
     with cursor.copy(sql) as copy:
         for r in rows:
             lines = r[_EXPLANATION]
             text = encoded.get(id(lines))
             if text is None:
                 text = encoded[id(lines)] = dumps(lines)
-            copy.write_row((*r[:_EXPLANATION], text, *r[_EXPLANATION + 1 :]))
+            day, computed_at = r[1], r[-1]
+            day_text = stamps.get(day)
+            if day_text is None:
+                day_text = stamps[day] = day.isoformat()
+            computed_text = stamps.get(computed_at)
+            if computed_text is None:
+                computed_text = stamps[computed_at] = computed_at.isoformat()
+            copy.write_row(
+                (r[0], day_text, *r[2:_EXPLANATION], text, r[_EXPLANATION + 1], computed_text)
+            )
 
 
 # The columns of ATTENDANCE_COLUMNS, in that order (checked by the tests on PostgreSQL).

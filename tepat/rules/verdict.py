@@ -412,7 +412,7 @@ def classify_day(
         local = event.taken_at.astimezone(tz)
         if instance.opens <= local <= instance.closes:  # `window_contains`, inlined: hot
             (ins if event.kind == "in" else outs).append(local)
-        else:  # a neighbouring day's punch, usually: both neighbours' come in every day
+        else:  # before the window opens or after it closes (an early punch, a late one)
             window = window or _window_text(instance, verdict)
             verdict.line(
                 f"Presensi {_KIND_LABELS[event.kind]} {verdict.moment(local)} diabaikan: di luar "
@@ -744,7 +744,7 @@ def _window_text(instance: ShiftInstance, verdict: _Builder) -> str:
 
 @lru_cache(maxsize=1024)
 def _dmy(day: date) -> str:
-    """`format_day`, once per date: every neighbouring day's punch prints its date."""
+    """`format_day`, once per date: a punch on another date than the verdict's prints it."""
     return format_day(day)
 
 
