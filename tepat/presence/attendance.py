@@ -283,13 +283,13 @@ def _events_of_day(
     events: list[verdict.AttendanceEvent],
     plans: dict[date, Shift | None],
     tz: ZoneInfo,
-) -> list[verdict.AttendanceEvent] | None:
+) -> list[verdict.AttendanceEvent]:
     """The punches that belong to `day` when an exception plans this day or a neighbour:
     where the presence windows of consecutive shifts overlap, each punch goes to the nearer
-    shift (`assign_events`). None when fewer than two shifts are planned: nothing to share."""
+    shift (`assign_events`)."""
     instances = [shift.on(d, tz) for d, shift in sorted(plans.items()) if shift is not None]
     if len(instances) < 2:
-        return None
+        return events
     return list(verdict.assign_events(events, instances).by_day.get(day, ()))
 
 
@@ -506,12 +506,12 @@ def _verdict_rows(
                 # given to the nearer of the planned shifts where their windows overlap.
                 override = planned.get(day)
                 plans = _neighbour_plans(day, planned, schedule, calendar)
-                around = own_events[bisect_left(times, opens) : bisect_left(times, closes)]
-                assigned = _events_of_day(day, around, plans, tz)
-                if assigned is None:
+                if sum(1 for shift in plans.values() if shift is not None) > 1:
+                    around = own_events[bisect_left(times, opens) : bisect_left(times, closes)]
+                    own = _events_of_day(day, around, plans, tz)
+                else:  # one shift or none planned around: nothing to share out
                     since, until = _own_span(day, plans.get(day), tz, (opens, closes))
-                    assigned = own_events[bisect_left(times, since) : bisect_left(times, until)]
-                own = assigned
+                    own = own_events[bisect_left(times, since) : bisect_left(times, until)]
             elif span is None:
                 own = []
             else:
