@@ -286,7 +286,7 @@ def report(results: dict[str, Any]) -> str:
     rss_pg = ", ".join(f"{mb:.0f}" for mb in last["rss_postgres_mb"][:6])
     verdict_cpu = _median([j["verdict_python_cpu_s"] for j in jobs])
     per_row = verdict_cpu / max(1, last["verdict_rows"]) * 1e6
-    punches_per_row = 3 * setup["punches"] / max(1, last["verdict_rows"])
+    punches_per_row = setup["punches"] / max(1, last["verdict_rows"])
     rows = [
         (
             f"**the job: November's verdicts, then the TPP run** (target < {TARGET_S:.0f} s)",
@@ -342,10 +342,11 @@ Target (100,000 employees, < {TARGET_S:.0f} s): {target}. The job took
 - What bounds it: the whole job needs {_median(py_cpu) + _median(pg_cpu):.0f} CPU seconds
   (Python and PostgreSQL, median), so on 2 cores it cannot take less than
   {(_median(py_cpu) + _median(pg_cpu)) / 2:.0f} s however the work is spread. Each verdict
-  is judged with the punches of its presence window, those of both neighbouring days too (a
-  night shift's morning punch), and every one of those outside the shift gets its own
-  explanation line, as the nightly build writes it: about {punches_per_row:.1f} punches read
-  per verdict.
+  is judged with the punches of its own date and of its shift's presence window (a night
+  shift's morning check-out), about {punches_per_row:.1f} per verdict; a neighbouring day's
+  punch is explained on its own day only (`attendance._own_span`). A weekend's or a
+  holiday's LIBUR, and a TK without punches, is judged once per schedule group, day and zone
+  and shared, row values and encoded explanation included.
 - The TPP run here reads what the month job stored: every day of the month (the weekends'
   LIBUR rows too) for the regency of `checkin_setup.org_build` (schools, puskesmas, their
   schedule groups); the TPP bench's own section times it on its own data (weekday verdicts

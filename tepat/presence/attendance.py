@@ -293,6 +293,54 @@ def _events_of_day(
     return list(verdict.assign_events(events, instances).by_day.get(day, ()))
 
 
+_Span = tuple[datetime, datetime]
+"""From, until (excluded), in UTC."""
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _own_span(day: date, shift: Shift | None, tz: ZoneInfo, window: _Span) -> _Span:
+    """The punches a day is judged with: those of its own date in the site's zone, and those
+    of its shift's presence window (a night shift's morning check-out, an early shift's
+    check-in before midnight), within the `events_window` read. A neighbouring day's punch
+    outside the shift belongs to that day and is explained there, not here too."""
+    since = datetime.combine(day, time(0), tz).astimezone(UTC)
+    until = datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
+    if shift is not None:
+        instance = shift.on(day, tz)
+        since = min(since, instance.opens.astimezone(UTC))
+        until = max(until, instance.closes.astimezone(UTC) + _MICROSECOND)  # closes included
+    return max(since, window[0]), min(until, window[1])
+
+
+def _planned_shift(day: date, plan: "_DayPlan") -> Shift | None:
+    """The schedule's shift on the day, as `classify_day` finds it without an exception."""
+    _version, schedule, _calendar, info = plan
+    return schedule.shift_on(day, info.period) if info.is_working_day else None
+
+
+def _row_values(
+    result: verdict.DayVerdict, schedule_id: int, bands_id: int | None, now: datetime
+) -> tuple[Any, ...]:
+    """A verdict as the values of `ATTENDANCE_COLUMNS` after the employee's id. The
+    explanation stays the verdict's tuple: a verdict shared by many rows is encoded once."""
+    return (
+        result.day,
+        result.day_code,
+        result.in_code or "",
+        result.out_code or "",
+        result.minutes_late,
+        result.minutes_early,
+        result.first_in,
+        result.last_out,
+        schedule_id,
+        bands_id,
+        result.explanation,
+        result.rules_version,
+        now,
+    )
+
+
 AttendanceRow = tuple[Any, ...]
 """One verdict as the values of `ATTENDANCE_COLUMNS` (ids, not model instances)."""
 
@@ -412,13 +460,17 @@ def _verdict_rows(
     calendars: dict[tuple[cal.CalendarKind, int], cal.WorkCalendar] = {}
     unit_zone = site_zones({a[3] for a in assignments} | {a[4] for a in assignments if a[4]})
     # In UTC, as the ledger's times come: comparing datetimes of one tzinfo is the fast kind.
-    windows = [tuple(t.astimezone(UTC) for t in events_window(day)) for day in days]
+    windows: list[_Span] = []
+    for day in days:
+        opens, closes = events_window(day)
+        windows.append((opens.astimezone(UTC), closes.astimezone(UTC)))
     events = _counted_events_by_employee(employee_ids, windows[0][0], windows[-1][1])
     absences = _approved_absences(employee_ids, first, last)
     exceptions = schedule_exceptions_around(employee_ids, first, last)
     zones: dict[tuple[int, int | None], ZoneInfo] = {}
-    alike: dict[tuple[str, int, date, ZoneInfo], verdict.DayVerdict] = {}
+    alike: dict[tuple[str, int, date, ZoneInfo], tuple[Any, ...]] = {}
     group_days: dict[tuple[cal.CalendarKind, int], list[_DayPlan | None]] = {}
+    group_spans: dict[tuple[cal.CalendarKind, int, ZoneInfo], list[_Span | None]] = {}
     for employee_id, group_id, unit_kind, unit_id, parent_id, valid_from, valid_to in assignments:
         group_versions = versions.get(group_id)
         if not group_versions:
@@ -431,23 +483,39 @@ def _verdict_rows(
         tz = zones.get((unit_id, parent_id))
         if tz is None:
             tz = zones[unit_id, parent_id] = ZoneInfo(zone_of(unit_zone, unit_id, parent_id))
+        spans = group_spans.get((kind, group_id, tz))
+        if spans is None:
+            spans = group_spans[kind, group_id, tz] = [
+                None if plan is None else _own_span(day, _planned_shift(day, plan), tz, window)
+                for day, plan, window in zip(days, group_plans, windows, strict=True)
+            ]
         own_events = events.get(employee_id, [])
         own_events.sort(key=_taken_at)
         times = [e.taken_at for e in own_events]
         own_absences = absences.get(employee_id, ())
         planned = exceptions.get(employee_id)
-        for day, plan, (opens, closes), (bands_id, day_bands) in zip(
-            days, group_plans, windows, bands, strict=True
+        for day, plan, span, (opens, closes), (bands_id, day_bands) in zip(
+            days, group_plans, spans, windows, bands, strict=True
         ):
             if plan is None or day < valid_from or (valid_to is not None and day >= valid_to):
                 continue
             version, schedule, calendar, info = plan
-            own = own_events[bisect_left(times, opens) : bisect_left(times, closes)]
             override = None
             if planned is not None and _plans_near(planned, day):
+                # An exception on the day or beside it: the punches of the whole window, each
+                # given to the nearer of the planned shifts where their windows overlap.
                 override = planned.get(day)
                 plans = _neighbour_plans(day, planned, schedule, calendar)
-                own = _events_of_day(day, own, plans, tz)
+                if sum(1 for shift in plans.values() if shift is not None) > 1:
+                    around = own_events[bisect_left(times, opens) : bisect_left(times, closes)]
+                    own = _events_of_day(day, around, plans, tz)
+                else:  # one shift or none planned around: nothing to share out
+                    since, until = _own_span(day, plans.get(day), tz, (opens, closes))
+                    own = own_events[bisect_left(times, since) : bisect_left(times, until)]
+            elif span is None:
+                own = []
+            else:
+                own = own_events[bisect_left(times, span[0]) : bisect_left(times, span[1])]
             absent = (
                 [a for since, until, a in own_absences if since <= day <= until]
                 if own_absences
@@ -457,31 +525,16 @@ def _verdict_rows(
                 result = verdict.classify_day(
                     day, own, schedule, info, absent, day_bands, tz, override=override
                 )
-            else:  # nothing of the employee's own: everyone alike shares the verdict
+                values = _row_values(result, version.pk, bands_id, now)
+            else:  # nothing of the employee's own: everyone alike shares the verdict's values
                 shared = alike.get((kind, group_id, day, tz))
                 if shared is None:
-                    shared = alike[kind, group_id, day, tz] = verdict.classify_day(
-                        day, own, schedule, info, absent, day_bands, tz
+                    result = verdict.classify_day(day, own, schedule, info, absent, day_bands, tz)
+                    shared = alike[kind, group_id, day, tz] = _row_values(
+                        result, version.pk, bands_id, now
                     )
-                result = shared
-            by_day.setdefault(day, []).append(
-                (
-                    employee_id,
-                    day,
-                    result.day_code,
-                    result.in_code or "",
-                    result.out_code or "",
-                    result.minutes_late,
-                    result.minutes_early,
-                    result.first_in,
-                    result.last_out,
-                    version.pk,
-                    bands_id,
-                    list(result.explanation),
-                    result.rules_version,
-                    now,
-                )
-            )
+                values = shared
+            by_day.setdefault(day, []).append((employee_id, *values))
     return by_day
 
 
@@ -605,7 +658,9 @@ def _neighbour_plans(
 
 
 def _attendance_day(row: AttendanceRow) -> AttendanceDay:
-    return AttendanceDay(**dict(zip(ATTENDANCE_COLUMNS, row, strict=True)))
+    values = dict(zip(ATTENDANCE_COLUMNS, row, strict=True))
+    values["explanation"] = list(values["explanation"])
+    return AttendanceDay(**values)
 
 
 _EXPLANATION = ATTENDANCE_COLUMNS.index("explanation")
@@ -655,9 +710,26 @@ def _attendance_days_store(rows: list[AttendanceRow]) -> None:
 
 def _rows_copy(cursor: Any, sql: str, rows: list[AttendanceRow]) -> None:
     dumps = json.JSONEncoder(ensure_ascii=False).encode  # jsonb: the same value, less to parse
+    encoded: dict[int, str] = {}  # by the explanation's identity: shared verdicts share it
+    # The day and the rebuild's time are a few values among many rows: each is formatted
+    # once (COPY's text form, ISO 8601) instead of once per row.
+    stamps: dict[date | datetime, str] = {}
     with cursor.copy(sql) as copy:
         for r in rows:
-            copy.write_row((*r[:_EXPLANATION], dumps(r[_EXPLANATION]), *r[_EXPLANATION + 1 :]))
+            lines = r[_EXPLANATION]
+            text = encoded.get(id(lines))
+            if text is None:
+                text = encoded[id(lines)] = dumps(lines)
+            day, computed_at = r[1], r[-1]
+            day_text = stamps.get(day)
+            if day_text is None:
+                day_text = stamps[day] = day.isoformat()
+            computed_text = stamps.get(computed_at)
+            if computed_text is None:
+                computed_text = stamps[computed_at] = computed_at.isoformat()
+            copy.write_row(
+                (r[0], day_text, *r[2:_EXPLANATION], text, r[_EXPLANATION + 1], computed_text)
+            )
 
 
 # The columns of ATTENDANCE_COLUMNS, in that order (checked by the tests on PostgreSQL).

@@ -454,8 +454,17 @@ class ScheduleException(models.Model):
 class AttendanceDay(models.Model):
     """The verdict for one employee and day, derived from the ledger; rebuilt at will."""
 
+    # A month's rebuild writes 3 million rows for a province, so each index and foreign-key
+    # check on this table is paid millions of times: the employee is found through
+    # `attendanceday_unique` (employee, day), no query looks rows up by schedule or bands
+    # version, and those two are checked by the ORM (PROTECT) rather than by a trigger per row
+    # (versions are policy data and are never deleted; docs/performance.md).
     employee = models.ForeignKey(
-        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     day = models.DateField(_("day"))
     day_code = models.CharField(_("day code"), max_length=24)
@@ -466,10 +475,22 @@ class AttendanceDay(models.Model):
     first_in = models.DateTimeField(_("first check-in"), null=True, blank=True)
     last_out = models.DateTimeField(_("last check-out"), null=True, blank=True)
     schedule = models.ForeignKey(
-        ScheduleVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ScheduleVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     bands = models.ForeignKey(
-        BandsVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        BandsVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     explanation = models.JSONField(_("explanation"), default=list)
     rules_version = models.CharField(_("rules version"), max_length=32)

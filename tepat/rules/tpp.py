@@ -470,23 +470,32 @@ def tpp_month_compute(month_input: EmployeeMonth, policy: TppPolicy) -> TppResul
     # Discipline share.
     rules = policy.discipline
     total_d = Fraction(0)
+    # A month repeats a handful of percentages (TL1, PSW2, TK…): each one's rupiah and text
+    # is worked out once per employee, not once per day.
+    share_text = format_rupiah(share_d)
+    by_percent: dict[Decimal, tuple[Decimal, str]] = {}
     for code, day, percent, article, label in _discipline_events(records, policy):
-        total_d += _fraction(percent)
-        rupiah = share_d * _fraction(percent) / _HUNDRED
+        exact_percent = _fraction(percent)
+        total_d += exact_percent
+        found = by_percent.get(percent)
+        if found is None:
+            rupiah = share_d * exact_percent / _HUNDRED
+            found = by_percent[percent] = (
+                _sen(rupiah),
+                f"{format_percent(percent)} × {share_text} (porsi disiplin) = "
+                f"{format_rupiah(rupiah)}",
+            )
         deductions.append(
             DeductionLine(
                 component="disiplin",
                 date=day,
                 code=code,
                 percent=percent,
-                rupiah=_sen(rupiah),
+                rupiah=found[0],
                 article=article,
             )
         )
-        lines.append(
-            f"{_day(day)} {label}: {format_percent(percent)} × {format_rupiah(share_d)} "
-            f"(porsi disiplin) = {format_rupiah(rupiah)}{_basis(article)}"
-        )
+        lines.append(f"{_day(day)} {label}: {found[1]}{_basis(article)}")
     cap_d = _fraction(rules.cap_percent)
     if total_d > cap_d:
         caps.append(

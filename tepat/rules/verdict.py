@@ -352,7 +352,9 @@ def classify_day(
         raise VerdictError(f"Jadwal khusus untuk {_dmy(override.day)}, bukan {_dmy(day)}")
     versions = (schedule,) if isinstance(schedule, Schedule) else tuple(schedule)
     version = schedule_version_for(versions, day)
-    ordered = tuple(sorted(events, key=_event_order))
+    ordered = tuple(events)
+    if len(ordered) > 1:
+        ordered = tuple(sorted(ordered, key=_event_order))
     absences = tuple(absences)
     whole: list[Absence] = []
     partial: tuple[PartialAbsence, ...] = ()
@@ -410,7 +412,7 @@ def classify_day(
         local = event.taken_at.astimezone(tz)
         if instance.opens <= local <= instance.closes:  # `window_contains`, inlined: hot
             (ins if event.kind == "in" else outs).append(local)
-        else:  # a neighbouring day's punch, usually: both neighbours' come in every day
+        else:  # before the window opens or after it closes (an early punch, a late one)
             window = window or _window_text(instance, verdict)
             verdict.line(
                 f"Presensi {_KIND_LABELS[event.kind]} {verdict.moment(local)} diabaikan: di luar "
@@ -566,7 +568,8 @@ class _Builder:
 
     def moment(self, at: datetime) -> str:
         """ "08:05:12 WIB"; "19-08-2026 07:00:00 WIB" when not on the verdict's day."""
-        local = at.astimezone(self.tz)  # (fields, not strftime: this runs for every punch)
+        # (fields, not strftime: this runs for every punch; a punch is already in the zone)
+        local = at if at.tzinfo is self.tz else at.astimezone(self.tz)
         on = local.date()  # `_date_prefix` and `_zone`, inlined: hot
         prefix = "" if on == self.day else f"{_dmy(on)} "
         return (
@@ -575,7 +578,7 @@ class _Builder:
 
     def clock(self, at: datetime) -> str:
         """ "07:30"; "19-08-2026 07:00" when not on the verdict's day."""
-        local = at.astimezone(self.tz)
+        local = at if at.tzinfo is self.tz else at.astimezone(self.tz)
         return f"{self._date_prefix(local)}{local.hour:02d}:{local.minute:02d}"
 
     def _date_prefix(self, local: datetime) -> str:
@@ -741,7 +744,7 @@ def _window_text(instance: ShiftInstance, verdict: _Builder) -> str:
 
 @lru_cache(maxsize=1024)
 def _dmy(day: date) -> str:
-    """`format_day`, once per date: every neighbouring day's punch prints its date."""
+    """`format_day`, once per date: a punch on another date than the verdict's prints it."""
     return format_day(day)
 
 

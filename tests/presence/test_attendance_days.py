@@ -1,22 +1,23 @@
 """The daily verdict from the ledger: schedule versions from policy data, the calendar, the
 bands in force; rebuilt when something arrives late, and never counting refused punches."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from tepat.accounts.models import Role
 from tepat.audit.models import AuditEntry
-from tepat.org.models import ScheduleGroup
+from tepat.org.models import Assignment, ScheduleGroup
 from tepat.presence.attendance import (
     attendance_day_rebuild,
     bands_version_save,
     schedule_version_save,
 )
 from tepat.presence.models import CalendarEntry, CheckinEvent, CheckinReview
-from tepat.rules.schedule import teacher_schedules
+from tepat.rules.schedule import Schedule, Shift, teacher_schedules
 from tepat.rules.schedule_data import bands_to_data, schedule_to_data
 from tepat.rules.verdict import kaur_2022_bands
 from tests.world import World
@@ -214,3 +215,69 @@ def test_the_bulk_write_names_the_columns_in_the_order_the_rows_give_them() -> N
     assert named[14:28] == columns
     assert named[28:30] == ["employee_id", "day"]  # ON CONFLICT (employee_id, day)
     assert named[30:] == [c for c in columns[2:] for _ in (0, 1)]  # SET c = EXCLUDED.c
+
+
+def test_a_punch_is_explained_on_its_own_day_not_on_the_neighbouring_days(
+    world: World, schedules: None
+) -> None:
+    sunday, tuesday = date(2026, 11, 15), date(2026, 11, 17)
+    _punch(world, "in", datetime(2026, 11, 15, 9, 0, tzinfo=WIB))  # came in on the Sunday
+    _punch(world, "in", datetime(2026, 11, 16, 4, 50, tzinfo=WIB))  # before Monday's window
+    _punch(world, "in", datetime(2026, 11, 16, 6, 55, tzinfo=WIB))
+    _punch(world, "out", datetime(2026, 11, 16, 14, 5, tzinfo=WIB))
+    _punch(world, "in", datetime(2026, 11, 17, 6, 50, tzinfo=WIB))
+    _punch(world, "out", datetime(2026, 11, 17, 14, 10, tzinfo=WIB))
+    rest = attendance_day_rebuild(world.teacher, sunday)
+    monday = attendance_day_rebuild(world.teacher, MONDAY)
+    after = attendance_day_rebuild(world.teacher, tuesday)
+    assert rest is not None
+    assert monday is not None
+    assert after is not None
+    # Sunday counts its own punch only, not Monday's three.
+    assert rest.day_code == "LIBUR"
+    assert rest.explanation[-1] == "1 presensi pada hari libur tidak dinilai"
+    # Monday explains its own early punch, and neither Sunday's nor Tuesday's.
+    assert (monday.day_code, monday.in_code, monday.out_code) == ("H", "", "")
+    ignored = [line for line in monday.explanation if "diabaikan" in line]
+    assert ignored == [
+        "Presensi masuk 04:50:00 WIB diabaikan: di luar rentang waktu presensi "
+        "05:00:00 WIB s.d. 23:59:59 WIB"
+    ]
+    assert not any("15-11-2026" in line or "17-11-2026" in line for line in monday.explanation)
+    assert not any("diabaikan" in line for line in after.explanation)
+
+
+def test_a_night_shift_counts_the_next_mornings_check_out_which_that_day_explains(
+    world: World, schedules: None
+) -> None:
+    night = Shift("MALAM", "Jaga malam", time(21, 0), time(7, 0), time(18, 0), time(14, 0))
+    guards = ScheduleGroup.objects.create(code="jaga", name="Jaga malam")
+    schedule_version_save(
+        actor=world.users[Role.ADMIN_BKPSDM],
+        group=guards,
+        definition=schedule_to_data(
+            Schedule(
+                code="jaga",
+                name="Jaga malam",
+                valid_from=date(2026, 1, 1),
+                valid_until=None,
+                legal_basis="Uji",
+                week=(night,) * 5 + (None, None),
+            )
+        ),
+    )
+    Assignment.objects.filter(employee=world.teacher).update(schedule_group=guards)
+    _punch(world, "in", datetime(2026, 11, 16, 20, 55, tzinfo=WIB))
+    _punch(world, "out", datetime(2026, 11, 17, 7, 5, tzinfo=WIB))
+    monday = attendance_day_rebuild(world.teacher, MONDAY)
+    tuesday = attendance_day_rebuild(world.teacher, date(2026, 11, 17))
+    assert monday is not None
+    assert tuesday is not None
+    # The night of Monday closes with Tuesday's 07:05 check-out, no early leave.
+    assert (monday.day_code, monday.in_code, monday.out_code) == ("H", "", "")
+    assert monday.last_out == datetime(2026, 11, 17, 7, 5, tzinfo=WIB)
+    # Tuesday's own night had no punch; the 07:05 of its date is explained there, outside it.
+    assert tuesday.day_code == "TK"
+    assert any(
+        line.startswith("Presensi pulang 07:05:00 WIB diabaikan") for line in tuesday.explanation
+    )
