@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from tepat import chunk_processes
 from tepat.audit.services import audit_record
 from tepat.org.models import Assignment, Employee, ScheduleGroup, Unit, WorkSite
+from tepat.presence.day_punches import punches_of_day, shifts_around
 from tepat.presence.models import (
     AbsenceRequest,
     AttendanceDay,
@@ -278,21 +279,6 @@ def schedule_exceptions_around(
     return found
 
 
-def _events_of_day(
-    day: date,
-    events: list[verdict.AttendanceEvent],
-    plans: dict[date, Shift | None],
-    tz: ZoneInfo,
-) -> list[verdict.AttendanceEvent]:
-    """The punches that belong to `day` when an exception plans this day or a neighbour:
-    where the presence windows of consecutive shifts overlap, each punch goes to the nearer
-    shift (`assign_events`)."""
-    instances = [shift.on(d, tz) for d, shift in sorted(plans.items()) if shift is not None]
-    if len(instances) < 2:
-        return events
-    return list(verdict.assign_events(events, instances).by_day.get(day, ()))
-
-
 _Span = tuple[datetime, datetime]
 """From, until (excluded), in UTC."""
 
@@ -505,10 +491,10 @@ def _verdict_rows(
                 # An exception on the day or beside it: the punches of the whole window, each
                 # given to the nearer of the planned shifts where their windows overlap.
                 override = planned.get(day)
-                plans = _neighbour_plans(day, planned, schedule, calendar)
+                plans = shifts_around(day, planned, schedule, calendar)
                 if sum(1 for shift in plans.values() if shift is not None) > 1:
                     around = own_events[bisect_left(times, opens) : bisect_left(times, closes)]
-                    own = _events_of_day(day, around, plans, tz)
+                    own = punches_of_day(day, around, plans, tz)
                 else:  # one shift or none planned around: nothing to share out
                     since, until = _own_span(day, plans.get(day), tz, (opens, closes))
                     own = own_events[bisect_left(times, since) : bisect_left(times, until)]
@@ -637,24 +623,6 @@ def _bands_by_day(days: list[date]) -> list[tuple[int | None, verdict.LatenessBa
                 chosen = (version.pk, bands)
         found.append(chosen)
     return found
-
-
-def _neighbour_plans(
-    day: date,
-    planned: dict[date, ScheduleOverride],
-    schedule: Schedule,
-    calendar: cal.WorkCalendar,
-) -> dict[date, Shift | None]:
-    """What is planned the day before, the day and the day after: the exception where there
-    is one, else the schedule's shift on a working day."""
-    plans: dict[date, Shift | None] = {}
-    for on in (day - timedelta(days=1), day, day + timedelta(days=1)):
-        if on in planned:
-            plans[on] = planned[on].shift
-        elif schedule.in_force_on(on):
-            info = calendar_day(calendar, schedule, on)
-            plans[on] = schedule.shift_on(on, info.period) if info.is_working_day else None
-    return plans
 
 
 def _attendance_day(row: AttendanceRow) -> AttendanceDay:
