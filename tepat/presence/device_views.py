@@ -262,7 +262,9 @@ def fingerspot_webhook(request: HttpRequest, secret: str) -> JsonResponse:
             report = punches.punches_record(machine, upload, [hook.punch], received_at=now)
             report.lines = 1
             punches.upload_finish(upload, report)
-            days_rebuild_later(report.days, before=now.astimezone(machines.zone(machine)).date())
+            days_rebuild_later(
+                report.days, before=now.astimezone(machines.zone(machine)).date(), punches=True
+            )
     except DatabaseError:
         logger.exception("Fingerspot punch for %s not saved", machine.serial)
         return JsonResponse({"error": "Belum tersimpan, kirim ulang."}, status=503)

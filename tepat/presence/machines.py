@@ -166,7 +166,8 @@ def _held_events_accept(actor: Any, machine: Machine, network: str, reason: str)
     )
     days_rebuild_later(
         {(e.employee_id, timezone.localtime(e.taken_at, ZoneInfo(machine.timezone)).date())
-         for e in held}
+         for e in held},
+        punches=True,
     )  # fmt: skip
     return len(held)
 

@@ -313,7 +313,7 @@ def attlog_ingest(
                 transaction.set_rollback(True)
             else:
                 local_today = now.astimezone(ZoneInfo(machine.timezone)).date()
-                days_rebuild_later(report.days, before=local_today, with_caller=True)
+                days_rebuild_later(report.days, before=local_today, with_caller=True, punches=True)
                 if realtime and report.new and len(punches) <= 5:
                     newest = max(p.local_time for p in punches)
                     machines.clock_observe(machine, newest, now)
@@ -374,5 +374,5 @@ def unmapped_attach(*, machine: Machine | None, pin: str, now: datetime) -> int:
         MachinePunch.objects.bulk_update(rows, ["employee", "problem"], batch_size=BATCH)
         CheckinEvent.objects.bulk_create(events, batch_size=BATCH, ignore_conflicts=True)
         attached += len(events)
-    days_rebuild_later(days, before=timezone.localdate(now))
+    days_rebuild_later(days, before=timezone.localdate(now), punches=True)
     return attached

@@ -545,7 +545,7 @@ def day_rebuild_later(event: CheckinEvent) -> None:
     """Queue the rebuild of the event's day once the event is committed."""
     from tepat.presence.tasks import days_rebuild_later
 
-    days_rebuild_later([(event.employee_id, timezone.localdate(event.taken_at))])
+    days_rebuild_later([(event.employee_id, timezone.localdate(event.taken_at))], punches=True)
 
 
 @transaction.atomic

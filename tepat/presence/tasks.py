@@ -2,10 +2,11 @@
 (``tepat db_worker``), never inside a web request."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from tepat.org.models import Employee
 from tepat.presence.attendance import (
@@ -57,14 +58,31 @@ def attendance_period_rebuild_task(first: str, last: str) -> str:
 
 
 def days_rebuild_later(
-    days: Iterable[tuple[int, date]], *, before: date | None = None, with_caller: bool = False
+    days: Iterable[tuple[int, date]],
+    *,
+    before: date | None = None,
+    with_caller: bool = False,
+    punches: bool = False,
 ) -> None:
     """Queue the verdict rebuild of each employee-day once the punches are committed. With
     ``before``, only days before it: today's verdict is built by the nightly run, as for a
     phone check-in. Many days go in tasks of REBUILD_CHUNK days, queued in one commit.
     ``with_caller``: queued in the caller's transaction instead, so the task rows commit with
-    the events that need them (one commit less for a machine's upload batch)."""
-    wanted = sorted({(e, d) for e, d in days if before is None or d < before})
+    the events that need them (one commit less for a machine's upload batch). ``punches``: the
+    days are those of new or reviewed punches, whose neighbours' verdicts may read them too."""
+    wanted_days = {(e, d) for e, d in days if before is None or d < before}
+    if punches:
+        # The days are punches' own dates: a punch may also belong to the day before (a night
+        # shift's window closes the next morning) or after (an early shift's opens before
+        # midnight), see `attendance.events_window`. Those are rebuilt too, if already past.
+        limit = before or timezone.localdate()
+        wanted_days |= {
+            (e, d + timedelta(days=n))
+            for e, d in wanted_days
+            for n in (-1, 1)
+            if d + timedelta(days=n) < limit
+        }
+    wanted = sorted(wanted_days)
 
     def enqueue() -> None:
         if len(wanted) == 1:

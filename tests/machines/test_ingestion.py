@@ -104,11 +104,17 @@ def test_a_backlog_queues_the_rebuild_of_each_past_employee_day_once(
             f"{world.teacher.nip}\t2026-11-17 07:01:00\t0\t1\t0\t0\t0",
             f"{world.teacher.nip}\t2026-11-18 07:01:00\t0\t1\t0\t0\t0",  # today: the nightly run
         )
-    # One queued task for the whole upload, not one row (and one commit) per employee-day.
+    # One queued task for the whole upload, not one row (and one commit) per employee-day:
+    # the punches' past days, and the day before the first (a night shift there would close
+    # with the 07:01 check-out). Today's and tomorrow's are the nightly run's.
     task = DBTaskResult.objects.get()
     assert task.task_path.endswith("attendance_days_rebuild_task")
     assert task.args_kwargs["args"] == [
-        [[world.teacher.pk, "2026-11-16"], [world.teacher.pk, "2026-11-17"]]
+        [
+            [world.teacher.pk, "2026-11-15"],
+            [world.teacher.pk, "2026-11-16"],
+            [world.teacher.pk, "2026-11-17"],
+        ]
     ]
     # The nightly rebuild of the pushed days reads the machine's events like any other.
     from tepat.presence.attendance import attendance_day_rebuild
@@ -116,7 +122,7 @@ def test_a_backlog_queues_the_rebuild_of_each_past_employee_day_once(
     assert attendance_day_rebuild(world.teacher, date(2026, 11, 16)) is None  # no schedule set
     from tepat.presence.tasks import attendance_days_rebuild_task
 
-    assert attendance_days_rebuild_task.call(*task.args_kwargs["args"]) == "2 days"
+    assert attendance_days_rebuild_task.call(*task.args_kwargs["args"]) == "3 days"
     kinds = list(CheckinEvent.objects.order_by("taken_at").values_list("kind", flat=True))
     assert kinds == ["in", "out", "in", "in"]
 

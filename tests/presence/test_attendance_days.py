@@ -163,8 +163,11 @@ def test_an_offline_check_in_for_a_past_day_queues_its_rebuild(
         response = phone.send(phone.checkin(-2.4233, 101.1667, taken_at=taken))
     assert response.status_code == 201
     queued = DBTaskResult.objects.get()
-    assert queued.task_path.endswith("attendance_day_rebuild_task")
-    assert queued.args_kwargs["args"] == [world.teacher.pk, "2026-11-16"]
+    assert queued.task_path.endswith("attendance_days_rebuild_task")
+    # Its day, and the days either side whose shifts' windows may reach the punch.
+    assert queued.args_kwargs["args"] == [
+        [[world.teacher.pk, f"2026-11-{day}"] for day in (15, 16, 17)]
+    ]
     # A week late: it waits for review, so the day stays TK for now.
     assert response.json()["status"] == "review"
     assert attendance_day_rebuild_task.call(world.teacher.pk, "2026-11-16") == "TK"
