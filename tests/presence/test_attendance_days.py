@@ -250,9 +250,8 @@ def test_a_punch_is_explained_on_its_own_day_not_on_the_neighbouring_days(
     assert not any("diabaikan" in line for line in after.explanation)
 
 
-def test_a_night_shift_counts_the_next_mornings_check_out_which_that_day_explains(
-    world: World, schedules: None
-) -> None:
+def _night_guards(world: World) -> None:
+    """The teacher moves to a group on night duty, 21:00-07:00 Monday to Friday."""
     night = Shift("MALAM", "Jaga malam", time(21, 0), time(7, 0), time(18, 0), time(14, 0))
     guards = ScheduleGroup.objects.create(code="jaga", name="Jaga malam")
     schedule_version_save(
@@ -270,6 +269,12 @@ def test_a_night_shift_counts_the_next_mornings_check_out_which_that_day_explain
         ),
     )
     Assignment.objects.filter(employee=world.teacher).update(schedule_group=guards)
+
+
+def test_a_night_shift_counts_the_next_mornings_check_out_which_that_day_explains(
+    world: World, schedules: None
+) -> None:
+    _night_guards(world)
     _punch(world, "in", datetime(2026, 11, 16, 20, 55, tzinfo=WIB))
     _punch(world, "out", datetime(2026, 11, 17, 7, 5, tzinfo=WIB))
     monday = attendance_day_rebuild(world.teacher, MONDAY)
@@ -284,3 +289,28 @@ def test_a_night_shift_counts_the_next_mornings_check_out_which_that_day_explain
     assert any(
         line.startswith("Presensi pulang 07:05:00 WIB diabaikan") for line in tuesday.explanation
     )
+
+
+def test_a_night_shifts_check_out_sent_late_rebuilds_the_night_it_closes(
+    world: World, schedules: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from tepat.presence.tasks import attendance_days_rebuild_task
+
+    _night_guards(world)
+    _punch(world, "in", datetime(2026, 11, 16, 20, 55, tzinfo=WIB))
+    night = attendance_day_rebuild(world.teacher, MONDAY)
+    assert night is not None
+    assert night.out_code  # judged before the check-out came: it has none
+    # Tuesday's 07:05 check-out waited in the machine and arrives after Tuesday was judged.
+    with django_capture_on_commit_callbacks(execute=True):
+        event = _punch(world, "out", datetime(2026, 11, 17, 7, 5, tzinfo=WIB))
+        from tepat.presence.services import day_rebuild_later
+
+        day_rebuild_later(event)
+    for queued in DBTaskResult.objects.all():
+        attendance_days_rebuild_task.call(*queued.args_kwargs["args"])
+    night.refresh_from_db()
+    assert (night.day_code, night.out_code) == ("H", "")
+    assert night.last_out == datetime(2026, 11, 17, 7, 5, tzinfo=WIB)
