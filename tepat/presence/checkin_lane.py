@@ -2,7 +2,15 @@
 
 At the morning peak nearly every request Tepat serves is this one, and it needs little of
 Django's request cycle: a bearer token, not a session, no CSRF (not a cookie login), no
-messages, no URL routing. This middleware sits in ``settings.MIDDLEWARE`` right after the
+messages, no URL routing. It is answered at two levels, by the same ``checkin_answer``:
+
+- ``CheckinLaneApp``, the WSGI application ``tepat.wsgi`` serves, ahead of Django's whole
+  request cycle (no ``HttpRequest``, middleware or response object; what the skipped
+  middleware does is applied there or the request goes to Django: see its docstring);
+- ``CheckinLaneMiddleware``, for the requests that reach Django (a worker's first check-in,
+  a server that runs Django's bare WSGI or ASGI application, the test client).
+
+The middleware sits in ``settings.MIDDLEWARE`` right after the
 ones that shape every answer (security headers, CSP, language, NUL refusal, host check) and
 answers a plain, valid check-in itself with the API's own functions: the same service calls
 (``services.checkin_start``, then ``api._checkin_one``), the same JSON rendering
