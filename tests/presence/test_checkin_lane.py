@@ -3,6 +3,7 @@ django-ninja operation answer (status, body, headers), in two statements, and su
 dropped database connection without the per-request health check."""
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -422,3 +423,37 @@ def test_a_selfie_goes_through_the_full_stack(world: World, phone: Phone, apps: 
     assert answer.code == 422
     assert django_app.calls == 2
     assert AuditEntry.objects.filter(action="refused.upload").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_wsgi_lane_closes_a_connection_past_its_age(world: World) -> None:
+    """The lane sends request_started/request_finished as Django's handler does, so a
+    connection that outlived CONN_MAX_AGE is replaced by a new one, not used for ever."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL: a persistent connection to age")
+    phone = Phone()
+    assert phone.login(world.teacher.nip).status_code == 200
+    django_app = Counting(WSGIHandler())
+    lane = CheckinLaneApp(django_app)
+
+    def send(item: dict[str, Any]) -> WsgiAnswer:
+        started: list[Any] = []
+        environ = _environ(body=json.dumps(item), token=phone.token)
+        result = lane(environ, lambda status, headers, *_: started.append((status, headers)))
+        body = b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+        return WsgiAnswer(started[0][0], list(started[0][1]), body)
+
+    first = phone.checkin(SCHOOL[0] + 0.0003, SCHOOL[1], taken_at=minutes_ago(30))
+    assert send(first).code == 201  # through Django: the lane learns the headers
+    connection.ensure_connection()
+    aged = connection.connection.info.backend_pid
+    connection.close_at = time.monotonic() - 1  # as if CONN_MAX_AGE had passed
+    assert send(phone.checkin(*SCHOOL)).code == 201
+    assert django_app.calls == 1  # the lane answered
+    assert connection.connection.info.backend_pid != aged
+    kept = connection.connection.info.backend_pid
+    assert send(phone.checkin(SCHOOL[0] + 0.0001, SCHOOL[1])).code == 201
+    assert connection.connection.info.backend_pid == kept  # within its age: kept
+    assert CheckinEvent.objects.count() == 3
