@@ -613,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--wrk-threads", type=int, default=1)
     p.add_argument("--server", choices=["gunicorn", "granian"], default="granian")
-    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--workers", type=int, default=2)
     p.add_argument("--worker-class", default="sync", help="gunicorn: sync or gthread")
     p.add_argument("--threads", type=int, default=1, help="gthread / granian blocking threads")
     p.add_argument("--port", type=int, default=8077)

@@ -1,17 +1,22 @@
 """In-process probe: the SQL one check-in runs, and its Python CPU time without a server.
 
-Runs the production settings against the bench database through Django's test client (the
-full middleware stack, no HTTP server), one check-in at a time, each from a different
-employee. Prints one JSON line.
+Runs the production settings against the bench database through the WSGI application the
+server runs (``tepat.wsgi.application``: the check-in lane in front of Django's full stack),
+called in-process with the environ a server would hand it, one check-in at a time, each from
+a different employee. Prints one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import re
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -50,19 +55,22 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--count", type=int, default=300)
+    parser.add_argument(
+        "--cprofile", type=int, default=0, help="print the N top functions (cProfile, cumulative)"
+    )
     args = parser.parse_args()
     os.environ.update(common.server_env())
     import django
 
     django.setup()
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     # 10 units, 12 employees each: the first 2 of each unit warm up (connections, and any
     # per-unit cache the code may keep, as it would be after a minute of a morning's rush),
     # the other 10 of each are measured.
     from tepat.org.models import Assignment
+    from tepat.wsgi import application
 
     load = [p for p in checkin_sign.phones_load() if p.role == "load"]
     unit_of = dict(
@@ -85,15 +93,31 @@ def main() -> int:
     checkin_sign.sign_run(phones, seed=args.seed, run_no=7, run_tag=tag, out=out, processes=1)
     lines = [line.rstrip("\n").split("\t", 1) for line in out.open(encoding="utf-8")]
     out.unlink()
-    client = Client(HTTP_HOST="127.0.0.1")
 
     def send(token: str, body: str) -> int:
-        return client.post(
-            common.CHECKIN_PATH,
-            body,
-            content_type="application/json",
-            headers={"Authorization": f"Bearer {token}"},
-        ).status_code
+        data = body.encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": common.CHECKIN_PATH,
+            "QUERY_STRING": "",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(data)),
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8077",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_AUTHORIZATION": f"Bearer {token}",
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+        }
+        statuses: list[str] = []
+        result = application(environ, lambda status, headers, *_: statuses.append(status))
+        b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+        return int(statuses[0].split(" ", 1)[0])
 
     for token, body in lines[:20]:
         send(token, body)
@@ -108,11 +132,21 @@ def main() -> int:
     backend = connection.connection.info.backend_pid if connection.vendor == "postgresql" else 0
     pg0 = _proc_cpu_s(backend)
     wall, cpu, statuses = [], [], []
+    profiler = cProfile.Profile(time.process_time) if args.cprofile else None  # CPU, not wall
     for token, body in lines[21:]:
         w0, c0 = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
         statuses.append(send(token, body))
+        if profiler is not None:
+            profiler.disable()
         cpu.append((time.process_time() - c0) * 1000)
         wall.append((time.perf_counter() - w0) * 1000)
+    if profiler is not None:
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(
+            args.cprofile
+        )
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(args.cprofile)
     pg_cpu_ms = None
     if backend and connection.connection.info.backend_pid == backend:
         pg_cpu_ms = round((_proc_cpu_s(backend) - pg0) * 1000 / len(wall), 3)

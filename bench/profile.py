@@ -36,6 +36,15 @@ FUNCTION_STEPS: list[tuple[str, str, str]] = [
     ("_context_build", "presence/services.py", "context: unit's sites (cached per process)"),
     ("CheckinLaneMiddleware._checkin", "presence/checkin_lane.py", "check-in lane (other)"),
     ("_bearer", "presence/checkin_lane.py", "check-in lane (other)"),
+    ("checkin_answer", "presence/checkin_lane.py", "check-in lane (other)"),
+    (
+        "_lane_request",
+        "presence/checkin_lane.py",
+        "WSGI lane: environ checks, body, language (instead of Django's request cycle)",
+    ),
+    ("_Headers.render", "presence/checkin_lane.py", "WSGI lane: response headers"),
+    ("JSONRenderer.render", "ninja/renderers.py", "JSON response encoding"),
+    ("Signal.send", "django/dispatch/dispatcher.py", "request_started / request_finished"),
     ("presence_policy_on", "presence/services.py", "context: presence policy"),
     (
         "context_row",
@@ -168,7 +177,10 @@ def classify(samples: list[Sample], statement_lines: dict[tuple[str, int], str])
         in_worker = any("Worker.init_process" in fn or "init_process" in fn for fn in funcs) or any(
             f.startswith("granian") for f in files
         )
-        in_request = any(fn.endswith(("handle_request", "WSGIHandler.__call__")) for fn in funcs)
+        in_request = any(
+            fn.endswith(("handle_request", "WSGIHandler.__call__", "CheckinLaneApp.__call__"))
+            for fn in funcs
+        )
         if not in_request:
             if in_worker or "granian" in s.process:
                 idle += s.count

@@ -117,8 +117,9 @@ def render(r: dict) -> str:
             f"middleware and one `SELECT 1` — reached **{c['requests_per_s']:,.0f}/s** "
             f"at {a['connections']} connections (p99 {c['p99']}, "
             f"server {c['cpu_cores']['server']:.2f} "
-            "cores). A single check-in takes the short lane "
-            "(`tepat/presence/checkin_lane.py`): only the middleware that shapes every answer."
+            "cores). A single check-in skips that stack: `tepat.wsgi` answers it ahead of "
+            "Django's request cycle (`CheckinLaneApp` in `tepat/presence/checkin_lane.py`), "
+            "with the headers Django's own answer carries."
         )
     if s.get("pgbench_tps", {}).get("median"):
         w(

@@ -21,7 +21,9 @@ from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, models
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, models
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 from tepat.accounts.models import User
 from tepat.org.models import Employee
@@ -38,6 +40,13 @@ RECENT_AHEAD = timedelta(days=1)
 
 
 # --- running a statement ------------------------------------------------------------------
+
+
+def _db() -> Any:
+    """The default database's connection of this thread. ``django.db.connection`` is a proxy
+    that looks the connection up (a context-local read) on every attribute access: dozens
+    per check-in, so each function here looks it up once."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 # While one of these statements runs: any number but None lets psycopg prepare it
@@ -67,24 +76,25 @@ def _rows(sql: str, params: Sequence[Any], *, fresh: bool = False) -> list[tuple
     health check (a ``SELECT 1`` round trip before it), run it at once; if the connection
     turns out to be dead (PostgreSQL restarted), reconnect and run it once more.
     """
+    connection = _db()
     if connection.vendor != "postgresql" or connection.execute_wrappers:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
     if fresh and connection.connection is not None and not connection.in_atomic_block:
-        connection.health_check_done = True  # type: ignore[attr-defined]
+        connection.health_check_done = True
         try:
-            return _pg_rows(sql, params)
+            return _pg_rows(connection, sql, params)
         except (OperationalError, InterfaceError):
             raw = connection.connection
             if raw is not None and not (raw.closed or raw.broken):
                 raise  # the connection is alive: a real error, not a dropped connection
             connection.close()
-    return _pg_rows(sql, params)
+    return _pg_rows(connection, sql, params)
 
 
-def _pg_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+def _pg_rows(connection: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]]
     connection.close_if_health_check_failed()
     connection.ensure_connection()
@@ -92,7 +102,8 @@ def _pg_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     started = time.monotonic()
     raw = connection.connection
     prepare = settings.CHECKIN_SQL_PREPARE
-    with connection.wrap_database_errors, _server_binding_cursor()(raw) as cursor:
+    with connection.wrap_database_errors:
+        cursor = _cursor(connection, raw)
         if not prepare:
             cursor.execute(sql, params)
         else:
@@ -110,6 +121,17 @@ def _pg_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     return rows
 
 
+def _cursor(connection: Any, raw: Any) -> Any:
+    """This connection's server-binding cursor, made once per psycopg connection: a new one
+    per statement copies the connection's adapters each time. It holds no result between
+    statements (each is read whole with ``fetchall``); a new connection gets a new cursor."""
+    cursor = getattr(connection, "_tepat_checkin_cursor", None)
+    if cursor is None or cursor.connection is not raw or cursor.closed:
+        cursor = _server_binding_cursor()(raw)
+        connection._tepat_checkin_cursor = cursor
+    return cursor
+
+
 # --- rows to model instances ---------------------------------------------------------------
 
 
@@ -122,6 +144,7 @@ def _column_converters(model: type[models.Model], name: str, ops: Any) -> tuple[
     """The converters the ORM's compiler applies to a column read from the database (on
     PostgreSQL none for the columns read here; on SQLite text → datetime, 0/1 → bool, …).
     Keyed by the connection's ``ops`` because the backend's converters are bound to it."""
+    connection = _db()
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)
     col = field.get_col(model._meta.db_table)
@@ -141,6 +164,7 @@ def _converters(model: type[models.Model], ops: Any) -> list[tuple[int, Any, lis
 
 def _from_db(model: type[models.Model], values: Sequence[Any]) -> list[Any]:
     """One row of ``model``'s concrete columns as the ORM would read it."""
+    connection = _db()
     values = list(values)
     for i, col, converters in _converters(model, connection.ops):
         for convert in converters:
@@ -149,10 +173,31 @@ def _from_db(model: type[models.Model], values: Sequence[Any]) -> list[Any]:
 
 
 def _instance(model: type[M], values: Sequence[Any]) -> M:
-    fields = model._meta.concrete_fields
-    if len(values) != len(fields):
-        raise ValueError(f"{model.__name__}: {len(values)} values for {len(fields)} columns")
-    return model.from_db(connection.alias, [f.attname for f in fields], _from_db(model, values))
+    """A saved instance of ``model`` from its concrete columns, as ``Model.from_db`` builds
+    it; without ``Model.__init__`` (its per-field ``setattr`` and the two signals), when no
+    receiver listens to those signals for ``model``: the attribute values land in the
+    instance's ``__dict__``, where ``__init__`` would put them for a new instance."""
+    connection = _db()
+    attnames = _attnames(model)
+    if len(values) != len(attnames):
+        raise ValueError(f"{model.__name__}: {len(values)} values for {len(attnames)} columns")
+    return _saved(model, attnames, _from_db(model, values), connection.alias)
+
+
+def _saved(model: type[M], attnames: Sequence[str], values: Sequence[Any], alias: str) -> M:
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model.from_db(alias, list(attnames), list(values))
+    instance = model.__new__(model)
+    state = instance._state = ModelState()
+    state.adding = False
+    state.db = alias
+    instance.__dict__.update(zip(attnames, values, strict=True))
+    return instance
+
+
+@cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
 
 
 def _n(model: type[models.Model]) -> int:
@@ -177,6 +222,7 @@ def _token_sql() -> str:
 
 def token_row(token_hash: str, now: datetime) -> tuple[User, PhoneDevice] | None:
     """The user (with their employee, if any) and the phone of an unexpired token."""
+    connection = _db()
     rows = _rows(_token_sql(), [token_hash, connection.ops.adapt_datetimefield_value(now)])
     if not rows:
         return None
@@ -263,6 +309,7 @@ def _recent_window(now: datetime) -> tuple[Any, Any]:
 
     A batch reads the same window, so a single check-in and a batch item are judged alike.
     """
+    connection = _db()
     ops = connection.ops
     return (
         ops.adapt_datetimefield_value(now - RECENT_DAYS_BACK),
@@ -270,11 +317,20 @@ def _recent_window(now: datetime) -> tuple[Any, Any]:
     )
 
 
-def _taken_at(value: Any) -> datetime:
+def _recent(rows: Sequence[Sequence[Any]]) -> list[RecentFix]:
+    """The recent fixes in the last four columns of ``rows`` (``taken_at`` converted as the
+    ORM converts it; on PostgreSQL it needs nothing)."""
+    connection = _db()
     col, converters = _column_converters(CheckinEvent, "taken_at", connection.ops)
-    for convert in converters:
-        value = convert(value, col, connection)
-    return value  # type: ignore[no-any-return]
+    recent = []
+    for r in rows:
+        taken_at = r[-4]
+        if taken_at is None:
+            continue
+        for convert in converters:
+            taken_at = convert(taken_at, col, connection)
+        recent.append(RecentFix(taken_at, *r[-3:]))
+    return recent
 
 
 def context_row(
@@ -291,6 +347,7 @@ def context_row(
     ``seq``: the one sequence number to look up (a single check-in); a batch asks with
     ``seqs_in_ledger`` instead.
     """
+    connection = _db()
     d = connection.ops.adapt_datefield_value(day)
     params = [employee_id, d, d, key_fingerprint, employee_id, device_id, seq, d]
     params += [employee_id, CheckinEvent.Status.REFUSED.value, *_recent_window(now)]
@@ -298,7 +355,7 @@ def context_row(
     first = rows[0]
     np = _n(PresencePolicy)
     policy_values = first[3 : 3 + np]
-    recent = [RecentFix(_taken_at(r[-4]), *r[-3:]) for r in rows if r[-4] is not None]
+    recent = _recent(rows)
     return ContextRow(
         unit_id=first[0],
         policy=None if policy_values[0] is None else _instance(PresencePolicy, policy_values),
@@ -371,6 +428,7 @@ class StartRow:
 
 
 def _start_params(*, token_hash: str, now: datetime, day: date, seq: int | None) -> list[Any]:
+    connection = _db()
     d = connection.ops.adapt_datefield_value(day)
     params = [d, d, seq, token_hash, connection.ops.adapt_datetimefield_value(now), d]
     params += [CheckinEvent.Status.REFUSED.value, *_recent_window(now)]
@@ -399,7 +457,7 @@ def checkin_start_row(
     unit_id, shared, seq_used = first[width : width + 3]
     np = _n(PresencePolicy)
     policy_values = first[width + 3 : width + 3 + np]
-    recent = [RecentFix(_taken_at(r[-4]), *r[-3:]) for r in rows if r[-4] is not None]
+    recent = _recent(rows)
     return StartRow(
         user=user,
         device=device,
@@ -449,9 +507,10 @@ def checkin_insert(**values: Any) -> CheckinEvent | None:
     and the statement stays valid if the table is partitioned (where a unique index must
     include the partition key and would not match ``ON CONFLICT ("idempotency_key")``).
     """
+    connection = _db()
     row = [values[f.attname] if f.attname in values else f.get_default() for f in _INSERT_FIELDS]
     params = [f.get_db_prep_save(v, connection) for f, v in zip(_INSERT_FIELDS, row, strict=True)]
     returned = _rows(_insert_sql(), params)
     if not returned:
         return None
-    return CheckinEvent.from_db(connection.alias, _INSERT_ATTNAMES, [returned[0][0], *row])
+    return _saved(CheckinEvent, _INSERT_ATTNAMES, [returned[0][0], *row], connection.alias)
