@@ -185,7 +185,7 @@ def test_a_task_queued_by_a_node_is_run_by_the_worker(two_nodes: Nodes, world: W
     offline = phone.checkin(*SCHOOL, kind="in", taken_at=yesterday)
     queued_by = _node(api.post(f"{base}/api/v1/presence/checkins", json=offline, headers=auth))
 
-    task = DBTaskResult.objects.get(task_path__endswith="attendance_day_rebuild_task")
+    task = DBTaskResult.objects.get(task_path__endswith="attendance_days_rebuild_task")
     assert task.status == "READY", queued_by
     judged = AttendanceDay.objects.filter(employee=world.teacher, day=timezone.localdate(yesterday))
     assert not judged.exists()
