@@ -158,11 +158,12 @@ def _build(employees: int, first: date) -> dict[str, float]:
         _copy(
             conn,
             "org_employee",
-            "id, nip, name, title_prefix, title_suffix, kind, gender, birth_date, active",
+            "id, nip, name, title_prefix, title_suffix, kind, gender, birth_date, active,"
+            " bank_name, bank_account",
             (
                 "".join(
                     f"{i + 1}\t{198001012005011000 + i}\tPegawai Provinsi {i:06d}\t\t\tPNS\t"
-                    f"{'LP'[i % 2]}\t1980-01-01\tt\n"
+                    f"{'LP'[i % 2]}\t1980-01-01\tt\t\t\n"
                     for i in range(start, min(start + 10_000, employees))
                 )
                 for start in range(0, employees, 10_000)
