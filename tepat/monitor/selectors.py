@@ -135,16 +135,16 @@ class DisciplineRow:
     tk_days: tuple[date, ...]
     """This year's TK days, oldest first."""
 
-    @property
-    def severity(self) -> tuple[int, int, int]:
-        return (
-            LEVEL_RANK.get(self.status.level or "", 0),
-            self.status.consecutive_tk,
-            self.status.cumulative_tk_year,
-        )
-
 
 LEVEL_RANK = {"peringatan": 1, "ringan": 2, "sedang": 3, "berat": 4}
+
+
+def severity(status: discipline.DisciplineStatus) -> tuple[int, int, int]:
+    """How serious a standing is, to order lists by: the level, then the streak, then the
+    year's TK days."""
+    return (LEVEL_RANK.get(status.level or "", 0), status.consecutive_tk, status.cumulative_tk_year)
+
+
 # A streak reaching into January started in December: read back far enough for the longest
 # alarm (10 working days) across the Christmas and New Year days off.
 STREAK_LOOKBACK = timedelta(days=31)
@@ -226,13 +226,8 @@ class DisciplineRanked:
     def sort_key(self) -> tuple[int, int, int, str, int]:
         """The most serious first, then by name; the id keeps the order the same on every
         page."""
-        return (
-            -LEVEL_RANK.get(self.status.level or "", 0),
-            -self.status.consecutive_tk,
-            -self.status.cumulative_tk_year,
-            self.employee.full_name,
-            self.employee.pk,
-        )
+        level, consecutive, cumulative = severity(self.status)
+        return (-level, -consecutive, -cumulative, self.employee.full_name, self.employee.pk)
 
 
 def discipline_ranked(
