@@ -145,6 +145,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The phone check-in's statements as prepared statements with server-side binding
 # (tepat/presence/checkin_sql.py); 0 behind a PgBouncer < 1.21 in transaction pooling mode.
 CHECKIN_SQL_PREPARE = env_bool("TEPAT_CHECKIN_PREPARE", True)
+# Concurrent single check-ins of a worker share their statements, this many at most
+# (tepat/presence/checkin_sql.py); 1 runs each alone. Needs CHECKIN_SQL_PREPARE.
+CHECKIN_SQL_GROUP_MAX = int(env_str("TEPAT_CHECKIN_GROUP_MAX", "32"))
 # How many processes compute a monthly TPP run on PostgreSQL (empty: the machine's cores).
 TPP_RUN_PROCESSES = int(env_str("TEPAT_TPP_RUN_PROCESSES", "0")) or None
 # How many processes rebuild a period's daily verdicts on PostgreSQL (empty: the cores).

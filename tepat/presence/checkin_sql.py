@@ -13,8 +13,9 @@ the same converters the ORM applies, so a row read here equals one the ORM would
 Everything else (sites, devices, admin, reports) keeps using the ORM.
 """
 
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
@@ -442,7 +443,9 @@ def checkin_start_row(
     phone (as ``token_row``) together with the check-in context (as ``context_row``); None
     for an unknown or expired token. The first statement of the request (``fresh``)."""
     params = _start_params(token_hash=token_hash, now=now, day=day, seq=seq)
-    rows = _rows(_start_sql(), params, fresh=True)
+    rows = _grouped(_START_GROUP, params)
+    if rows is None:  # not grouped, or the group's statement failed: alone
+        rows = _rows(_start_sql(), params, fresh=True)
     if not rows:
         return None
     first = rows[0]
@@ -510,7 +513,173 @@ def checkin_insert(**values: Any) -> CheckinEvent | None:
     connection = _db()
     row = [values[f.attname] if f.attname in values else f.get_default() for f in _INSERT_FIELDS]
     params = [f.get_db_prep_save(v, connection) for f, v in zip(_INSERT_FIELDS, row, strict=True)]
-    returned = _rows(_insert_sql(), params)
+    returned = _grouped(_INSERT_GROUP, params)
+    if returned is None:  # not grouped, or the group's statement failed: alone
+        returned = _rows(_insert_sql(), params)
     if not returned:
         return None
     return _saved(CheckinEvent, _INSERT_ATTNAMES, [returned[0][0], *row], connection.alias)
+
+
+# --- concurrent single check-ins, one statement for several --------------------------------
+#
+# At the morning peak a worker's threads answer many check-ins at once, each running the same
+# two statements. Run one by one, most of their cost is per statement, not per row: psycopg
+# sending and reading, PostgreSQL binding and starting the plan, a durable commit per INSERT.
+# So concurrent callers of the same statement are served together: the first to find none of
+# that kind running leads, takes every call waiting (itself first), runs them as one
+# statement (the reads as a LATERAL join over a VALUES list, the INSERTs as one multi-row
+# INSERT: one commit), hands each caller its own rows, and passes the lead to the next caller
+# that arrived meanwhile. Each check-in is judged exactly as before, on its own rows; nothing
+# is answered before the statement that stored it has committed. A caller alone runs its
+# statement alone, as before; so does everyone in a group whose statement failed, so that
+# each gets its own error and no valid check-in is lost with another's.
+
+
+@dataclass(eq=False)
+class _Call:
+    params: list[Any]
+    done: threading.Event
+    rows: list[tuple[Any, ...]] | None = None  # None: run the statement alone
+    lead: bool = False  # woken to lead the next group
+
+
+@dataclass(eq=False)
+class _Group:
+    """The callers of one statement waiting to run it (one per process and statement)."""
+
+    run_many: Callable[[list[list[Any]]], list[list[tuple[Any, ...]]]]
+    lock: threading.Lock
+    waiting: list[_Call]
+    running: bool = False
+
+
+def _group_max() -> int:
+    """How many check-ins one statement serves at most; 1 turns grouping off."""
+    return max(1, int(settings.CHECKIN_SQL_GROUP_MAX))
+
+
+def _grouped(group: _Group, params: list[Any]) -> list[tuple[Any, ...]] | None:
+    """This caller's rows of ``group``'s statement, run together with the calls waiting;
+    None where the caller should run the statement alone: grouping is off, the database is
+    not PostgreSQL, the caller is inside a transaction (a batch: its INSERTs must commit with
+    it), or the group's statement failed.
+
+    The leader runs the group's statement while the next callers gather behind it, so a
+    group forms whenever calls arrive faster than one statement takes; a caller alone runs
+    the single statement, as without grouping."""
+    connection = _db()
+    if (
+        _group_max() == 1
+        or connection.vendor != "postgresql"
+        or connection.execute_wrappers
+        or connection.in_atomic_block
+        or not settings.CHECKIN_SQL_PREPARE
+    ):
+        return None
+    call = _Call(params, threading.Event())
+    with group.lock:
+        group.waiting.append(call)
+        leads = not group.running
+        group.running = True
+    if not leads:
+        call.done.wait()
+        if not call.lead:
+            return call.rows
+    # Leading: every call waiting is behind this one (the lead passes to the first waiting).
+    with group.lock:
+        calls = group.waiting[: _group_max()]
+        del group.waiting[: len(calls)]
+    try:
+        for c, rows in zip(calls, group.run_many([c.params for c in calls]), strict=True):
+            c.rows = rows
+    except Exception:
+        # Each runs its own statement: its own error, if it has one, and no valid check-in
+        # lost with another's. The statement failed whole (autocommitted): nothing stored.
+        for c in calls:
+            c.rows = None
+    finally:
+        with group.lock:
+            if group.waiting:
+                group.waiting[0].lead = True
+                group.waiting[0].done.set()
+            else:
+                group.running = False
+        for c in calls[1:]:
+            c.done.set()
+    return call.rows
+
+
+_START_PARAMS = ("day", "day", "seq", "token_hash", "now", "day", "refused", "lo", "hi")
+_START_VALUES = {
+    "day": "date",
+    "seq": "bigint",
+    "token_hash": "text",
+    "now": "timestamptz",
+    "refused": "text",
+    "lo": "timestamptz",
+    "hi": "timestamptz",
+}
+
+
+@lru_cache(maxsize=64)
+def _grouped_start_sql(n: int) -> str:
+    """``_start_sql`` for ``n`` check-ins: its parameters become the columns of a VALUES
+    row, the statement runs per row (LATERAL), and each row's result carries its number."""
+    parts = _start_sql().split("%s")
+    if len(parts) != len(_START_PARAMS) + 1:
+        raise AssertionError("_start_sql's parameters and _START_PARAMS disagree")
+    names = zip(_START_PARAMS, parts[1:], strict=True)
+    inner = parts[0] + "".join(f"q.{name}{rest}" for name, rest in names)
+    row = "(%s::int, " + ", ".join(f"%s::{t}" for t in _START_VALUES.values()) + ")"
+    return (
+        "SELECT q.i, s.*"  # noqa: S608  # nosec B608
+        f" FROM (VALUES {', '.join([row] * n)}) AS q(i, {', '.join(_START_VALUES)})"
+        f" CROSS JOIN LATERAL ({inner}) s"
+        " ORDER BY q.i, s.taken_at DESC"
+    )
+
+
+def _starts_run(calls: list[list[Any]]) -> list[list[tuple[Any, ...]]]:
+    if len(calls) == 1:
+        return [_rows(_start_sql(), calls[0], fresh=True)]
+    params: list[Any] = []
+    for i, p in enumerate(calls):
+        named = dict(zip(_START_PARAMS, p, strict=True))
+        params += [i, *(named[c] for c in _START_VALUES)]
+    out: list[list[tuple[Any, ...]]] = [[] for _ in calls]
+    for row in _rows(_grouped_start_sql(len(calls)), params, fresh=True):
+        out[row[0]].append(row[1:])
+    return out
+
+
+_KEY_AT = [f.attname for f in _INSERT_FIELDS].index("idempotency_key")
+
+
+@lru_cache(maxsize=64)
+def _grouped_insert_sql(n: int) -> str:
+    """``_insert_sql`` for ``n`` rows, returning each stored row's key with its id."""
+    head, values = _insert_sql().split(" VALUES ", 1)
+    row, tail = values.split(") ON CONFLICT ", 1)
+    if tail != 'DO NOTHING RETURNING "id"':
+        raise AssertionError(f"_insert_sql changed its tail: {tail}")
+    return f'{head} VALUES {", ".join([row + ")"] * n)} ON CONFLICT {tail}, "idempotency_key"'
+
+
+def _inserts_run(calls: list[list[Any]]) -> list[list[tuple[Any, ...]]]:
+    """Each call's ``[(id,)]``, or ``[]`` where its key was in the ledger already (the
+    same key twice in one group: the first is stored, the second is a replay)."""
+    if len(calls) == 1:
+        return [_rows(_insert_sql(), calls[0])]
+    stored = {
+        key: pk for pk, key in _rows(_grouped_insert_sql(len(calls)), [v for p in calls for v in p])
+    }
+    out: list[list[tuple[Any, ...]]] = []
+    for p in calls:
+        pk = stored.pop(str(p[_KEY_AT]), None)
+        out.append([] if pk is None else [(pk,)])
+    return out
+
+
+_START_GROUP = _Group(_starts_run, threading.Lock(), [])
+_INSERT_GROUP = _Group(_inserts_run, threading.Lock(), [])
