@@ -247,13 +247,9 @@ def postgres_cost(recorded: dict[str, list[list[Any]]], group: int) -> dict[str,
         done = 0
         start_sql = checkin_sql._grouped_start_sql(group)
         insert_sql = checkin_sql._grouped_insert_sql(group)
-        names = checkin_sql._START_PARAMS
         rest_s, rest_i = starts[half:n], _fresh_keys(inserts[half:n], key_at)
         for at in range(0, len(rest_s) - group + 1, group):
-            params: list[Any] = []
-            for i, p in enumerate(rest_s[at : at + group]):
-                named = dict(zip(names, p, strict=True))
-                params += [i, *(named[c] for c in checkin_sql._START_VALUES)]
+            params = checkin_sql._grouped_start_params(rest_s[at : at + group])
             cur.execute(start_sql, params, prepare=True)
             cur.fetchall()
             cur.execute(insert_sql, [v for i in rest_i[at : at + group] for v in i], prepare=True)

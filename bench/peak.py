@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backlog-items", type=int, default=6)
     p.add_argument("--machines", type=int, default=300)
     p.add_argument("--machine-punches", type=int, default=10)
-    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--workers", type=int, default=3, help="check-in server: granian workers")
+    p.add_argument("--threads", type=int, default=8, help="check-in server: threads per worker")
     p.add_argument("--machine-workers", type=int, default=2)
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--fresh", action="store_true")
@@ -252,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
 
     server = checkin.Server(
-        argparse.Namespace(server="granian", port=args.port, workers=args.workers, threads=1)
+        argparse.Namespace(
+            server="granian", port=args.port, workers=args.workers, threads=args.threads
+        )
     )
     msrv = machines.Server(args.port + 1, args.machine_workers) if args.machines else None
     results: dict[str, Any] = {

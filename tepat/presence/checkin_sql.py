@@ -428,12 +428,24 @@ class StartRow:
     context: ContextRow | None  # None when the account has no employee
 
 
+# _start_sql's parameters in the order of its placeholders, by name (a group of check-ins
+# passes each by name once: _grouped_start_sql).
+_START_PARAMS = ("day", "day", "seq", "token_hash", "now", "day", "refused", "lo", "hi")
+
+
 def _start_params(*, token_hash: str, now: datetime, day: date, seq: int | None) -> list[Any]:
     connection = _db()
-    d = connection.ops.adapt_datefield_value(day)
-    params = [d, d, seq, token_hash, connection.ops.adapt_datetimefield_value(now), d]
-    params += [CheckinEvent.Status.REFUSED.value, *_recent_window(now)]
-    return params
+    lo, hi = _recent_window(now)
+    named = {
+        "day": connection.ops.adapt_datefield_value(day),
+        "seq": seq,
+        "token_hash": token_hash,
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "refused": CheckinEvent.Status.REFUSED.value,
+        "lo": lo,
+        "hi": hi,
+    }
+    return [named[name] for name in _START_PARAMS]
 
 
 def checkin_start_row(
@@ -610,7 +622,7 @@ def _grouped(group: _Group, params: list[Any]) -> list[tuple[Any, ...]] | None:
     return call.rows
 
 
-_START_PARAMS = ("day", "day", "seq", "token_hash", "now", "day", "refused", "lo", "hi")
+# The SQL types of _start_sql's named parameters, in the order of a group's VALUES rows.
 _START_VALUES = {
     "day": "date",
     "seq": "bigint",
@@ -640,14 +652,21 @@ def _grouped_start_sql(n: int) -> str:
     )
 
 
-def _starts_run(calls: list[list[Any]]) -> list[list[tuple[Any, ...]]]:
-    if len(calls) == 1:
-        return [_rows(_start_sql(), calls[0], fresh=True)]
+def _grouped_start_params(calls: list[list[Any]]) -> list[Any]:
+    """The parameters of ``_grouped_start_sql(len(calls))``: per call, its number and its
+    named values (``_start_params`` gives each in placeholder order)."""
     params: list[Any] = []
     for i, p in enumerate(calls):
         named = dict(zip(_START_PARAMS, p, strict=True))
         params += [i, *(named[c] for c in _START_VALUES)]
+    return params
+
+
+def _starts_run(calls: list[list[Any]]) -> list[list[tuple[Any, ...]]]:
+    if len(calls) == 1:
+        return [_rows(_start_sql(), calls[0], fresh=True)]
     out: list[list[tuple[Any, ...]]] = [[] for _ in calls]
+    params = _grouped_start_params(calls)
     for row in _rows(_grouped_start_sql(len(calls)), params, fresh=True):
         out[row[0]].append(row[1:])
     return out
