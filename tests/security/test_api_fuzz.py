@@ -1,6 +1,7 @@
 """Schemathesis against /api/v1/openapi.json: generated input (valid and not) on every
-operation, with a logged-in staff session and a phone token, never makes the API answer 500;
-and without credentials every operation but the token request answers 401."""
+operation, with a logged-in staff session and a phone token, never makes the API answer 500 —
+nor the check-in lane that answers single check-ins ahead of Django (``tepat.wsgi``); and
+without credentials every operation but the token request answers 401."""
 
 from collections.abc import Iterator
 
@@ -13,10 +14,16 @@ from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+import tepat.wsgi
 from tests.presence.phone import Phone
 from tests.world import World, login
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+# The application Tepat serves: a single check-in with a token and no cookie is answered by
+# CheckinLaneApp before Django sees it (tepat/presence/checkin_lane.py).
+lane_schema = schemathesis.openapi.from_wsgi(
+    "/api/v1/openapi.json", tepat.wsgi.application
+).include(path="/api/v1/presence/checkins", method="POST")
 
 PUBLIC = {("POST", "/api/v1/auth/token")}
 
@@ -48,6 +55,23 @@ def test_no_generated_input_makes_the_api_fail(case: object, credentials: dict[s
     case.call_and_validate(  # type: ignore[attr-defined]
         headers={"Authorization": f"Bearer {credentials['token']}"},
         cookies={"sessionid": credentials["session"]},
+        checks=[not_a_server_error],
+    )
+
+
+@pytest.mark.django_db
+@lane_schema.parametrize()
+@settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_no_generated_check_in_makes_the_lane_fail(
+    case: object, credentials: dict[str, str]
+) -> None:
+    case.call_and_validate(  # type: ignore[attr-defined]
+        headers={"Authorization": f"Bearer {credentials['token']}"},  # no cookie: the lane
         checks=[not_a_server_error],
     )
 
