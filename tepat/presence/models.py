@@ -106,9 +106,15 @@ class PhoneDevice(models.Model):
         REVOKED = "revoked", _("Revoked")
 
     employee = models.ForeignKey(
-        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="devices"
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
+        related_name="devices",
+        db_index=False,  # phonedevice_unique_key_per_employee leads with the employee
     )
-    key_fingerprint = models.CharField(_("key fingerprint"), max_length=64, db_index=True)
+    # Indexed in Meta (phonedevice_key_idx), not with db_index: the shared-key look-up is an
+    # equality, and db_index would add a second, LIKE-capable copy on PostgreSQL.
+    key_fingerprint = models.CharField(_("key fingerprint"), max_length=64)
     public_key = models.TextField(_("public key (SPKI, base64)"))
     label = models.CharField(_("label"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
@@ -136,6 +142,7 @@ class PhoneDevice(models.Model):
                 name="phonedevice_one_active_per_employee",
             ),
         ]
+        indexes = [models.Index(fields=["key_fingerprint"], name="phonedevice_key_idx")]
 
     def __str__(self) -> str:
         return f"{self.employee.nip} {self.label[:40]} ({self.status})"
@@ -413,7 +420,11 @@ class ScheduleException(models.Model):
     never changes a day already planned."""
 
     employee = models.ForeignKey(
-        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="+"
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the unique (employee, day) index serves the look-ups by employee
     )
     day = models.DateField(_("day"))
     group = models.ForeignKey(
