@@ -575,7 +575,7 @@ def _grouped(group: _Group, params: list[Any]) -> list[tuple[Any, ...]] | None:
     """This caller's rows of ``group``'s statement, run together with the calls waiting;
     None where the caller should run the statement alone: grouping is off, the database is
     not PostgreSQL, the caller is inside a transaction (a batch: its INSERTs must commit with
-    it), or the group's statement failed.
+    it; or autocommit turned off), or the group's statement failed.
 
     The leader runs the group's statement while the next callers gather behind it, so a
     group forms whenever calls arrive faster than one statement takes; a caller alone runs
@@ -586,6 +586,7 @@ def _grouped(group: _Group, params: list[Any]) -> list[tuple[Any, ...]] | None:
         or connection.vendor != "postgresql"
         or connection.execute_wrappers
         or connection.in_atomic_block
+        or (connection.connection is not None and not connection.autocommit)
         or not settings.CHECKIN_SQL_PREPARE
     ):
         return None

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tepat.org.models import Employee
 from tepat.presence import checkin_sql
@@ -163,3 +163,19 @@ def test_a_refused_check_in_in_a_group_does_not_sink_the_others(
         (201, "accepted"),
     ]
     assert CheckinEvent.objects.count() == len(phones)  # the refusal is in the ledger too
+
+
+def test_inside_a_transaction_a_check_in_runs_its_own_statements(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[list[list[Any]]] = []
+    monkeypatch.setattr(checkin_sql._INSERT_GROUP, "run_many", ran.append)
+    with transaction.atomic():
+        assert checkin_sql._grouped(checkin_sql._INSERT_GROUP, [1]) is None
+    transaction.set_autocommit(False)
+    try:
+        assert checkin_sql._grouped(checkin_sql._INSERT_GROUP, [2]) is None
+    finally:
+        transaction.rollback()
+        transaction.set_autocommit(True)
+    assert ran == []  # its statement would not have been in its transaction
