@@ -27,7 +27,8 @@ Status = ExportRequest.Status
 PENDING_MAX = 3
 PREFIX = "exports/"
 # A build still "running" this long after it started was lost with its worker (a node killed
-# mid-task, which leaves its task "running" too): the requester may queue it again. The
+# mid-task and never back, which leaves its task "running" too; a worker that starts again
+# fails its old runs at once, tepat.nodes.worker_restart): the requester may queue it again. The
 # largest export takes well under a minute. A build whose task the worker no longer runs (it
 # failed outside the build's own error handling: a worker stopped by force, the database gone
 # before the failure was saved) need not wait: see `_build_task_active`.

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import OperationalError
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tepat.exports.models import ExportRequest
@@ -92,4 +93,42 @@ def test_a_build_its_worker_stopped_is_offered_again_at_once_and_rebuilt_by_task
     _worker()
     export.refresh_from_db()
     assert (export.status, export.attempts, _statuses()) == ("done", 2, ["FAILED", "SUCCESSFUL"])
+    assert file_bytes(client.get(f"/unduhan/{export.pk}/berkas/")).startswith(b"PK")
+
+
+def test_a_build_whose_worker_was_killed_is_offered_again_when_the_worker_restarts(
+    world: World,
+) -> None:
+    client = login(Client(), world.users["admin_bkpsdm"])
+    client.post("/unduhan/minta/rekap-kehadiran/", {"bulan": "2026-11"})
+    # Worker node1-1 claimed the build and was killed (SIGKILL, out of memory) mid-build: it
+    # recorded nothing, so its run and the export both still say "running".
+    run = DBTaskResult.objects.get(task_path=TASK)
+    run.claim("node1-1")
+    other = DBTaskResult.objects.create(
+        task_path=TASK, args_kwargs={"args": [0], "kwargs": {}}, backend_name="default",
+        run_after=run.run_after, queue_name=run.queue_name,
+    )  # fmt: skip
+    other.claim("node1-2")  # another worker's, still running
+    export = ExportRequest.objects.get()
+    export.status, export.started_at = ExportRequest.Status.RUNNING, timezone.now()
+    export.save()
+    assert "Coba lagi" not in client.get("/unduhan/").content.decode()
+
+    err = StringIO()
+    call_command(
+        "db_worker", "--batch", "--no-startup-delay", "--worker-id", "node1-1",
+        verbosity=0, stderr=err,
+    )  # fmt: skip
+
+    run.refresh_from_db()
+    other.refresh_from_db()
+    assert (run.status, run.exception_class_path.rsplit(".", 1)[-1]) == ("FAILED", "WorkerStopped")
+    assert other.status == "RUNNING"
+    assert "1 task run(s) left running" in err.getvalue()
+    assert "Coba lagi" in client.get("/unduhan/").content.decode()  # at once, not in an hour
+    call_command("tasks_retry", stdout=StringIO(), stderr=StringIO())
+    _worker()
+    export.refresh_from_db()
+    assert export.status == "done"
     assert file_bytes(client.get(f"/unduhan/{export.pk}/berkas/")).startswith(b"PK")
