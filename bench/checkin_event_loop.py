@@ -111,18 +111,12 @@ class _LoopGroup:
         if self.kind == "start":
             if n == 1:
                 return [await self._fetch(sql._start_sql(), calls[0])]
-            out: list[list[tuple[Any, ...]]] = [[] for _ in calls]
             params = sql._grouped_start_params(calls)
-            for row in await self._fetch(sql._grouped_start_sql(n), params):
-                out[row[0]].append(row[1:])
-            return out
+            return sql._grouped_start_split(await self._fetch(sql._grouped_start_sql(n), params), n)
         if n == 1:
             return [await self._fetch(sql._insert_sql(), calls[0])]
         flat = [v for p in calls for v in p]
-        stored = {key: pk for pk, key in await self._fetch(sql._grouped_insert_sql(n), flat)}
-        return [
-            [] if (pk := stored.pop(str(p[sql._KEY_AT]), None)) is None else [(pk,)] for p in calls
-        ]
+        return sql._grouped_insert_match(await self._fetch(sql._grouped_insert_sql(n), flat), calls)
 
 
 async def _answer(token: str, body: bytes) -> Any:

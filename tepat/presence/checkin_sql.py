@@ -663,14 +663,20 @@ def _grouped_start_params(calls: list[list[Any]]) -> list[Any]:
     return params
 
 
+def _grouped_start_split(rows: Sequence[Sequence[Any]], n: int) -> list[list[tuple[Any, ...]]]:
+    """The rows of ``_grouped_start_sql(n)`` as each call's own, in order."""
+    out: list[list[tuple[Any, ...]]] = [[] for _ in range(n)]
+    for row in rows:
+        out[row[0]].append(tuple(row[1:]))
+    return out
+
+
 def _starts_run(calls: list[list[Any]]) -> list[list[tuple[Any, ...]]]:
     if len(calls) == 1:
         return [_rows(_start_sql(), calls[0], fresh=True)]
-    out: list[list[tuple[Any, ...]]] = [[] for _ in calls]
     params = _grouped_start_params(calls)
-    for row in _rows(_grouped_start_sql(len(calls)), params, fresh=True):
-        out[row[0]].append(row[1:])
-    return out
+    rows = _rows(_grouped_start_sql(len(calls)), params, fresh=True)
+    return _grouped_start_split(rows, len(calls))
 
 
 _KEY_AT = [f.attname for f in _INSERT_FIELDS].index("idempotency_key")
@@ -691,12 +697,18 @@ def _inserts_run(calls: list[list[Any]]) -> list[list[tuple[Any, ...]]]:
     same key twice in one group: the first is stored, the second is a replay)."""
     if len(calls) == 1:
         return [_rows(_insert_sql(), calls[0])]
-    stored = {
-        key: pk for pk, key in _rows(_grouped_insert_sql(len(calls)), [v for p in calls for v in p])
-    }
+    returned = _rows(_grouped_insert_sql(len(calls)), [v for p in calls for v in p])
+    return _grouped_insert_match(returned, calls)
+
+
+def _grouped_insert_match(
+    returned: Sequence[Sequence[Any]], calls: list[list[Any]]
+) -> list[list[tuple[Any, ...]]]:
+    """The (id, key) rows a grouped INSERT returned, as each call's ``[(id,)]`` or ``[]``."""
+    stored = {key: pk for pk, key in returned}
     out: list[list[tuple[Any, ...]]] = []
     for p in calls:
-        pk = stored.pop(str(p[_KEY_AT]), None)
+        pk = stored.pop(str(p[_KEY_AT]), None)  # a key twice: the second is the replay
         out.append([] if pk is None else [(pk,)])
     return out
 
