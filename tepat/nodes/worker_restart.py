@@ -14,8 +14,6 @@ page offers to try again at once. A worker started without an id gets a random o
 matches nothing.
 """
 
-from traceback import format_exception_only
-
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -26,28 +24,14 @@ class WorkerStopped(Exception):
 
 def runs_of_stopped_worker_fail(worker_id: str) -> int:
     """Fail the runs still marked RUNNING whose last claim is ``worker_id``'s; how many."""
-    failed = 0
-    now = timezone.now()
     error = WorkerStopped(
-        f"worker {worker_id} stopped while running this task; it started again at {now.isoformat()}"
+        f"worker {worker_id} stopped while running this task; it started again at "
+        f"{timezone.now().isoformat()}"
     )
+    failed = 0
     # A few rows at most (one per worker): read in Python, as SQLite has no JSON containment.
     for run in DBTaskResult.objects.filter(status="RUNNING"):
-        if not run.worker_ids or run.worker_ids[-1] != worker_id:
-            continue  # another worker's, or claimed again since by another worker
-        run.status = "FAILED"
-        run.finished_at = now
-        run.exception_class_path = f"{WorkerStopped.__module__}.{WorkerStopped.__qualname__}"
-        run.traceback = "".join(format_exception_only(error))
-        run.return_value = None
-        run.save(
-            update_fields=[
-                "status",
-                "finished_at",
-                "exception_class_path",
-                "traceback",
-                "return_value",
-            ]
-        )
-        failed += 1
+        if run.worker_ids and run.worker_ids[-1] == worker_id:  # not claimed again since
+            run.set_failed(error)  # as the worker records a task that raised
+            failed += 1
     return failed
