@@ -376,8 +376,9 @@ def _start_columns() -> tuple[int, int]:
     return _n(User) + _n(PhoneDevice) + _n(Employee), user_fields.index("employee_id")
 
 
-@cache
-def _start_sql() -> str:
+def _start_sql_with(param: Callable[[str], str]) -> str:
+    """The start statement, each parameter written as ``param(its name)``: ``%s`` for the
+    single check-in (``_start_sql``), a VALUES row's column for a group of them."""
     # The token's row (as _token_sql) with the context's per-employee values computed in the
     # same CTE, so the sub-selects run once, not once per recent fix; the CTE is referenced
     # twice, so PostgreSQL evaluates it once. Same text on both databases.
@@ -389,31 +390,49 @@ def _start_sql() -> str:
         f"WITH c ({names}, unit_id, shared, seq_used) AS (SELECT "  # noqa: S608  # nosec B608
         f"{_columns(User, 'u')}, {_columns(PhoneDevice, 'd')}, {_columns(Employee, 'e')},"
         '  (SELECT a."unit_id" FROM "org_assignment" a'
-        f'    WHERE a."employee_id" = {e} AND a."valid_from" <= %s'
-        '    AND (a."valid_to" IS NULL OR a."valid_to" > %s)'
+        f'    WHERE a."employee_id" = {e} AND a."valid_from" <= {param("day")}'
+        f'    AND (a."valid_to" IS NULL OR a."valid_to" > {param("day")})'
         '    ORDER BY a."valid_from" DESC, a."id" DESC LIMIT 1),'
         '  (SELECT COUNT(*) FROM "presence_phonedevice" o'
         f'    WHERE o."key_fingerprint" = {f} AND o."employee_id" <> {e}),'
         '  (SELECT COUNT(*) FROM "presence_checkinevent" s'
-        f'    WHERE s."device_id" = {d} AND s."seq" = %s)'
+        f'    WHERE s."device_id" = {d} AND s."seq" = {param("seq")})'
         ' FROM "presence_apptoken" t'
         ' JOIN "accounts_user" u ON u."id" = t."user_id"'
         ' JOIN "presence_phonedevice" d ON d."id" = t."device_id"'
         ' LEFT JOIN "org_employee" e ON e."id" = u."employee_id"'
-        ' WHERE t."token_hash" = %s AND t."expires_at" > %s)'
+        f' WHERE t."token_hash" = {param("token_hash")} AND t."expires_at" > {param("now")})'
         f" SELECT c.*, {_columns(PresencePolicy, 'p')},"
         " r.taken_at, r.latitude, r.longitude, r.accuracy_m"
         " FROM c"
-        ' LEFT JOIN (SELECT * FROM "presence_presencepolicy" WHERE "valid_from" <= %s'
+        f' LEFT JOIN (SELECT * FROM "presence_presencepolicy" WHERE "valid_from" <= {param("day")}'
         '   ORDER BY "valid_from" DESC LIMIT 1) p ON 1 = 1'
         ' LEFT JOIN (SELECT "taken_at", "latitude", "longitude", "accuracy_m"'
         '   FROM "presence_checkinevent"'
         f'   WHERE "employee_id" = (SELECT c{emp} FROM c)'
-        '   AND "latitude" IS NOT NULL AND "status" <> %s'
-        '   AND "taken_at" >= %s AND "taken_at" < %s'
+        f'   AND "latitude" IS NOT NULL AND "status" <> {param("refused")}'
+        f'   AND "taken_at" >= {param("lo")} AND "taken_at" < {param("hi")}'
         f'   ORDER BY "taken_at" DESC LIMIT {RECENT_EVENTS}) r ON 1 = 1'
         " ORDER BY r.taken_at DESC"
     )
+
+
+@cache
+def _start_sql() -> str:
+    return _start_sql_with(lambda _name: "%s")
+
+
+@cache
+def _start_param_names() -> tuple[str, ...]:
+    """The names of ``_start_sql``'s parameters, in the order of its placeholders."""
+    names: list[str] = []
+
+    def placeholder(name: str) -> str:
+        names.append(name)
+        return "%s"
+
+    _start_sql_with(placeholder)
+    return tuple(names)
 
 
 def _q(model: type[models.Model], attname: str) -> str:
@@ -428,11 +447,6 @@ class StartRow:
     context: ContextRow | None  # None when the account has no employee
 
 
-# _start_sql's parameters in the order of its placeholders, by name (a group of check-ins
-# passes each by name once: _grouped_start_sql).
-_START_PARAMS = ("day", "day", "seq", "token_hash", "now", "day", "refused", "lo", "hi")
-
-
 def _start_params(*, token_hash: str, now: datetime, day: date, seq: int | None) -> list[Any]:
     connection = _db()
     lo, hi = _recent_window(now)
@@ -445,7 +459,7 @@ def _start_params(*, token_hash: str, now: datetime, day: date, seq: int | None)
         "lo": lo,
         "hi": hi,
     }
-    return [named[name] for name in _START_PARAMS]
+    return [named[name] for name in _start_param_names()]
 
 
 def checkin_start_row(
@@ -501,14 +515,18 @@ _INSERT_FIELDS = [f for f in CheckinEvent._meta.concrete_fields if not f.primary
 _INSERT_ATTNAMES = [CheckinEvent._meta.pk.attname, *(f.attname for f in _INSERT_FIELDS)]
 
 
+def _insert_rows_sql(rows: int, returning: str) -> str:
+    columns = ", ".join(f'"{f.column}"' for f in _INSERT_FIELDS)
+    row = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+    return (
+        f'INSERT INTO "presence_checkinevent" ({columns}) VALUES {", ".join([row] * rows)}'  # noqa: S608  # nosec B608
+        f" ON CONFLICT DO NOTHING RETURNING {returning}"
+    )
+
+
 @cache
 def _insert_sql() -> str:
-    columns = ", ".join(f'"{f.column}"' for f in _INSERT_FIELDS)
-    marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
-    return (
-        f'INSERT INTO "presence_checkinevent" ({columns}) VALUES ({marks})'  # noqa: S608  # nosec B608
-        ' ON CONFLICT DO NOTHING RETURNING "id"'
-    )
+    return _insert_rows_sql(1, '"id"')
 
 
 def checkin_insert(**values: Any) -> CheckinEvent | None:
@@ -623,7 +641,7 @@ def _grouped(group: _Group, params: list[Any]) -> list[tuple[Any, ...]] | None:
     return call.rows
 
 
-# The SQL types of _start_sql's named parameters, in the order of a group's VALUES rows.
+# The SQL types of the start statement's parameters, in the order of a group's VALUES rows.
 _START_VALUES = {
     "day": "date",
     "seq": "bigint",
@@ -639,11 +657,9 @@ _START_VALUES = {
 def _grouped_start_sql(n: int) -> str:
     """``_start_sql`` for ``n`` check-ins: its parameters become the columns of a VALUES
     row, the statement runs per row (LATERAL), and each row's result carries its number."""
-    parts = _start_sql().split("%s")
-    if len(parts) != len(_START_PARAMS) + 1:
-        raise AssertionError("_start_sql's parameters and _START_PARAMS disagree")
-    names = zip(_START_PARAMS, parts[1:], strict=True)
-    inner = parts[0] + "".join(f"q.{name}{rest}" for name, rest in names)
+    if set(_start_param_names()) != set(_START_VALUES):
+        raise AssertionError("_start_sql's parameters and _START_VALUES disagree")
+    inner = _start_sql_with(lambda name: f"q.{name}")
     row = "(%s::int, " + ", ".join(f"%s::{t}" for t in _START_VALUES.values()) + ")"
     return (
         "SELECT q.i, s.*"  # noqa: S608  # nosec B608
@@ -658,7 +674,7 @@ def _grouped_start_params(calls: list[list[Any]]) -> list[Any]:
     named values (``_start_params`` gives each in placeholder order)."""
     params: list[Any] = []
     for i, p in enumerate(calls):
-        named = dict(zip(_START_PARAMS, p, strict=True))
+        named = dict(zip(_start_param_names(), p, strict=True))
         params += [i, *(named[c] for c in _START_VALUES)]
     return params
 
@@ -685,11 +701,7 @@ _KEY_AT = [f.attname for f in _INSERT_FIELDS].index("idempotency_key")
 @lru_cache(maxsize=64)
 def _grouped_insert_sql(n: int) -> str:
     """``_insert_sql`` for ``n`` rows, returning each stored row's key with its id."""
-    head, values = _insert_sql().split(" VALUES ", 1)
-    row, tail = values.split(") ON CONFLICT ", 1)
-    if tail != 'DO NOTHING RETURNING "id"':
-        raise AssertionError(f"_insert_sql changed its tail: {tail}")
-    return f'{head} VALUES {", ".join([row + ")"] * n)} ON CONFLICT {tail}, "idempotency_key"'
+    return _insert_rows_sql(n, '"id", "idempotency_key"')
 
 
 def _inserts_run(calls: list[list[Any]]) -> list[list[tuple[Any, ...]]]:
