@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import os
 import platform
@@ -49,35 +48,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bench import checkin_sign, common, sections
-from bench.checkin_probe import _proc_cpu_s
-
-
-def _environ(token: str, body: bytes) -> dict[str, Any]:
-    return {
-        "REQUEST_METHOD": "POST",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": common.CHECKIN_PATH,
-        "QUERY_STRING": "",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)),
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8077",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_AUTHORIZATION": f"Bearer {token}",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr,
-    }
-
-
-def _send(application: Callable[..., Any], token: str, body: bytes) -> int:
-    statuses: list[str] = []
-    result = application(_environ(token, body), lambda status, *_: statuses.append(status))
-    b"".join(result)
-    if hasattr(result, "close"):
-        result.close()
-    return int(statuses[0].split(" ", 1)[0])
+from bench.checkin_probe import _proc_cpu_s, wsgi_post
 
 
 def _signed(phones: list[checkin_sign.Phone], seed: int, run_no: int) -> list[tuple[str, bytes]]:
@@ -121,13 +92,13 @@ def python_floor(application: Any, signed: list[tuple[str, bytes]]) -> dict[str,
     checkin_sql._rows = remembered
     try:
         for token, body in signed[:20]:  # warm-up: caches, the learned headers
-            _send(application, token, body)
+            wsgi_post(application, token, body)
         recorded["start"].clear()
         recorded["insert"].clear()
         cpu, statuses = [], []
         for token, body in signed[20:]:
             c0 = time.process_time()
-            statuses.append(_send(application, token, body))
+            statuses.append(wsgi_post(application, token, body))
             cpu.append((time.process_time() - c0) * 1000)
     finally:
         checkin_sql._rows = real_rows
@@ -158,11 +129,11 @@ def with_database(application: Any, signed: list[tuple[str, bytes]]) -> dict[str
     checkin_sql._pg_rows = timed
     try:
         for token, body in signed[:20]:
-            _send(application, token, body)
+            wsgi_post(application, token, body)
         in_statements[0] = 0.0
         statuses, c0 = [], time.process_time()
         for token, body in signed[20:]:
-            statuses.append(_send(application, token, body))
+            statuses.append(wsgi_post(application, token, body))
         cpu = time.process_time() - c0
     finally:
         checkin_sql._pg_rows = real

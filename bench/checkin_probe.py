@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import checkin_sign, common
 
@@ -49,6 +50,36 @@ def _proc_cpu_s(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wsgi_environ(token: str, body: bytes) -> dict[str, Any]:
+    """The environ a server hands the WSGI application for one check-in."""
+    return {
+        "REQUEST_METHOD": "POST",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": common.CHECKIN_PATH,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8077",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+    }
+
+
+def wsgi_post(application: Any, token: str, body: bytes) -> int:
+    """One check-in through ``application`` in-process; its HTTP status."""
+    statuses: list[str] = []
+    result = application(wsgi_environ(token, body), lambda status, *_: statuses.append(status))
+    b"".join(result)
+    if hasattr(result, "close"):
+        result.close()
+    return int(statuses[0].split(" ", 1)[0])
 
 
 def main() -> int:
@@ -95,29 +126,7 @@ def main() -> int:
     out.unlink()
 
     def send(token: str, body: str) -> int:
-        data = body.encode()
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "SCRIPT_NAME": "",
-            "PATH_INFO": common.CHECKIN_PATH,
-            "QUERY_STRING": "",
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(data)),
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8077",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "HTTP_HOST": "127.0.0.1",
-            "HTTP_AUTHORIZATION": f"Bearer {token}",
-            "wsgi.input": io.BytesIO(data),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
-        }
-        statuses: list[str] = []
-        result = application(environ, lambda status, headers, *_: statuses.append(status))
-        b"".join(result)
-        if hasattr(result, "close"):
-            result.close()
-        return int(statuses[0].split(" ", 1)[0])
+        return wsgi_post(application, token, body.encode())
 
     for token, body in lines[:20]:
         send(token, body)
